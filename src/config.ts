@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const boolFromEnv = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z.string().url().optional(),
+  RUNLEDGER_DATA_DIR: z.string().min(1).default('./.runledger'),
+  ADMIN_API_KEY: z.string().min(32).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  INTROSPECTION: boolFromEnv.optional(),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  WORKER_LEASE_SECONDS: z.coerce.number().int().min(1).default(600),
+  MAX_RUNS_PER_GROUP: z.coerce.number().int().min(1).default(50_000),
+});
+
+export interface Config {
+  /** @default 4000 */
+  port: number;
+  /** @default '127.0.0.1' */
+  host: string;
+  /** Unset: an embedded PostgreSQL is started under `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Absolute path. @default './.runledger' */
+  dataDir: string;
+  adminApiKey: string | undefined;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Defaults to on in the embedded dev mode, off against an external database. */
+  introspection: boolean;
+  /** @default 10 */
+  dbPoolMax: number;
+  /** A step held by a worker silent for longer than this can be claimed again. @default 600 */
+  workerLeaseSeconds: number;
+  /** startRunGroup refuses to create more runs than this in one call. @default 50000 */
+  maxRunsPerGroup: number;
+}
+
+export class ConfigError extends Error {}
+
+/** The only reader of process.env: validates once and names the variable that is wrong. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as shells often export `VAR=`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.RUNLEDGER_DATA_DIR),
+    adminApiKey: e.ADMIN_API_KEY,
+    logLevel: e.LOG_LEVEL,
+    introspection: e.INTROSPECTION ?? e.DATABASE_URL === undefined,
+    dbPoolMax: e.DB_POOL_MAX,
+    workerLeaseSeconds: e.WORKER_LEASE_SECONDS,
+    maxRunsPerGroup: e.MAX_RUNS_PER_GROUP,
+  };
+}

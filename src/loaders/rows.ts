@@ -1,0 +1,217 @@
+import DataLoader from 'dataloader';
+import type { Knex } from 'knex';
+import { scopeTo, type Scope } from '../auth/scope';
+import type { Page } from '../graphql/connection';
+import { encodeCursor, type Keyset } from '../graphql/pagination';
+import type { TableSpec } from './tables';
+
+/** Narrows a query by a GraphQL filter input; the same function serves top-level lists and nested pages. */
+export type ApplyFilter<F> = (qb: Knex.QueryBuilder, filter: F) => void;
+
+export interface PageArgs<F> {
+  first: number;
+  after: Keyset | null;
+  filter: F | null;
+}
+
+function scoped(db: Knex, spec: TableSpec, scope: Scope): Knex.QueryBuilder {
+  const qb = db(spec.table).select(spec.columns(db));
+  if (spec.projectColumn) scopeTo(qb, spec.projectColumn, scope);
+  return qb;
+}
+
+function sortColumns(spec: TableSpec): string[] {
+  return spec.keyset === 'event' ? [`${spec.table}.id`] : [`${spec.table}.createdAt`, `${spec.table}.id`];
+}
+
+function afterKeyset(qb: Knex.QueryBuilder, spec: TableSpec, after: Keyset | null): void {
+  if (!after) return;
+  if (after.kind === 'event') qb.where(`${spec.table}.id`, '>', after.id);
+  else qb.whereRaw('(??, ??) > (?, ?)', [`${spec.table}.createdAt`, `${spec.table}.id`, after.createdAt, after.id]);
+}
+
+function cursorOf(spec: TableSpec) {
+  return (row: Record<string, unknown>): string =>
+    spec.keyset === 'event'
+      ? encodeCursor({ kind: 'event', id: row.id as number, txId: row.txId as string })
+      : encodeCursor({ kind: 'time', createdAt: row.createdAt as Date, id: row.id as string });
+}
+
+function toPage<T>(spec: TableSpec, rows: T[], args: PageArgs<unknown>): Page<T> {
+  return {
+    rows: rows.slice(0, args.first),
+    hasNextPage: rows.length > args.first,
+    hasPreviousPage: args.after !== null,
+    cursorOf: cursorOf(spec) as (row: T) => string,
+  };
+}
+
+/** Belongs-to: one `WHERE id = ANY(...)` per batch, results in key order. */
+export function byIdLoader<T>(db: Knex, spec: TableSpec, scope: Scope): DataLoader<string, T | null> {
+  return new DataLoader(async (ids) => {
+    const rows = (await scoped(db, spec, scope).whereIn(`${spec.table}.id`, ids as string[])) as (T & { id: string })[];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+}
+
+/** Has-many without paging (short lists such as a run's steps): one statement, grouped in memory. */
+export function byParentLoader<T>(
+  db: Knex,
+  spec: TableSpec,
+  parentColumn: string,
+  scope: Scope,
+  options: { orderBy?: string[]; where?: (qb: Knex.QueryBuilder) => void } = {},
+): DataLoader<string, T[]> {
+  return new DataLoader(async (parentIds) => {
+    const qb = scoped(db, spec, scope).whereIn(`${spec.table}.${parentColumn}`, parentIds as string[]);
+    options.where?.(qb);
+    qb.orderBy((options.orderBy ?? sortColumns(spec)).map((column) => ({ column })));
+    const rows = (await qb) as (T & Record<string, string>)[];
+    const groups = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+    for (const row of rows) groups.get(row[parentColumn] as string)?.push(row);
+    return parentIds.map((id) => groups.get(id) ?? []);
+  });
+}
+
+export interface ChildPageKey<F> extends PageArgs<F> {
+  parentId: string;
+}
+
+const argsKey = ({ first, after, filter }: PageArgs<unknown>) => JSON.stringify([first, after, filter]);
+
+function groupByArgs<K extends PageArgs<unknown>>(keys: readonly K[]): Map<string, K[]> {
+  const groups = new Map<string, K[]>();
+  for (const key of keys) {
+    const k = argsKey(key);
+    groups.set(k, [...(groups.get(k) ?? []), key]);
+  }
+  return groups;
+}
+
+/**
+ * A page of children for many parents in one statement: ROW_NUMBER() per parent, never one
+ * query per parent and never every child. Keys with other arguments go in their own statement.
+ */
+export function childPageLoader<T, F = never>(
+  db: Knex,
+  spec: TableSpec,
+  parentColumn: string,
+  scope: Scope,
+  applyFilter?: ApplyFilter<F>,
+): DataLoader<ChildPageKey<F>, Page<T>, string> {
+  return new DataLoader(
+    async (keys) => {
+      const results = new Map<string, Page<T>>();
+      for (const group of groupByArgs(keys).values()) {
+        const args = group[0]!;
+        const parentIds = [...new Set(group.map((k) => k.parentId))];
+        const inner = scoped(db, spec, scope)
+          .whereIn(`${spec.table}.${parentColumn}`, parentIds)
+          .select(
+            db.raw(`row_number() over (partition by ?? order by ${sortColumns(spec).map(() => '??').join(', ')}) as rn`, [
+              `${spec.table}.${parentColumn}`,
+              ...sortColumns(spec),
+            ]),
+          );
+        if (args.filter && applyFilter) applyFilter(inner, args.filter);
+        afterKeyset(inner, spec, args.after);
+        const rows = (await db
+          .select('*')
+          .from(inner.as('page'))
+          .where('rn', '<=', args.first + 1)
+          .orderBy([{ column: parentColumn }, { column: 'rn' }])) as (T & Record<string, unknown>)[];
+        const byParent = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+        for (const row of rows) {
+          delete row.rn;
+          byParent.get(row[parentColumn] as string)!.push(row);
+        }
+        for (const key of group) results.set(argsKey(key) + key.parentId, toPage(spec, byParent.get(key.parentId)!, args));
+      }
+      return keys.map((k) => results.get(argsKey(k) + k.parentId)!);
+    },
+    { cacheKeyFn: (k) => argsKey(k) + k.parentId },
+  );
+}
+
+export interface ChildCountKey<F> {
+  parentId: string;
+  filter: F | null;
+}
+
+/** totalCount of a nested connection: one GROUP BY per distinct filter. */
+export function childCountLoader<F = never>(
+  db: Knex,
+  spec: TableSpec,
+  parentColumn: string,
+  scope: Scope,
+  applyFilter?: ApplyFilter<F>,
+): DataLoader<ChildCountKey<F>, number, string> {
+  const cacheKey = (k: ChildCountKey<F>) => JSON.stringify([k.filter]) + k.parentId;
+  return new DataLoader(
+    async (keys) => {
+      const results = new Map<string, number>();
+      const groups = new Map<string, ChildCountKey<F>[]>();
+      for (const key of keys) {
+        const k = JSON.stringify([key.filter]);
+        groups.set(k, [...(groups.get(k) ?? []), key]);
+      }
+      for (const group of groups.values()) {
+        const filter = group[0]!.filter;
+        const column = `${spec.table}.${parentColumn}`;
+        const qb = db(spec.table)
+          .select({ parentId: column })
+          .count({ count: '*' })
+          .whereIn(column, [...new Set(group.map((k) => k.parentId))])
+          .groupBy(column);
+        if (spec.projectColumn) scopeTo(qb, spec.projectColumn, scope);
+        if (filter && applyFilter) applyFilter(qb, filter);
+        const counts = new Map(((await qb) as { parentId: string; count: number }[]).map((r) => [r.parentId, r.count]));
+        for (const key of group) results.set(cacheKey(key), counts.get(key.parentId) ?? 0);
+      }
+      return keys.map((k) => results.get(cacheKey(k))!);
+    },
+    { cacheKeyFn: cacheKey },
+  );
+}
+
+/** A top-level list: one statement for the page, one for the count, each run only if asked for. */
+export function listConnection<T, F>(
+  db: Knex,
+  spec: TableSpec,
+  scope: Scope,
+  args: PageArgs<F>,
+  applyFilter?: ApplyFilter<F>,
+) {
+  const filtered = () => {
+    const qb = scoped(db, spec, scope);
+    if (args.filter && applyFilter) applyFilter(qb, args.filter);
+    return qb;
+  };
+  return {
+    async page(): Promise<Page<T>> {
+      const qb = filtered();
+      afterKeyset(qb, spec, args.after);
+      const rows = (await qb.orderBy(sortColumns(spec).map((column) => ({ column }))).limit(args.first + 1)) as T[];
+      return toPage(spec, rows, args);
+    },
+    async totalCount(): Promise<number> {
+      const qb = filtered().clearSelect().count({ count: '*' }).first();
+      const row = (await qb) as { count: number } | undefined;
+      return row?.count ?? 0;
+    },
+  };
+}
+
+/** A nested connection over the two loaders above. */
+export function childConnection<T, F>(
+  pages: DataLoader<ChildPageKey<F>, Page<T>, string>,
+  counts: DataLoader<ChildCountKey<F>, number, string>,
+  parentId: string,
+  args: PageArgs<F>,
+) {
+  return {
+    page: () => pages.load({ parentId, ...args }),
+    totalCount: () => counts.load({ parentId, filter: args.filter }),
+  };
+}

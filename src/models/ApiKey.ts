@@ -1,0 +1,22 @@
+import type { RelationMappings } from 'objection';
+import { BaseModel } from './BaseModel';
+import { Project } from './Project';
+
+export type RoleValue = 'READER' | 'WRITER' | 'ADMIN';
+
+export class ApiKey extends BaseModel {
+  static override tableName = 'api_key';
+
+  id!: string;
+  /** null: an admin key for every project. */
+  projectId!: string | null;
+  role!: RoleValue;
+  /** sha256 of the secret; the secret itself is never stored. */
+  secretHash!: string;
+  createdAt!: Date;
+  revokedAt!: Date | null;
+
+  static override relationMappings = (): RelationMappings => ({
+    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'api_key.projectId', to: 'project.id' } },
+  });
+}

@@ -1,0 +1,17 @@
+import type { RelationMappings } from 'objection';
+import { BaseModel } from './BaseModel';
+import { ConfigSet } from './ConfigSet';
+import { StepConfig } from './StepConfig';
+
+export class ConfigSetItem extends BaseModel {
+  static override tableName = 'config_set_item';
+
+  id!: string;
+  configSetId!: string;
+  stepConfigId!: string;
+
+  static override relationMappings = (): RelationMappings => ({
+    configSet: { relation: BaseModel.BelongsToOneRelation, modelClass: ConfigSet, join: { from: 'config_set_item.configSetId', to: 'config_set.id' } },
+    stepConfig: { relation: BaseModel.BelongsToOneRelation, modelClass: StepConfig, join: { from: 'config_set_item.stepConfigId', to: 'step_config.id' } },
+  });
+}

@@ -1,0 +1,24 @@
+import type { RelationMappings } from 'objection';
+import { BaseModel, type JsonObject } from './BaseModel';
+import { Batch } from './Batch';
+import { DocumentUri } from './DocumentUri';
+
+export type UriActionValue = 'CREATED' | 'UPDATED' | 'DELETED';
+
+export class DocumentUriVersion extends BaseModel {
+  static override tableName = 'document_uri_version';
+
+  id!: string;
+  documentUriId!: string;
+  version!: number;
+  hash!: string;
+  action!: UriActionValue;
+  batchId!: string | null;
+  meta!: JsonObject;
+  processedAt!: Date;
+
+  static override relationMappings = (): RelationMappings => ({
+    documentUri: { relation: BaseModel.BelongsToOneRelation, modelClass: DocumentUri, join: { from: 'document_uri_version.documentUriId', to: 'document_uri.id' } },
+    batch: { relation: BaseModel.BelongsToOneRelation, modelClass: Batch, join: { from: 'document_uri_version.batchId', to: 'batch.id' } },
+  });
+}

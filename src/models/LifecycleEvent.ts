@@ -1,0 +1,45 @@
+import type { RelationMappings } from 'objection';
+import { BaseModel, type JsonObject, type RunStatusValue, type StepTypeValue } from './BaseModel';
+import { Project } from './Project';
+import { Run } from './Run';
+import { RunGroup } from './RunGroup';
+import { Step } from './Step';
+
+export type LifecycleEventTypeValue =
+  | 'GROUP_START'
+  | 'GROUP_END'
+  | 'ITEM_START'
+  | 'ITEM_END'
+  | 'ITEM_FAILED'
+  | 'STEP_START'
+  | 'STEP_END'
+  | 'STEP_FAILED';
+
+export class LifecycleEvent extends BaseModel {
+  static override tableName = 'lifecycle_event';
+
+  /** bigint identity; arrives as a number (see knexConfig). */
+  id!: number;
+  /** The writing transaction's xid8, as text. */
+  txId!: string;
+  projectId!: string;
+  type!: LifecycleEventTypeValue;
+  handlerName!: string | null;
+  batchId!: string | null;
+  runGroupId!: string | null;
+  runId!: string | null;
+  stepId!: string | null;
+  stepType!: StepTypeValue | null;
+  status!: RunStatusValue;
+  previousStatus!: RunStatusValue | null;
+  statusMessage!: string | null;
+  statusMeta!: JsonObject;
+  occurredAt!: Date;
+
+  static override relationMappings = (): RelationMappings => ({
+    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'lifecycle_event.projectId', to: 'project.id' } },
+    runGroup: { relation: BaseModel.BelongsToOneRelation, modelClass: RunGroup, join: { from: 'lifecycle_event.runGroupId', to: 'run_group.id' } },
+    run: { relation: BaseModel.BelongsToOneRelation, modelClass: Run, join: { from: 'lifecycle_event.runId', to: 'run.id' } },
+    step: { relation: BaseModel.BelongsToOneRelation, modelClass: Step, join: { from: 'lifecycle_event.stepId', to: 'step.id' } },
+  });
+}

@@ -1,0 +1,41 @@
+import type { RelationMappings } from 'objection';
+import { BaseModel, type JsonObject } from './BaseModel';
+import { Project } from './Project';
+import { Run } from './Run';
+import { Step } from './Step';
+import { StoredFile } from './StoredFile';
+
+export type LlmOperationValue = 'CHAT' | 'COMPLETION' | 'EMBEDDING' | 'RERANK' | 'OTHER';
+export type LlmCallStatusValue = 'SUCCESS' | 'ERROR';
+
+export class LlmCall extends BaseModel {
+  static override tableName = 'llm_call';
+
+  id!: string;
+  projectId!: string;
+  runId!: string;
+  stepId!: string | null;
+  provider!: string;
+  model!: string;
+  operation!: LlmOperationValue;
+  params!: JsonObject;
+  promptTokens!: number | null;
+  completionTokens!: number | null;
+  totalTokens!: number | null;
+  usageDetails!: JsonObject;
+  costUsd!: number | null;
+  latencyMs!: number;
+  timeToFirstTokenMs!: number | null;
+  status!: LlmCallStatusValue;
+  errorMessage!: string | null;
+  startedAt!: Date | null;
+  completedAt!: Date | null;
+  createdAt!: Date;
+
+  static override relationMappings = (): RelationMappings => ({
+    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'llm_call.projectId', to: 'project.id' } },
+    run: { relation: BaseModel.BelongsToOneRelation, modelClass: Run, join: { from: 'llm_call.runId', to: 'run.id' } },
+    step: { relation: BaseModel.BelongsToOneRelation, modelClass: Step, join: { from: 'llm_call.stepId', to: 'step.id' } },
+    files: { relation: BaseModel.HasManyRelation, modelClass: StoredFile, join: { from: 'llm_call.id', to: 'stored_file.llmCallId' } },
+  });
+}

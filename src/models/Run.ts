@@ -1,0 +1,35 @@
+import type { RelationMappings } from 'objection';
+import { BaseModel, type JsonObject, type StatusFields } from './BaseModel';
+import { Batch } from './Batch';
+import { Document } from './Document';
+import { LlmCall } from './LlmCall';
+import { Project } from './Project';
+import { RunGroup } from './RunGroup';
+import { Step } from './Step';
+import { StoredFile } from './StoredFile';
+
+/** One document through a run group's steps. */
+export interface Run extends StatusFields {}
+export class Run extends BaseModel {
+  static override tableName = 'run';
+
+  id!: string;
+  projectId!: string;
+  runGroupId!: string;
+  batchId!: string | null;
+  documentId!: string;
+  workflowDefinitionId!: string;
+  priority!: number;
+  params!: JsonObject;
+  version!: number;
+
+  static override relationMappings = (): RelationMappings => ({
+    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'run.projectId', to: 'project.id' } },
+    runGroup: { relation: BaseModel.BelongsToOneRelation, modelClass: RunGroup, join: { from: 'run.runGroupId', to: 'run_group.id' } },
+    batch: { relation: BaseModel.BelongsToOneRelation, modelClass: Batch, join: { from: 'run.batchId', to: 'batch.id' } },
+    document: { relation: BaseModel.BelongsToOneRelation, modelClass: Document, join: { from: 'run.documentId', to: 'document.id' } },
+    steps: { relation: BaseModel.HasManyRelation, modelClass: Step, join: { from: 'run.id', to: 'step.runId' } },
+    llmCalls: { relation: BaseModel.HasManyRelation, modelClass: LlmCall, join: { from: 'run.id', to: 'llm_call.runId' } },
+    files: { relation: BaseModel.HasManyRelation, modelClass: StoredFile, join: { from: 'run.id', to: 'stored_file.runId' } },
+  });
+}

@@ -1,0 +1,39 @@
+import type { RelationMappings } from 'objection';
+import { BaseModel, type StatusFields, type StepTypeValue } from './BaseModel';
+import { LlmCall } from './LlmCall';
+import { Project } from './Project';
+import { Run } from './Run';
+import { StepConfig } from './StepConfig';
+import { StoredFile } from './StoredFile';
+import { Worker } from './Worker';
+
+export interface Step extends StatusFields {}
+export class Step extends BaseModel {
+  static override tableName = 'step';
+
+  id!: string;
+  projectId!: string;
+  runId!: string;
+  /** 1-based position in the run. */
+  number!: number;
+  name!: string;
+  type!: StepTypeValue;
+  stepConfigId!: string | null;
+  isLastStep!: boolean;
+  priority!: number;
+  /** Attempts already failed. */
+  retry!: number;
+  maxRetries!: number;
+  workerId!: string | null;
+  /** Bumps on every change: the optimistic-concurrency token. */
+  version!: number;
+
+  static override relationMappings = (): RelationMappings => ({
+    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'step.projectId', to: 'project.id' } },
+    run: { relation: BaseModel.BelongsToOneRelation, modelClass: Run, join: { from: 'step.runId', to: 'run.id' } },
+    config: { relation: BaseModel.BelongsToOneRelation, modelClass: StepConfig, join: { from: 'step.stepConfigId', to: 'step_config.id' } },
+    worker: { relation: BaseModel.BelongsToOneRelation, modelClass: Worker, join: { from: 'step.workerId', to: 'worker.id' } },
+    llmCalls: { relation: BaseModel.HasManyRelation, modelClass: LlmCall, join: { from: 'step.id', to: 'llm_call.stepId' } },
+    files: { relation: BaseModel.HasManyRelation, modelClass: StoredFile, join: { from: 'step.id', to: 'stored_file.stepId' } },
+  });
+}

@@ -1,0 +1,27 @@
+import type { RelationMappings } from 'objection';
+import { BaseModel, type JsonObject, type StepTypeValue } from './BaseModel';
+import { ConfigSet } from './ConfigSet';
+
+export class StepConfig extends BaseModel {
+  static override tableName = 'step_config';
+
+  id!: string;
+  stepType!: StepTypeValue;
+  config!: JsonObject;
+  cumulativeConfig!: JsonObject | null;
+  /** sha256 of the canonical JSON of the config: identical configs are stored once. */
+  contentHash!: string;
+  createdAt!: Date;
+
+  static override relationMappings = (): RelationMappings => ({
+    configSets: {
+      relation: BaseModel.ManyToManyRelation,
+      modelClass: ConfigSet,
+      join: {
+        from: 'step_config.id',
+        through: { from: 'config_set_item.stepConfigId', to: 'config_set_item.configSetId' },
+        to: 'config_set.id',
+      },
+    },
+  });
+}

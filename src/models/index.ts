@@ -1,0 +1,17 @@
+export { ApiKey } from './ApiKey';
+export { Batch } from './Batch';
+export { ConfigSet } from './ConfigSet';
+export { ConfigSetItem } from './ConfigSetItem';
+export { Document } from './Document';
+export { DocumentUri } from './DocumentUri';
+export { DocumentUriVersion } from './DocumentUriVersion';
+export { LifecycleEvent } from './LifecycleEvent';
+export { LlmCall } from './LlmCall';
+export { Project } from './Project';
+export { Run } from './Run';
+export { RunGroup } from './RunGroup';
+export { Step } from './Step';
+export { StepConfig } from './StepConfig';
+export { StoredFile } from './StoredFile';
+export { Worker } from './Worker';
+export type { JsonObject, RunStatusValue, StatusFields, StepTypeValue } from './BaseModel';

@@ -1,0 +1,47 @@
+import type {
+  RunGroupResolvers,
+  RunProgressResolvers,
+  RunResolvers,
+  StepResolvers,
+} from '../__generated__/resolvers-types';
+import { progressOf } from '../loaders/aggregates';
+import { childConnection } from '../loaders/rows';
+import { optional, pageArgs, related } from './helpers';
+
+export const RunGroup: RunGroupResolvers = {
+  project: (group, _, { loaders }) => related(loaders.projectById, 'Project', group.projectId),
+  batch: (group, _, { loaders }) => optional(loaders.batchById, group.batchId),
+  duration: (group) => group.duration ?? null,
+  runs: (group, args, { loaders }) =>
+    childConnection(loaders.runPagesByRunGroupId, loaders.runCountsByRunGroupId, group.id, pageArgs(args, 'time')),
+  progress: async (group, _, { loaders }) => progressOf(await loaders.runStatusCountsByRunGroupId.load(group.id)),
+  events: (group, args, { loaders }) =>
+    childConnection(loaders.eventPagesByRunGroupId, loaders.eventCountsByRunGroupId, group.id, pageArgs(args, 'event')),
+};
+
+export const RunProgress: RunProgressResolvers = {
+  fractionDone: (p) => (p.total === 0 ? 0 : (p.completed + p.failed + p.cancelled) / p.total),
+};
+
+export const Run: RunResolvers = {
+  project: (run, _, { loaders }) => related(loaders.projectById, 'Project', run.projectId),
+  runGroup: (run, _, { loaders }) => related(loaders.runGroupById, 'RunGroup', run.runGroupId),
+  batch: (run, _, { loaders }) => optional(loaders.batchById, run.batchId),
+  document: (run, _, { loaders }) => related(loaders.documentById, 'Document', run.documentId),
+  duration: (run) => run.duration ?? null,
+  steps: (run, _, { loaders }) => loaders.stepsByRunId.load(run.id),
+  events: (run, args, { loaders }) =>
+    childConnection(loaders.eventPagesByRunId, loaders.eventCountsByRunId, run.id, pageArgs(args, 'event')),
+  llmCalls: (run, args, { loaders }) =>
+    childConnection(loaders.llmCallPagesByRunId, loaders.llmCallCountsByRunId, run.id, pageArgs(args, 'time')),
+  files: (run, _, { loaders }) => loaders.filesByRunId.load(run.id),
+};
+
+export const Step: StepResolvers = {
+  run: (step, _, { loaders }) => related(loaders.runById, 'Run', step.runId),
+  config: (step, _, { loaders }) => optional(loaders.stepConfigById, step.stepConfigId),
+  worker: (step, _, { loaders }) => optional(loaders.workerById, step.workerId),
+  duration: (step) => step.duration ?? null,
+  llmCalls: (step, _, { loaders }) => loaders.llmCallsByStepId.load(step.id),
+  files: (step, _, { loaders }) => loaders.filesByStepId.load(step.id),
+};

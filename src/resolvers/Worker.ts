@@ -1,0 +1,12 @@
+import type { WorkerResolvers } from '../__generated__/resolvers-types';
+import { badUserInput } from '../errors';
+
+export const Worker: WorkerResolvers = {
+  isStale: (worker, { afterSeconds }) => {
+    const limit = afterSeconds ?? 600;
+    if (limit < 0) throw badUserInput('afterSeconds must be >= 0', 'afterSeconds');
+    // idleSeconds comes from the database clock, so app and database clocks need not agree.
+    return (worker.idleSeconds ?? 0) > limit;
+  },
+  activeSteps: (worker, _, { loaders }) => loaders.activeStepsByWorkerId.load(worker.id),
+};
