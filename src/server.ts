@@ -52,6 +52,8 @@ export async function createServer({ db, config, logger }: ServerOptions): Promi
     schema,
     introspection: config.introspection,
     allowBatchedHttpRequests: false,
+    // index.ts owns shutdown order (server, then pool, then PostgreSQL).
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
     formatError: (formatted: GraphQLFormattedError, error: unknown) => {
       const code = formatted.extensions?.code;

@@ -50,6 +50,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const bin = await loadBinaries();
   const runAs = await postgresUser();
+  if (runAs) {
+    // The postgres user must be able to pass through the data dir to reach its cluster.
+    const { mode } = await fs.stat(dataDir);
+    await fs.chmod(dataDir, mode | 0o111);
+  }
   const credentials = await ensureCluster(dataDir, pgData, runAs, log);
 
   // A node process killed with SIGKILL leaves its postgres running: stop that orphan first,
@@ -252,9 +257,15 @@ function postmasterAlive(pgData: string): boolean {
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (exited, never reaped: common in containers) answers signals but is gone.
+  try {
+    const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8') as string;
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (macOS): trust the signal
   }
 }
 

@@ -1,0 +1,69 @@
+import pino from 'pino';
+import type { Db } from '../../src/db/knex';
+import { createServer, type RunningServer } from '../../src/server';
+import { createTestDatabase, type TestDatabase } from './database';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [k: string]: unknown } }[];
+}
+
+export interface TestServer {
+  url: string;
+  db: Db;
+  database: TestDatabase;
+  server: RunningServer;
+  /** POSTs one operation to /graphql. */
+  // Tests read many response shapes; each test narrows what it asserts on.
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Counts SQL statements the server sends while `fn` runs. */
+  countStatements(fn: () => Promise<unknown>): Promise<{ count: number; sql: string[] }>;
+  stop(): Promise<void>;
+}
+
+/** A real server on a free port over this file's own database. */
+export async function startTestServer(options: { poolMax?: number } = {}): Promise<TestServer> {
+  const database = await createTestDatabase({ poolMax: options.poolMax });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const server = await createServer({
+    db: database.db,
+    config: { port: 0, host: '127.0.0.1', introspection: true },
+    logger,
+  });
+  return {
+    url: server.url,
+    db: database.db,
+    database,
+    server,
+    async gql(query, variables, headers = {}) {
+      const res = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as GraphQLResponse;
+      return { ...body, status: res.status } as GraphQLResponse<any>;
+    },
+    async countStatements(fn) {
+      const sql: string[] = [];
+      const listener = (q: { sql: string }) => sql.push(q.sql);
+      database.db.on('query', listener);
+      try {
+        await fn();
+      } finally {
+        database.db.off('query', listener);
+      }
+      return { count: sql.length, sql };
+    },
+    async stop() {
+      await server.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** The codes of a response's errors, for compact assertions. */
+export function errorCodes(res: GraphQLResponse): (string | undefined)[] {
+  return (res.errors ?? []).map((e) => e.extensions?.code);
+}
