@@ -120,6 +120,7 @@ async function createGroup(trx: Knex.Transaction, g: GroupSpec): Promise<void> {
       workflowDefinitionId: 'batch',
       paramDefinitionId: 'default',
       status: g.finished ? 'COMPLETED' : 'RUNNING',
+      createdAt: start,
       statusAt: g.finished ? minutesAgo(150) : minutesAgo(1),
       startedAt: start,
       completedAt: g.finished ? minutesAgo(150) : null,

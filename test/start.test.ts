@@ -1,0 +1,97 @@
+// `npm start` as a new user runs it: a child process on an embedded PostgreSQL of its own.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+}
+
+const children = new Map<ChildProcess, Promise<number | null>>();
+
+function start(dataDir: string): Promise<Started> {
+  const env: NodeJS.ProcessEnv = { ...process.env, RUNLEDGER_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
+  delete env.DATABASE_URL;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  children.set(child, exited);
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /serving (http:\/\/\S+\/graphql)/.exec(output);
+      if (match) resolve({ child, url: match[1]!, exited });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => reject(new Error(`exited with ${code} before serving:\n${output}`)));
+  });
+}
+
+async function query(url: string, q: string) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) });
+  return (await res.json()) as { data?: any; errors?: unknown[] };
+}
+
+const NESTED = `{ runGroups { nodes { name status progress { total completed fractionDone }
+  runs(first: 100) { totalCount nodes { document { hash uris { uri version history { version } } }
+    steps { name status worker { id isStale } llmCalls { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } } } } } } }
+  workers { id isStale } }`;
+
+describe('npm start', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'runledger-start-'));
+  });
+  afterAll(async () => {
+    // A failed assertion must not leave a server (and its PostgreSQL) behind.
+    for (const [child, exited] of children) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves demo data on an embedded PostgreSQL, stops cleanly, and survives a SIGKILL', async () => {
+    const first = await start(dataDir);
+    const res = await query(first.url, NESTED);
+    expect(res.errors).toBeUndefined();
+    const byName = (name: string) => res.data.runGroups.nodes.find((g: any) => g.name === name);
+    const finished = byName('initial ingest');
+    const inFlight = byName('reprocess with OCR');
+    expect(finished).toMatchObject({ status: 'COMPLETED', progress: { total: 20, completed: 20, fractionDone: 1 } });
+    expect(inFlight.status).toBe('RUNNING');
+    const stepStatuses = new Set(inFlight.runs.nodes.flatMap((r: any) => r.steps.map((s: any) => s.status)));
+    expect([...stepStatuses].sort()).toEqual(['CANCELLED', 'COMPLETED', 'ERROR', 'FAILED', 'PENDING', 'RUNNING']);
+    const versions = finished.runs.nodes.flatMap((r: any) => r.document.uris.map((u: any) => u.history.length));
+    expect(Math.max(...versions)).toBe(3);
+    expect(res.data.workers.map((w: any) => w.isStale).sort()).toEqual([false, true]);
+    const calls = finished.runs.nodes.flatMap((r: any) => r.steps.flatMap((s: any) => s.llmCalls));
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls[0].promptFile.sizeBytes).toBeGreaterThan(0);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+
+    // The data is kept and not seeded twice; a SIGKILL leaves PostgreSQL running...
+    const second = await start(dataDir);
+    expect((await query(second.url, '{ projects { totalCount } }')).data.projects.totalCount).toBe(1);
+    second.child.kill('SIGKILL');
+    await second.exited;
+    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(true);
+
+    // ...and the next start takes over anyway.
+    const third = await start(dataDir);
+    expect((await query(third.url, '{ projects { totalCount } }')).data.projects.totalCount).toBe(1);
+    third.child.kill('SIGINT');
+    expect(await third.exited).toBe(0);
+    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+  });
+});
