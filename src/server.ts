@@ -15,7 +15,7 @@ import type { Logger } from './logger';
 
 export interface ServerOptions {
   db: Db;
-  config: Pick<Config, 'port' | 'host' | 'introspection'>;
+  config: Pick<Config, 'port' | 'host' | 'introspection' | 'maxRunsPerGroup' | 'workerLeaseSeconds'>;
   logger: Logger;
 }
 
@@ -79,7 +79,7 @@ export async function createServer({ db, config, logger }: ServerOptions): Promi
     '/graphql',
     express.json({ limit: '8mb' }),
     expressMiddleware(apollo, {
-      context: async () => createContext(db, ALL_PROJECTS),
+      context: async () => createContext(db, ALL_PROJECTS, config),
     }),
   );
 

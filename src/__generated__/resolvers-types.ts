@@ -55,6 +55,12 @@ export type Scalars = {
   SafeInt: { input: number; output: number };
 };
 
+export type AddDocumentsInput = {
+  batchId: Scalars['ID']['input'];
+  documents: Array<DocumentInput>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type AddDocumentsPayload = {
   __typename?: 'AddDocumentsPayload';
   batch: Batch;
@@ -152,17 +158,53 @@ export type BatchStats = {
   runsByStatus: Array<StatusCount>;
 };
 
+export type ClaimStepInput = {
+  /** Only steps of this project. */
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only steps of these types. */
+  types?: InputMaybe<Array<StepType>>;
+  /** The worker's own name; claiming counts as its check-in. */
+  workerId: Scalars['ID']['input'];
+};
+
 export type ContentEncoding =
   /** The bytes in base64. */
   | 'BASE64'
   /** The bytes as UTF-8 text. */
   | 'UTF8';
 
+/** No projectId: an ADMIN key for every project. */
+export type CreateApiKeyInput = {
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+  role: Role;
+};
+
 export type CreateApiKeyPayload = {
   __typename?: 'CreateApiKeyPayload';
   apiKey: ApiKey;
   /** Send as `Authorization: Bearer <secret>`. Shown once: it cannot be read again. */
   secret: Scalars['String']['output'];
+};
+
+export type CreateBatchInput = {
+  documents?: InputMaybe<Array<DocumentInput>>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  params?: InputMaybe<Scalars['JSON']['input']>;
+  projectId: Scalars['ID']['input'];
+  source: Scalars['String']['input'];
+};
+
+export type CreateProjectInput = {
+  name: Scalars['String']['input'];
+  /** Lowercase letters, digits and dashes, at most 63 characters; unique. */
+  slug: Scalars['String']['input'];
+};
+
+export type DeleteDocumentUriInput = {
+  projectId: Scalars['ID']['input'];
+  source: Scalars['String']['input'];
+  uri: Scalars['String']['input'];
 };
 
 /** What a delete removed (or, with dryRun, would remove), per table. */
@@ -208,6 +250,23 @@ export type DocumentRunsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<RunFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/**
+ * One document of a batch, found at `uri`. Give exactly one of `hash` (`sha256-` + 64 lowercase hex
+ * digits, when the bytes live elsewhere) or `content` (the bytes in base64: the server computes
+ * the hash and keeps the bytes as a DOCUMENT file).
+ */
+export type DocumentInput = {
+  content?: InputMaybe<Scalars['String']['input']>;
+  /** Bytes; defaults to the size of `content` when given. */
+  fileSize?: InputMaybe<Scalars['Int']['input']>;
+  hash?: InputMaybe<Scalars['String']['input']>;
+  meta?: InputMaybe<Scalars['JSON']['input']>;
+  mimeType: Scalars['String']['input'];
+  /** Defaults to the batch's source. */
+  source?: InputMaybe<Scalars['String']['input']>;
+  uri: Scalars['String']['input'];
 };
 
 /**
@@ -388,6 +447,233 @@ export type LlmUsage = {
 export type LlmUsageGroupBy =
   /** UTC calendar day of the call, YYYY-MM-DD. */
   'DAY' | 'MODEL' | 'OPERATION' | 'PROVIDER' | 'RUN_GROUP';
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Adds documents to a batch; the payload counts new, changed and unchanged URIs. */
+  addDocuments: AddDocumentsPayload;
+  /** Cancels every run and step of the group that is not final, and records the events. */
+  cancelRunGroup: RunGroup;
+  /**
+   * Gives the worker the most urgent claimable step and marks it RUNNING: a PENDING step, or an
+   * ERROR step with retries left, whose earlier steps are all COMPLETED, in a group not
+   * cancelled; or a step whose worker has been silent longer than the lease. Null when nothing
+   * is claimable. Two workers never get the same step.
+   */
+  claimNextStep: Maybe<Step>;
+  /** Sets completedAt; completing a completed batch returns it unchanged. */
+  completeBatch: Batch;
+  /** Creates an API key and returns its secret, once. */
+  createApiKey: CreateApiKeyPayload;
+  /**
+   * Creates a batch with its documents, URIs and URI versions in one transaction. Same bytes in
+   * the same project are one document; a URI seen before with a new hash gets the next version.
+   */
+  createBatch: Batch;
+  /** Creates a tenant. A taken slug is a CONFLICT. */
+  createProject: Project;
+  /**
+   * Deletes a URI. When no other URI points at its document, the document goes too, with its
+   * files, runs, steps, events and LLM calls; otherwise only the URI and its history.
+   * dryRun: count only.
+   */
+  deleteDocumentUri: DeleteStats;
+  /** Deletes the group with its runs, steps, events, LLM calls and files. dryRun: count only. */
+  deleteRunGroup: DeleteStats;
+  /** Records an LLM call, then its prompt and response files, in one transaction. */
+  recordLlmCall: LlmCall;
+  /** Revokes a key at once; revoking twice returns the key unchanged. */
+  revokeApiKey: ApiKey;
+  /**
+   * Creates a run group, one run per document and the steps of each run, in one transaction
+   * (configs stored once per distinct content) and records GROUP_START.
+   */
+  startRunGroup: RunGroup;
+  /** Stores bytes under the owner's id: `documents/<id>/...`, `runs/<id>/...` or `steps/<id>/...`. */
+  storeFile: StoredFile;
+  /**
+   * Moves a step to a new status (legal transitions only, else CONFLICT) and rolls the change up
+   * to its run and group, with their lifecycle events, in the same transaction. ERROR with no
+   * retry left becomes FAILED.
+   */
+  updateStepStatus: Step;
+  /** Records a check-in; a worker is created on its first one. */
+  workerCheckin: Worker;
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationAddDocumentsArgs = {
+  input: AddDocumentsInput;
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationCancelRunGroupArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationClaimNextStepArgs = {
+  input: ClaimStepInput;
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationCompleteBatchArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationCreateApiKeyArgs = {
+  input: CreateApiKeyInput;
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationCreateBatchArgs = {
+  input: CreateBatchInput;
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationCreateProjectArgs = {
+  input: CreateProjectInput;
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationDeleteDocumentUriArgs = {
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  input: DeleteDocumentUriInput;
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationDeleteRunGroupArgs = {
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationRecordLlmCallArgs = {
+  input: RecordLlmCallInput;
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationRevokeApiKeyArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationStartRunGroupArgs = {
+  input: StartRunGroupInput;
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationStoreFileArgs = {
+  input: StoreFileInput;
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationUpdateStepStatusArgs = {
+  input: UpdateStepStatusInput;
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationWorkerCheckinArgs = {
+  id: Scalars['ID']['input'];
+};
 
 /** Where a page of a connection starts and ends. Pass `endCursor` as `after` to get the next page. */
 export type PageInfo = {
@@ -667,6 +953,30 @@ export type QueryWorkersArgs = {
   staleAfterSeconds?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** Give stepId (the run and project come from the step) or runId (for calls outside a step). */
+export type RecordLlmCallInput = {
+  completionTokens?: InputMaybe<Scalars['Int']['input']>;
+  costUsd?: InputMaybe<Scalars['Float']['input']>;
+  errorMessage?: InputMaybe<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  latencyMs: Scalars['Int']['input'];
+  model: Scalars['String']['input'];
+  operation: LlmOperation;
+  params?: InputMaybe<Scalars['JSON']['input']>;
+  /** Stored as `llm-calls/<id>/prompt.txt`. */
+  prompt: Scalars['String']['input'];
+  promptTokens?: InputMaybe<Scalars['Int']['input']>;
+  provider: Scalars['String']['input'];
+  /** Stored as `llm-calls/<id>/response.txt`. */
+  response?: InputMaybe<Scalars['String']['input']>;
+  runId?: InputMaybe<Scalars['ID']['input']>;
+  startedAt?: InputMaybe<Scalars['DateTime']['input']>;
+  status: LlmCallStatus;
+  stepId?: InputMaybe<Scalars['ID']['input']>;
+  timeToFirstTokenMs?: InputMaybe<Scalars['Int']['input']>;
+  usageDetails?: InputMaybe<Scalars['JSON']['input']>;
+};
+
 export type Role =
   /** WRITER, plus createProject, createApiKey and revokeApiKey. */
   | 'ADMIN'
@@ -844,6 +1154,20 @@ export type RunStatus =
   /** A worker is on it. */
   | 'RUNNING';
 
+/** Exactly one of batchId (every document of the batch) or documentIds. */
+export type StartRunGroupInput = {
+  batchId?: InputMaybe<Scalars['ID']['input']>;
+  documentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  paramDefinitionId?: InputMaybe<Scalars['String']['input']>;
+  params?: InputMaybe<Scalars['JSON']['input']>;
+  /** Higher is claimed first. Default 0. */
+  priority?: InputMaybe<Scalars['Int']['input']>;
+  steps: Array<StepSpecInput>;
+  workflowDefinitionId: Scalars['String']['input'];
+};
+
 /** How many runs are in one status. */
 export type StatusCount = {
   __typename?: 'StatusCount';
@@ -895,6 +1219,15 @@ export type StepConfig = {
   stepType: StepType;
 };
 
+/** One step of the workflow each run goes through, in order. */
+export type StepSpecInput = {
+  config?: InputMaybe<Scalars['JSON']['input']>;
+  /** How many failed attempts may be retried. Default 0: the first failure is final. */
+  maxRetries?: InputMaybe<Scalars['Int']['input']>;
+  name: Scalars['String']['input'];
+  type: StepType;
+};
+
 /** A step changed status (sent by the stepStatusChanged subscription). */
 export type StepStatusEvent = {
   __typename?: 'StepStatusEvent';
@@ -911,6 +1244,18 @@ export type StepStatusEvent = {
 
 /** The kinds of work a pipeline step does. */
 export type StepType = 'CHUNK' | 'EMBED' | 'ENRICH' | 'INGEST' | 'PARSE' | 'ROUTE' | 'STORE' | 'VALIDATE';
+
+/** Exactly one owner: documentId, runId or stepId. */
+export type StoreFileInput = {
+  content: Scalars['String']['input'];
+  documentId?: InputMaybe<Scalars['ID']['input']>;
+  /** How `content` is encoded. */
+  encoding?: InputMaybe<ContentEncoding>;
+  kind: StoredFileKind;
+  mimeType?: InputMaybe<Scalars['String']['input']>;
+  runId?: InputMaybe<Scalars['ID']['input']>;
+  stepId?: InputMaybe<Scalars['ID']['input']>;
+};
 
 /**
  * Bytes kept by runledger for exactly one owner (a document, run, step or LLM call). The path is
@@ -955,6 +1300,17 @@ export type StoredFileKind =
   | 'RAG'
   | 'RESPONSE'
   | 'THUMBNAIL';
+
+export type UpdateStepStatusInput = {
+  /** The step's version as you last saw it; a newer one is a CONFLICT. */
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  message?: InputMaybe<Scalars['String']['input']>;
+  meta?: InputMaybe<Scalars['JSON']['input']>;
+  status: RunStatus;
+  stepId: Scalars['ID']['input'];
+  /** The worker reporting; a step held by another worker is a CONFLICT. */
+  workerId?: InputMaybe<Scalars['ID']['input']>;
+};
 
 export type UriAction = 'CREATED' | 'DELETED' | 'UPDATED';
 
@@ -1061,6 +1417,7 @@ export type DirectiveResolverFn<
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  AddDocumentsInput: AddDocumentsInput;
   AddDocumentsPayload: ResolverTypeWrapper<AddDocumentsPayloadModel>;
   ApiKey: ResolverTypeWrapper<ApiKeyModel>;
   Batch: ResolverTypeWrapper<BatchModel>;
@@ -1069,11 +1426,17 @@ export type ResolversTypes = {
   BatchFilter: BatchFilter;
   BatchStats: ResolverTypeWrapper<BatchStatsModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  ClaimStepInput: ClaimStepInput;
   ContentEncoding: ContentEncoding;
+  CreateApiKeyInput: CreateApiKeyInput;
   CreateApiKeyPayload: ResolverTypeWrapper<CreateApiKeyPayloadModel>;
+  CreateBatchInput: CreateBatchInput;
+  CreateProjectInput: CreateProjectInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeleteDocumentUriInput: DeleteDocumentUriInput;
   DeleteStats: ResolverTypeWrapper<DeleteStats>;
   Document: ResolverTypeWrapper<DocumentModel>;
+  DocumentInput: DocumentInput;
   DocumentUri: ResolverTypeWrapper<DocumentUriModel>;
   DocumentUriConnection: ResolverTypeWrapper<DocumentUriConnectionModel>;
   DocumentUriEdge: ResolverTypeWrapper<DocumentUriEdgeModel>;
@@ -1095,11 +1458,13 @@ export type ResolversTypes = {
   LlmOperation: LlmOperation;
   LlmUsage: ResolverTypeWrapper<LlmUsageModel>;
   LlmUsageGroupBy: LlmUsageGroupBy;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Project: ResolverTypeWrapper<ProjectModel>;
   ProjectConnection: ResolverTypeWrapper<ProjectConnectionModel>;
   ProjectEdge: ResolverTypeWrapper<ProjectEdgeModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RecordLlmCallInput: RecordLlmCallInput;
   Role: Role;
   Run: ResolverTypeWrapper<RunModel>;
   RunConnection: ResolverTypeWrapper<RunConnectionModel>;
@@ -1112,20 +1477,25 @@ export type ResolversTypes = {
   RunProgress: ResolverTypeWrapper<RunProgressModel>;
   RunStatus: RunStatus;
   SafeInt: ResolverTypeWrapper<Scalars['SafeInt']['output']>;
+  StartRunGroupInput: StartRunGroupInput;
   StatusCount: ResolverTypeWrapper<StatusCount>;
   Step: ResolverTypeWrapper<StepModel>;
   StepConfig: ResolverTypeWrapper<StepConfigModel>;
+  StepSpecInput: StepSpecInput;
   StepStatusEvent: ResolverTypeWrapper<StepStatusEventModel>;
   StepType: StepType;
+  StoreFileInput: StoreFileInput;
   StoredFile: ResolverTypeWrapper<StoredFileModel>;
   StoredFileKind: StoredFileKind;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  UpdateStepStatusInput: UpdateStepStatusInput;
   UriAction: UriAction;
   Worker: ResolverTypeWrapper<WorkerModel>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  AddDocumentsInput: AddDocumentsInput;
   AddDocumentsPayload: AddDocumentsPayloadModel;
   ApiKey: ApiKeyModel;
   Batch: BatchModel;
@@ -1134,10 +1504,16 @@ export type ResolversParentTypes = {
   BatchFilter: BatchFilter;
   BatchStats: BatchStatsModel;
   Boolean: Scalars['Boolean']['output'];
+  ClaimStepInput: ClaimStepInput;
+  CreateApiKeyInput: CreateApiKeyInput;
   CreateApiKeyPayload: CreateApiKeyPayloadModel;
+  CreateBatchInput: CreateBatchInput;
+  CreateProjectInput: CreateProjectInput;
   DateTime: Scalars['DateTime']['output'];
+  DeleteDocumentUriInput: DeleteDocumentUriInput;
   DeleteStats: DeleteStats;
   Document: DocumentModel;
+  DocumentInput: DocumentInput;
   DocumentUri: DocumentUriModel;
   DocumentUriConnection: DocumentUriConnectionModel;
   DocumentUriEdge: DocumentUriEdgeModel;
@@ -1155,11 +1531,13 @@ export type ResolversParentTypes = {
   LlmCallEdge: LlmCallEdgeModel;
   LlmCallFilter: LlmCallFilter;
   LlmUsage: LlmUsageModel;
+  Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Project: ProjectModel;
   ProjectConnection: ProjectConnectionModel;
   ProjectEdge: ProjectEdgeModel;
   Query: Record<PropertyKey, never>;
+  RecordLlmCallInput: RecordLlmCallInput;
   Run: RunModel;
   RunConnection: RunConnectionModel;
   RunEdge: RunEdgeModel;
@@ -1170,12 +1548,16 @@ export type ResolversParentTypes = {
   RunGroupFilter: RunGroupFilter;
   RunProgress: RunProgressModel;
   SafeInt: Scalars['SafeInt']['output'];
+  StartRunGroupInput: StartRunGroupInput;
   StatusCount: StatusCount;
   Step: StepModel;
   StepConfig: StepConfigModel;
+  StepSpecInput: StepSpecInput;
   StepStatusEvent: StepStatusEventModel;
+  StoreFileInput: StoreFileInput;
   StoredFile: StoredFileModel;
   String: Scalars['String']['output'];
+  UpdateStepStatusInput: UpdateStepStatusInput;
   Worker: WorkerModel;
 };
 
@@ -1431,6 +1813,102 @@ export type LlmUsageResolvers<
   latencyMsP95?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   promptTokens?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
   totalTokens?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
+};
+
+export type MutationResolvers<
+  ContextType = Context,
+  ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation'],
+> = {
+  addDocuments?: Resolver<
+    ResolversTypes['AddDocumentsPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationAddDocumentsArgs, 'input'>
+  >;
+  cancelRunGroup?: Resolver<
+    ResolversTypes['RunGroup'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationCancelRunGroupArgs, 'id'>
+  >;
+  claimNextStep?: Resolver<
+    Maybe<ResolversTypes['Step']>,
+    ParentType,
+    ContextType,
+    RequireFields<MutationClaimNextStepArgs, 'input'>
+  >;
+  completeBatch?: Resolver<
+    ResolversTypes['Batch'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationCompleteBatchArgs, 'id'>
+  >;
+  createApiKey?: Resolver<
+    ResolversTypes['CreateApiKeyPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationCreateApiKeyArgs, 'input'>
+  >;
+  createBatch?: Resolver<
+    ResolversTypes['Batch'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationCreateBatchArgs, 'input'>
+  >;
+  createProject?: Resolver<
+    ResolversTypes['Project'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationCreateProjectArgs, 'input'>
+  >;
+  deleteDocumentUri?: Resolver<
+    ResolversTypes['DeleteStats'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationDeleteDocumentUriArgs, 'dryRun' | 'input'>
+  >;
+  deleteRunGroup?: Resolver<
+    ResolversTypes['DeleteStats'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationDeleteRunGroupArgs, 'dryRun' | 'id'>
+  >;
+  recordLlmCall?: Resolver<
+    ResolversTypes['LlmCall'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRecordLlmCallArgs, 'input'>
+  >;
+  revokeApiKey?: Resolver<
+    ResolversTypes['ApiKey'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRevokeApiKeyArgs, 'id'>
+  >;
+  startRunGroup?: Resolver<
+    ResolversTypes['RunGroup'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationStartRunGroupArgs, 'input'>
+  >;
+  storeFile?: Resolver<
+    ResolversTypes['StoredFile'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationStoreFileArgs, 'input'>
+  >;
+  updateStepStatus?: Resolver<
+    ResolversTypes['Step'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationUpdateStepStatusArgs, 'input'>
+  >;
+  workerCheckin?: Resolver<
+    ResolversTypes['Worker'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationWorkerCheckinArgs, 'id'>
+  >;
 };
 
 export type PageInfoResolvers<
@@ -1752,6 +2230,7 @@ export type Resolvers<ContextType = Context> = {
   LlmCallConnection?: LlmCallConnectionResolvers<ContextType>;
   LlmCallEdge?: LlmCallEdgeResolvers<ContextType>;
   LlmUsage?: LlmUsageResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Project?: ProjectResolvers<ContextType>;
   ProjectConnection?: ProjectConnectionResolvers<ContextType>;

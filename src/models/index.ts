@@ -5,6 +5,7 @@ export { ConfigSetItem } from './ConfigSetItem';
 export { Document } from './Document';
 export { DocumentUri } from './DocumentUri';
 export { DocumentUriVersion } from './DocumentUriVersion';
+export { IdempotencyKey } from './IdempotencyKey';
 export { LifecycleEvent } from './LifecycleEvent';
 export { LlmCall } from './LlmCall';
 export { Project } from './Project';

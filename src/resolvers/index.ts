@@ -6,6 +6,7 @@ import { connectionResolvers } from './helpers';
 import { LifecycleEvent } from './LifecycleEvent';
 import { LlmCall } from './LlmCall';
 import { Project } from './Project';
+import { ApiKey, Mutation } from './Mutation';
 import { Query } from './Query';
 import { Run, RunGroup, RunProgress, Step } from './Run';
 import { StoredFile } from './StoredFile';
@@ -16,6 +17,8 @@ export const resolvers: Resolvers = {
   JSON: JSONResolver,
   SafeInt: SafeIntResolver,
   Query,
+  Mutation,
+  ApiKey,
   Project,
   Batch,
   BatchStats,

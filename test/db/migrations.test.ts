@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 const TABLES = [
-  'api_key', 'batch', 'config_set', 'config_set_item', 'document', 'document_uri', 'document_uri_version',
+  'api_key', 'batch', 'config_set', 'config_set_item', 'document', 'document_uri', 'document_uri_version', 'idempotency_key',
   'lifecycle_event', 'llm_call', 'project', 'run', 'run_group', 'step', 'step_config', 'stored_file', 'worker',
 ];
 

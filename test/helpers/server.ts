@@ -23,12 +23,18 @@ export interface TestServer {
 }
 
 /** A real server on a free port over this file's own database. */
-export async function startTestServer(options: { poolMax?: number } = {}): Promise<TestServer> {
+export async function startTestServer(options: { poolMax?: number; maxRunsPerGroup?: number; workerLeaseSeconds?: number } = {}): Promise<TestServer> {
   const database = await createTestDatabase({ poolMax: options.poolMax });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const server = await createServer({
     db: database.db,
-    config: { port: 0, host: '127.0.0.1', introspection: true },
+    config: {
+      port: 0,
+      host: '127.0.0.1',
+      introspection: true,
+      maxRunsPerGroup: options.maxRunsPerGroup ?? 50_000,
+      workerLeaseSeconds: options.workerLeaseSeconds ?? 600,
+    },
     logger,
   });
   return {

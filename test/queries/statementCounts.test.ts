@@ -28,7 +28,7 @@ describe('nested run group query', () => {
     const project = await makeProject(s.db);
     const workerId = await makeWorker(s.db);
     const { group } = await makeRunGroup(s.db, { projectId: project.id, runs, stepsPerRun: 3, llmCallsPerStep: 2, workerId });
-    let res: Awaited<ReturnType<TestServer['gql']>> | undefined;
+    let res: { data?: any; errors?: unknown[] } | undefined;
     const { count, sql } = await s.countStatements(async () => {
       res = await s.gql(NESTED, { id: group.id });
     });

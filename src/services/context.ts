@@ -1,0 +1,16 @@
+import type { Scope } from '../auth/scope';
+import type { Db } from '../db/knex';
+
+export interface ServiceConfig {
+  /** @default 50000 */
+  maxRunsPerGroup: number;
+  /** @default 600 */
+  workerLeaseSeconds: number;
+}
+
+/** What every service function receives: where to write, and whose data the caller may touch. */
+export interface ServiceContext {
+  db: Db;
+  scope: Scope;
+  config: ServiceConfig;
+}

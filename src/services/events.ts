@@ -1,0 +1,42 @@
+import type { Knex } from 'knex';
+import type { LifecycleEventTypeValue } from '../models/LifecycleEvent';
+import type { JsonObject, RunStatusValue, StepTypeValue } from '../models';
+
+export interface NewEvent {
+  projectId: string;
+  type: LifecycleEventTypeValue;
+  status: RunStatusValue;
+  previousStatus?: RunStatusValue | null;
+  batchId?: string | null;
+  runGroupId?: string | null;
+  runId?: string | null;
+  stepId?: string | null;
+  stepType?: StepTypeValue | null;
+  statusMessage?: string | null;
+  statusMeta?: JsonObject;
+  handlerName?: string | null;
+}
+
+/**
+ * Writes lifecycle events inside the caller's transaction: they exist exactly when the change
+ * they describe committed.
+ */
+export async function recordEvents(trx: Knex.Transaction, events: NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await trx('lifecycle_event').insert(
+    events.map((e) => ({ ...e, statusMeta: JSON.stringify(e.statusMeta ?? {}) })),
+  );
+}
+
+/** The event a step status change is recorded as. */
+export function stepEventType(status: RunStatusValue): LifecycleEventTypeValue {
+  switch (status) {
+    case 'RUNNING':
+      return 'STEP_START';
+    case 'ERROR':
+    case 'FAILED':
+      return 'STEP_FAILED';
+    default:
+      return 'STEP_END';
+  }
+}

@@ -1,0 +1,101 @@
+import type { Knex } from 'knex';
+import type { StoreFileInput } from '../__generated__/resolvers-types';
+import { rawRows } from '../db/raw';
+import { transaction } from '../db/transaction';
+import { badUserInput } from '../errors';
+import type * as G from '../graphql/mappers';
+import { tables } from '../loaders/tables';
+import type { StoredFileKindValue } from '../models/StoredFile';
+import { sha256 } from './canonical';
+import type { ServiceContext } from './context';
+import { rowInScope } from './rows';
+
+export type FileOwner =
+  | { documentId: string }
+  | { runId: string }
+  | { stepId: string }
+  | { llmCallId: string };
+
+const OWNER_PREFIX: Record<string, string> = {
+  documentId: 'documents',
+  runId: 'runs',
+  stepId: 'steps',
+  llmCallId: 'llm-calls',
+};
+
+export interface NewFile {
+  projectId: string;
+  owner: FileOwner;
+  kind: StoredFileKindValue;
+  content: Buffer;
+  mimeType?: string | null;
+  /** The file name under the owner's folder; default: `<kind>/<file id>`. */
+  name?: string;
+}
+
+/**
+ * Inserts files under their owners' own ids: `<owner kind>/<owner id>/<name>`. When no name is
+ * given, the path ends with the file's id, which the database makes in the same statement.
+ */
+export async function insertFiles(trx: Knex.Transaction, files: NewFile[]): Promise<G.StoredFile[]> {
+  if (files.length === 0) return [];
+  const rows = files.map((f) => {
+    const [ownerColumn, ownerId] = Object.entries(f.owner)[0] as [string, string];
+    const folder = `${OWNER_PREFIX[ownerColumn]}/${ownerId}/`;
+    return {
+      project_id: f.projectId,
+      document_id: ownerColumn === 'documentId' ? ownerId : null,
+      run_id: ownerColumn === 'runId' ? ownerId : null,
+      step_id: ownerColumn === 'stepId' ? ownerId : null,
+      llm_call_id: ownerColumn === 'llmCallId' ? ownerId : null,
+      kind: f.kind,
+      path: f.name === undefined ? null : folder + f.name,
+      folder: folder + f.kind.toLowerCase().replace(/_/g, '-') + '/',
+      mime_type: f.mimeType ?? null,
+      size_bytes: f.content.length,
+      checksum: sha256(f.content),
+      content: f.content,
+    };
+  });
+  // One statement for any number of files; ids come from gen_random_uuid() in the statement.
+  return rawRows<G.StoredFile>(
+    trx,
+    `insert into stored_file (id, project_id, document_id, run_id, step_id, llm_call_id, kind, path, mime_type, size_bytes, checksum, content)
+     select g.id, f.project_id, f.document_id, f.run_id, f.step_id, f.llm_call_id, f.kind,
+            coalesce(f.path, f.folder || g.id::text), f.mime_type, f.size_bytes, f.checksum, f.content
+     from jsonb_to_recordset(?::jsonb) as f(project_id uuid, document_id uuid, run_id uuid, step_id uuid, llm_call_id uuid,
+            kind text, path text, folder text, mime_type text, size_bytes bigint, checksum text, content_index int)
+     cross join lateral (select gen_random_uuid() as id) g
+     join unnest(?::bytea[]) with ordinality as c(content, n) on c.n = f.content_index
+     returning ${tables.storedFile.columns().map((c) => c.replace('stored_file.', '')).map(snake).join(', ')}`,
+    [JSON.stringify(rows.map(({ content: _c, ...r }, i) => ({ ...r, content_index: i + 1 }))), rows.map((r) => r.content)],
+  );
+}
+
+function snake(column: string): string {
+  return column.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+export function decodeContent(content: string, encoding: 'UTF8' | 'BASE64', field = 'content'): Buffer {
+  if (encoding === 'UTF8') return Buffer.from(content, 'utf8');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(content) || content.length % 4 === 1) {
+    throw badUserInput(`${field} is not valid base64`, field);
+  }
+  return Buffer.from(content, 'base64');
+}
+
+export async function storeFile(ctx: ServiceContext, input: StoreFileInput): Promise<G.StoredFile> {
+  const owners = (['documentId', 'runId', 'stepId'] as const).filter((k) => input[k] != null);
+  if (owners.length !== 1) throw badUserInput('give exactly one owner: documentId, runId or stepId', 'owner');
+  const ownerKey = owners[0]!;
+  const ownerId = input[ownerKey]!;
+  const content = decodeContent(input.content, input.encoding ?? 'UTF8');
+  return transaction(ctx.db, async (trx) => {
+    const table = ownerKey === 'documentId' ? 'document' : ownerKey === 'runId' ? 'run' : 'step';
+    const owner = await rowInScope<{ projectId: string }>(trx, table, ownerId, ctx.scope, { field: ownerKey });
+    const [file] = await insertFiles(trx, [
+      { projectId: owner.projectId, owner: { [ownerKey]: ownerId } as FileOwner, kind: input.kind, content, mimeType: input.mimeType },
+    ]);
+    return file!;
+  });
+}

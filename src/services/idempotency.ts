@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import { conflict } from '../errors';
+import { canonicalJson, sha256 } from './canonical';
+
+export interface IdempotencyOptions {
+  projectId: string;
+  operation: string;
+  key: string | null | undefined;
+  /** The whole input; the key itself is left out of the comparison. */
+  input: Record<string, unknown>;
+}
+
+/**
+ * Runs `run` once per (project, operation, key) inside the caller's transaction. The key row is
+ * inserted first: a racing call with the same key waits on it until this transaction commits,
+ * then replays the stored result. The same key with another input is a CONFLICT.
+ */
+export async function idempotent<T, R>(
+  trx: Knex.Transaction,
+  options: IdempotencyOptions,
+  run: () => Promise<T>,
+  codec: { encode(result: T): R; decode(stored: R): Promise<T> },
+): Promise<T> {
+  if (options.key == null) return run();
+  const { idempotencyKey: _ignored, ...input } = options.input;
+  const requestHash = sha256(canonicalJson(input));
+  const inserted = await trx('idempotency_key')
+    .insert({ projectId: options.projectId, operation: options.operation, key: options.key, requestHash })
+    .onConflict(['projectId', 'operation', 'key'])
+    .ignore()
+    .returning('id');
+  if (inserted.length === 1) {
+    const result = await run();
+    await trx('idempotency_key').where({ id: inserted[0].id }).update({ result: JSON.stringify(codec.encode(result)) });
+    return result;
+  }
+  const stored = (await trx('idempotency_key')
+    .where({ projectId: options.projectId, operation: options.operation, key: options.key })
+    .first()) as { requestHash: string; result: R | null };
+  if (stored.requestHash !== requestHash) {
+    throw conflict(`idempotencyKey ${JSON.stringify(options.key)} was already used with a different input`, {
+      field: 'idempotencyKey',
+    });
+  }
+  return codec.decode(stored.result as R);
+}

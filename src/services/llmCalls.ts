@@ -1,0 +1,87 @@
+import type { Knex } from 'knex';
+import type { RecordLlmCallInput } from '../__generated__/resolvers-types';
+import { transaction } from '../db/transaction';
+import { badUserInput } from '../errors';
+import { assertUuid } from '../graphql/ids';
+import type * as G from '../graphql/mappers';
+import type { ServiceContext } from './context';
+import { failpoint } from './failpoints';
+import { insertFiles } from './files';
+import { idempotent } from './idempotency';
+import { jsonObject } from './json';
+import { rowInScope } from './rows';
+
+function loadLlmCall(trx: Knex.Transaction, id: string): Promise<G.LlmCall> {
+  return trx('llm_call').where({ id }).first();
+}
+
+function nonNegative(value: number | null | undefined, field: string): void {
+  if (value != null && !(value >= 0)) throw badUserInput(`${field} must be >= 0, got ${value}`, field);
+}
+
+/**
+ * The call row first, then its prompt and response files under `llm-calls/<id>/`, in one
+ * transaction. Project and run come from the step or run by foreign key, never from the caller.
+ */
+export async function recordLlmCall(ctx: ServiceContext, input: RecordLlmCallInput): Promise<G.LlmCall> {
+  if (input.stepId == null && input.runId == null) throw badUserInput('give stepId or runId', 'stepId');
+  nonNegative(input.promptTokens, 'promptTokens');
+  nonNegative(input.completionTokens, 'completionTokens');
+  nonNegative(input.costUsd, 'costUsd');
+  nonNegative(input.latencyMs, 'latencyMs');
+  nonNegative(input.timeToFirstTokenMs, 'timeToFirstTokenMs');
+  const params = jsonObject(input.params, 'params');
+  const usageDetails = jsonObject(input.usageDetails, 'usageDetails');
+
+  return transaction(ctx.db, async (trx) => {
+    let owner: { projectId: string; runId: string; stepId: string | null };
+    if (input.stepId != null) {
+      const step = await rowInScope<G.Step>(trx, 'step', input.stepId, ctx.scope, { field: 'stepId' });
+      if (input.runId != null && assertUuid(input.runId, 'runId') !== step.runId) {
+        throw badUserInput(`step ${step.id} belongs to run ${step.runId}, not ${input.runId}`, 'runId');
+      }
+      owner = { projectId: step.projectId, runId: step.runId, stepId: step.id };
+    } else {
+      const run = await rowInScope<G.Run>(trx, 'run', input.runId!, ctx.scope, { field: 'runId' });
+      owner = { projectId: run.projectId, runId: run.id, stepId: null };
+    }
+    return idempotent(
+      trx,
+      { projectId: owner.projectId, operation: 'recordLlmCall', key: input.idempotencyKey, input },
+      async () => {
+        const tokens = [input.promptTokens, input.completionTokens].filter((t): t is number => t != null);
+        const [call] = await trx('llm_call')
+          .insert({
+            ...owner,
+            provider: input.provider,
+            model: input.model,
+            operation: input.operation,
+            params,
+            promptTokens: input.promptTokens ?? null,
+            completionTokens: input.completionTokens ?? null,
+            totalTokens: tokens.length ? tokens.reduce((a, b) => a + b, 0) : null,
+            usageDetails,
+            costUsd: input.costUsd ?? null,
+            latencyMs: input.latencyMs,
+            timeToFirstTokenMs: input.timeToFirstTokenMs ?? null,
+            status: input.status,
+            errorMessage: input.errorMessage ?? null,
+            startedAt: input.startedAt ?? null,
+            completedAt: trx.fn.now(),
+          })
+          .returning('id');
+        await insertFiles(trx, [
+          { projectId: owner.projectId, owner: { llmCallId: call.id }, kind: 'PROMPT', content: Buffer.from(input.prompt), mimeType: 'text/plain; charset=utf-8', name: 'prompt.txt' },
+        ]);
+        failpoint('recordLlmCall.beforeResponse');
+        if (input.response != null) {
+          await insertFiles(trx, [
+            { projectId: owner.projectId, owner: { llmCallId: call.id }, kind: 'RESPONSE', content: Buffer.from(input.response), mimeType: 'text/plain; charset=utf-8', name: 'response.txt' },
+          ]);
+        }
+        return loadLlmCall(trx, call.id);
+      },
+      { encode: (c) => ({ id: c.id }), decode: ({ id }: { id: string }) => loadLlmCall(trx, id) },
+    );
+  });
+}

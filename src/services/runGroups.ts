@@ -1,0 +1,274 @@
+import type { Knex } from 'knex';
+import type { StartRunGroupInput, StepSpecInput } from '../__generated__/resolvers-types';
+import { rawRows } from '../db/raw';
+import { transaction } from '../db/transaction';
+import { badUserInput, conflict, notFound } from '../errors';
+import { assertUuid } from '../graphql/ids';
+import type * as G from '../graphql/mappers';
+import { tables } from '../loaders/tables';
+import { canonicalJson, sha256 } from './canonical';
+import type { ServiceContext } from './context';
+import { recordEvents } from './events';
+import { failpoint } from './failpoints';
+import { idempotent } from './idempotency';
+import { jsonObject } from './json';
+import { rowInScope } from './rows';
+import { scopeTo } from '../auth/scope';
+
+const MAX_STEPS = 100;
+
+export function loadRunGroup(trx: Knex | Knex.Transaction, id: string): Promise<G.RunGroup> {
+  return trx('run_group').select(tables.runGroup.columns(trx as Knex)).where('run_group.id', id).first();
+}
+
+interface PreparedStep {
+  number: number;
+  name: string;
+  type: string;
+  config: Record<string, unknown>;
+  cumulativeConfig: Record<string, unknown>;
+  contentHash: string;
+  maxRetries: number;
+}
+
+function prepareSteps(steps: readonly StepSpecInput[]): PreparedStep[] {
+  if (steps.length === 0) throw badUserInput('steps must name at least one step', 'steps');
+  if (steps.length > MAX_STEPS) throw badUserInput(`a run has at most ${MAX_STEPS} steps`, 'steps');
+  const names = new Set<string>();
+  const cumulative: Record<string, unknown> = {};
+  return steps.map((s, i) => {
+    const field = `steps[${i}]`;
+    if (names.has(s.name)) throw badUserInput(`${field}.name ${JSON.stringify(s.name)} is used twice`, `${field}.name`);
+    names.add(s.name);
+    const maxRetries = s.maxRetries ?? 0;
+    if (!Number.isInteger(maxRetries) || maxRetries < 0) throw badUserInput(`${field}.maxRetries must be >= 0`, `${field}.maxRetries`);
+    const config = JSON.parse(jsonObject(s.config, `${field}.config`)) as Record<string, unknown>;
+    cumulative[s.name] = config;
+    const cumulativeConfig = { ...cumulative };
+    return {
+      number: i + 1,
+      name: s.name,
+      type: s.type,
+      config,
+      cumulativeConfig,
+      contentHash: sha256(canonicalJson([s.type, config, cumulativeConfig])),
+      maxRetries,
+    };
+  });
+}
+
+/**
+ * The group, one run per document, the steps of every run and GROUP_START, in one transaction
+ * and a fixed number of statements: runs and steps are inserted from arrays, whatever their count.
+ */
+export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInput): Promise<G.RunGroup> {
+  if ((input.batchId == null) === (input.documentIds == null)) {
+    throw badUserInput('give exactly one of batchId or documentIds', 'batchId');
+  }
+  const steps = prepareSteps(input.steps);
+  const params = jsonObject(input.params, 'params');
+  const priority = input.priority ?? 0;
+  const documentIds = input.documentIds?.map((id, i) => assertUuid(id, `documentIds[${i}]`));
+  if (documentIds && documentIds.length === 0) throw badUserInput('documentIds must not be empty', 'documentIds');
+  if (documentIds && documentIds.length > ctx.config.maxRunsPerGroup) {
+    throw badUserInput(`a run group has at most ${ctx.config.maxRunsPerGroup} runs, asked for ${documentIds.length}`, 'documentIds');
+  }
+
+  return transaction(ctx.db, async (trx) => {
+    let projectId: string;
+    let batchId: string | null = null;
+    let docs: string[];
+    if (input.batchId != null) {
+      const batch = await rowInScope<G.Batch>(trx, 'batch', input.batchId, ctx.scope, { field: 'batchId' });
+      projectId = batch.projectId;
+      batchId = batch.id;
+      docs = (
+        await trx('document_uri').distinct('documentId').where({ batchId }).orderBy('documentId')
+      ).map((r: { documentId: string }) => r.documentId);
+      if (docs.length === 0) throw badUserInput('the batch has no documents to run', 'batchId');
+      if (docs.length > ctx.config.maxRunsPerGroup) {
+        throw badUserInput(`a run group has at most ${ctx.config.maxRunsPerGroup} runs; the batch has ${docs.length} documents`, 'batchId');
+      }
+    } else {
+      const unique = [...new Set(documentIds!)];
+      const qb = trx('document').select('id', 'projectId').whereIn('id', unique);
+      scopeTo(qb, 'document.projectId', ctx.scope);
+      const found = (await qb) as { id: string; projectId: string }[];
+      const missing = unique.find((id) => !found.some((f) => f.id === id));
+      if (missing) throw notFound('Document', missing);
+      const projects = new Set(found.map((f) => f.projectId));
+      if (projects.size > 1) throw badUserInput('documentIds must all belong to one project', 'documentIds');
+      projectId = found[0]!.projectId;
+      docs = unique;
+    }
+
+    return idempotent(
+      trx,
+      { projectId, operation: 'startRunGroup', key: input.idempotencyKey, input },
+      async () => {
+        const configs = await rawRows<{ id: string; contentHash: string }>(
+          trx,
+          `insert into step_config (step_type, config, cumulative_config, content_hash)
+           select x.step_type, x.config, x.cumulative_config, x.content_hash
+           from jsonb_to_recordset(?::jsonb) as x(step_type text, config jsonb, cumulative_config jsonb, content_hash text)
+           on conflict (content_hash) do update set content_hash = excluded.content_hash
+           returning id, content_hash`,
+          [JSON.stringify(steps.map((s) => ({ step_type: s.type, config: s.config, cumulative_config: s.cumulativeConfig, content_hash: s.contentHash })))],
+        );
+        const configOf = new Map(configs.map((c) => [c.contentHash, c.id]));
+
+        const [group] = await trx('run_group')
+          .insert({
+            projectId,
+            batchId,
+            name: input.name ?? null,
+            workflowDefinitionId: input.workflowDefinitionId,
+            paramDefinitionId: input.paramDefinitionId ?? null,
+            priority,
+            params,
+          })
+          .returning('id');
+
+        const runs = await rawRows<{ id: string }>(
+          trx,
+          `insert into run (project_id, run_group_id, batch_id, document_id, workflow_definition_id, priority, params)
+           select ?, ?, ?, d.id, ?, ?, ?::jsonb from unnest(?::uuid[]) with ordinality as d(id, n) order by d.n
+           returning id`,
+          [projectId, group.id, batchId, input.workflowDefinitionId, priority, params, docs],
+        );
+
+        failpoint('startRunGroup.beforeSteps');
+        await trx.raw(
+          `insert into step (project_id, run_id, number, name, type, step_config_id, is_last_step, priority, max_retries)
+           select ?, r.id, s.number, s.name, s.type, s.config_id, s.number = ?, ?, s.max_retries
+           from unnest(?::uuid[]) as r(id)
+           cross join unnest(?::int[], ?::text[], ?::text[], ?::uuid[], ?::int[]) as s(number, name, type, config_id, max_retries)`,
+          [
+            projectId,
+            steps.length,
+            priority,
+            runs.map((r) => r.id),
+            steps.map((s) => s.number),
+            steps.map((s) => s.name),
+            steps.map((s) => s.type),
+            steps.map((s) => configOf.get(s.contentHash)!),
+            steps.map((s) => s.maxRetries),
+          ],
+        );
+
+        await recordEvents(trx, [
+          { projectId, type: 'GROUP_START', status: 'PENDING', batchId, runGroupId: group.id, statusMeta: { runs: runs.length, steps: steps.length } },
+        ]);
+        return loadRunGroup(trx, group.id);
+      },
+      { encode: (g) => ({ id: g.id }), decode: ({ id }: { id: string }) => loadRunGroup(trx, id) },
+    );
+  });
+}
+
+const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/** Every run and step of the group that is not final becomes CANCELLED, with their events. */
+export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G.RunGroup> {
+  return transaction(ctx.db, async (trx) => {
+    const group = await rowInScope<G.RunGroup>(trx, 'run_group', id, ctx.scope, { lock: true });
+    if (group.status === 'CANCELLED') return loadRunGroup(trx, id);
+    if (FINAL.includes(group.status)) throw conflict(`RunGroup ${id} is ${group.status}; only a group that is not final can be cancelled`, { current: group.status });
+
+    // Steps first (their events name their previous status), then runs, then the group.
+    await trx.raw(
+      `with cancelled as (
+         update step s set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
+         from run r, step before
+         where r.run_group_id = ? and s.run_id = r.id and before.id = s.id and s.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+         returning s.id, s.type, s.run_id, before.status as previous_status
+       )
+       insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, step_id, step_type, status, previous_status, status_message)
+       select ?, 'STEP_END', ?, ?, c.run_id, c.id, c.type, 'CANCELLED', c.previous_status, 'run group cancelled' from cancelled c`,
+      [id, group.projectId, group.batchId, id],
+    );
+    await trx.raw(
+      `with cancelled as (
+         update run set status = 'CANCELLED', status_at = now(), completed_at = now(), version = version + 1
+         where run_group_id = ? and status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+         returning id
+       )
+       insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, status_message)
+       select ?, 'ITEM_END', ?, ?, c.id, 'CANCELLED', 'run group cancelled' from cancelled c`,
+      [id, group.projectId, group.batchId, id],
+    );
+    await trx('run_group')
+      .where({ id })
+      .update({ status: 'CANCELLED', statusAt: trx.fn.now(), completedAt: trx.fn.now(), version: trx.raw('version + 1') });
+    await recordEvents(trx, [
+      { projectId: group.projectId, type: 'GROUP_END', status: 'CANCELLED', previousStatus: group.status, batchId: group.batchId, runGroupId: id, statusMessage: 'cancelled' },
+    ]);
+    return loadRunGroup(trx, id);
+  });
+}
+
+export interface DeleteStats {
+  dryRun: boolean;
+  deletedRunGroups: number;
+  deletedRuns: number;
+  deletedSteps: number;
+  deletedEvents: number;
+  deletedLlmCalls: number;
+  deletedFiles: number;
+  deletedDocumentUris: number;
+  deletedDocuments: number;
+  totalDeleted: number;
+}
+
+export function deleteStats(dryRun: boolean, counts: Partial<Omit<DeleteStats, 'dryRun' | 'totalDeleted'>>): DeleteStats {
+  const stats = {
+    deletedRunGroups: 0,
+    deletedRuns: 0,
+    deletedSteps: 0,
+    deletedEvents: 0,
+    deletedLlmCalls: 0,
+    deletedFiles: 0,
+    deletedDocumentUris: 0,
+    deletedDocuments: 0,
+    ...counts,
+  };
+  return { dryRun, ...stats, totalDeleted: Object.values(stats).reduce((a, b) => a + b, 0) };
+}
+
+/** Counts what deleting these runs takes with them (steps, events, LLM calls, files). */
+export async function countRunDependents(trx: Knex.Transaction, runIdsSql: string, bindings: unknown[]) {
+  const [row] = await rawRows<{ runs: number; steps: number; events: number; llmCalls: number; files: number }>(
+    trx,
+    `with runs as (${runIdsSql}),
+          steps as (select id from step where run_id in (select id from runs)),
+          calls as (select id from llm_call where run_id in (select id from runs))
+     select (select count(*) from runs)::int as runs,
+            (select count(*) from steps)::int as steps,
+            (select count(*) from lifecycle_event where run_id in (select id from runs) or step_id in (select id from steps))::int as events,
+            (select count(*) from calls)::int as llm_calls,
+            (select count(*) from stored_file where run_id in (select id from runs) or step_id in (select id from steps)
+               or llm_call_id in (select id from calls))::int as files`,
+    bindings,
+  );
+  return row!;
+}
+
+/** The group and everything under it; with dryRun, only the counts. */
+export async function deleteRunGroup(ctx: ServiceContext, id: string, dryRun: boolean): Promise<DeleteStats> {
+  return transaction(ctx.db, async (trx) => {
+    await rowInScope(trx, 'run_group', id, ctx.scope, { lock: true });
+    const counts = await countRunDependents(trx, 'select id from run where run_group_id = ?', [id]);
+    const groupEvents = await trx('lifecycle_event').where({ runGroupId: id }).whereNull('runId').whereNull('stepId').count({ n: '*' }).first();
+    const stats = deleteStats(dryRun, {
+      deletedRunGroups: 1,
+      deletedRuns: counts.runs,
+      deletedSteps: counts.steps,
+      deletedEvents: counts.events + Number((groupEvents as { n: number }).n),
+      deletedLlmCalls: counts.llmCalls,
+      deletedFiles: counts.files,
+    });
+    // Foreign keys cascade from the group to runs, steps, events, LLM calls and files.
+    if (!dryRun) await trx('run_group').where({ id }).delete();
+    return stats;
+  });
+}

@@ -1,0 +1,31 @@
+import type { RunStatusValue } from '../models';
+
+/** Which step statuses may follow which (DESIGN.md, "Status machine"). */
+const NEXT: Record<RunStatusValue, readonly RunStatusValue[]> = {
+  PENDING: ['RUNNING', 'CANCELLED'],
+  RUNNING: ['COMPLETED', 'ERROR', 'FAILED', 'CANCELLED'],
+  // ERROR means "will be retried": claimed again (RUNNING), or given up on.
+  ERROR: ['RUNNING', 'FAILED', 'CANCELLED'],
+  COMPLETED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+export const FINAL_STATUSES: readonly RunStatusValue[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+export function isFinal(status: RunStatusValue): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+export function canMove(from: RunStatusValue, to: RunStatusValue): boolean {
+  return NEXT[from].includes(to);
+}
+
+/**
+ * A reported failure: `retry` counts failed attempts, and a step may be retried `maxRetries`
+ * times. ERROR (claimable again) while retries are left, FAILED after that.
+ */
+export function afterFailure(retry: number, maxRetries: number): { status: RunStatusValue; retry: number } {
+  const next = retry + 1;
+  return { status: next > maxRetries ? 'FAILED' : 'ERROR', retry: next };
+}

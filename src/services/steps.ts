@@ -1,0 +1,187 @@
+import type { Knex } from 'knex';
+import type { ClaimStepInput, UpdateStepStatusInput } from '../__generated__/resolvers-types';
+import { inScope } from '../auth/scope';
+import { rawRows } from '../db/raw';
+import { transaction } from '../db/transaction';
+import { conflict, notFound } from '../errors';
+import { assertUuid } from '../graphql/ids';
+import type * as G from '../graphql/mappers';
+import { tables } from '../loaders/tables';
+import type { RunStatusValue, StepTypeValue } from '../models';
+import type { ServiceContext } from './context';
+import { recordEvents, stepEventType } from './events';
+import { jsonObject } from './json';
+import { rollUp } from './rollups';
+import { afterFailure, canMove } from './statusMachine';
+import { assertWorkerId, checkIn } from './workers';
+
+interface LockedStep {
+  id: string;
+  projectId: string;
+  runId: string;
+  runGroupId: string;
+  batchId: string | null;
+  type: StepTypeValue;
+  status: RunStatusValue;
+  isLastStep: boolean;
+  retry: number;
+  maxRetries: number;
+  workerId: string | null;
+  version: number;
+}
+
+function loadStep(trx: Knex.Transaction, id: string): Promise<G.Step> {
+  return trx('step').select(tables.step.columns(trx)).where('step.id', id).first();
+}
+
+/**
+ * The most urgent claimable step, set RUNNING under the worker. SKIP LOCKED: a step another
+ * claimer holds is passed over, so two workers never get the same step.
+ */
+export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput): Promise<G.Step | null> {
+  const workerId = assertWorkerId(input.workerId);
+  const projectId = input.projectId == null ? null : assertUuid(input.projectId, 'projectId');
+  if (projectId && !inScope(ctx.scope, projectId)) return null;
+  return transaction(ctx.db, async (trx) => {
+    await checkIn(trx, workerId);
+    const conditions: string[] = [];
+    const bindings: unknown[] = [ctx.config.workerLeaseSeconds];
+    if (input.types?.length) {
+      conditions.push('s.type = any(?::text[])');
+      bindings.push(input.types);
+    }
+    if (projectId) {
+      conditions.push('s.project_id = ?');
+      bindings.push(projectId);
+    }
+    if (ctx.scope.projectIds !== null) {
+      conditions.push('s.project_id = any(?::uuid[])');
+      bindings.push(ctx.scope.projectIds);
+    }
+    const [candidate] = await rawRows<LockedStep & { previousWorkerId: string | null }>(
+      trx,
+      `select s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
+              s.max_retries, s.worker_id, s.version
+       from step s
+       join run r on r.id = s.run_id
+       join run_group g on g.id = r.run_group_id
+       left join worker w on w.id = s.worker_id
+       where (s.status in ('PENDING', 'ERROR')
+              or (s.status = 'RUNNING' and w.last_checkin_at < now() - make_interval(secs => ?)))
+         and g.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+         and r.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+         and not exists (select 1 from step p where p.run_id = s.run_id and p.number < s.number and p.status <> 'COMPLETED')
+         ${conditions.map((c) => `and ${c}`).join(' ')}
+       order by s.priority desc, s.created_at, s.id
+       limit 1
+       for update of s skip locked`,
+      bindings,
+    );
+    if (!candidate) return null;
+
+    const takeover = candidate.status === 'RUNNING';
+    await trx('step')
+      .where({ id: candidate.id })
+      .update({
+        status: 'RUNNING',
+        workerId,
+        startedAt: trx.raw('coalesce(started_at, now())'),
+        statusAt: trx.fn.now(),
+        statusMessage: takeover ? `taken over from worker ${candidate.workerId} (lease expired)` : null,
+        version: trx.raw('version + 1'),
+      });
+    await recordEvents(trx, [
+      {
+        projectId: candidate.projectId,
+        batchId: candidate.batchId,
+        runGroupId: candidate.runGroupId,
+        runId: candidate.runId,
+        stepId: candidate.id,
+        stepType: candidate.type,
+        type: 'STEP_START',
+        status: 'RUNNING',
+        previousStatus: candidate.status,
+        handlerName: workerId,
+        statusMessage: takeover ? `taken over from worker ${candidate.workerId} (lease expired)` : null,
+        statusMeta: takeover ? { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds } : {},
+      },
+    ]);
+    await rollUp(trx, { ...candidate, status: 'RUNNING' });
+    return loadStep(trx, candidate.id);
+  });
+}
+
+/** A legal status change, its event and its rollups, in one transaction. */
+export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepStatusInput): Promise<G.Step> {
+  const stepId = assertUuid(input.stepId, 'stepId');
+  const workerId = input.workerId == null ? null : assertWorkerId(input.workerId);
+  const meta = jsonObject(input.meta, 'meta');
+  return transaction(ctx.db, async (trx) => {
+    const [step] = await rawRows<LockedStep>(
+      trx,
+      `select s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
+              s.max_retries, s.worker_id, s.version
+       from step s join run r on r.id = s.run_id
+       where s.id = ? ${ctx.scope.projectIds === null ? '' : 'and s.project_id = any(?::uuid[])'}
+       for update of s`,
+      ctx.scope.projectIds === null ? [stepId] : [stepId, ctx.scope.projectIds],
+    );
+    if (!step) throw notFound('Step', stepId);
+    if (input.expectedVersion != null && input.expectedVersion !== step.version) {
+      throw conflict(`Step ${stepId} is at version ${step.version}, not ${input.expectedVersion}: reload it and retry`, {
+        currentVersion: step.version,
+        expectedVersion: input.expectedVersion,
+      });
+    }
+    if (!canMove(step.status, input.status)) {
+      throw conflict(`Step ${stepId} is ${step.status}; it cannot move to ${input.status}`, {
+        currentStatus: step.status,
+        requestedStatus: input.status,
+      });
+    }
+    if (workerId && step.status === 'RUNNING' && step.workerId && step.workerId !== workerId) {
+      throw conflict(`Step ${stepId} is held by worker ${step.workerId}, not ${workerId}`, { heldBy: step.workerId });
+    }
+    if (workerId) await checkIn(trx, workerId);
+
+    let status = input.status;
+    let retry = step.retry;
+    if (status === 'ERROR' || status === 'FAILED') {
+      const failure = afterFailure(step.retry, step.maxRetries);
+      retry = failure.retry;
+      if (status === 'ERROR') status = failure.status;
+    }
+    const final = status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED';
+    await trx('step')
+      .where({ id: stepId })
+      .update({
+        status,
+        statusMessage: input.message ?? null,
+        statusMeta: meta,
+        statusAt: trx.fn.now(),
+        startedAt: status === 'RUNNING' ? trx.raw('coalesce(started_at, now())') : trx.raw('started_at'),
+        completedAt: final ? trx.fn.now() : null,
+        retry,
+        workerId: workerId ?? step.workerId,
+        version: trx.raw('version + 1'),
+      });
+    await recordEvents(trx, [
+      {
+        projectId: step.projectId,
+        batchId: step.batchId,
+        runGroupId: step.runGroupId,
+        runId: step.runId,
+        stepId,
+        stepType: step.type,
+        type: stepEventType(status),
+        status,
+        previousStatus: step.status,
+        handlerName: workerId ?? step.workerId,
+        statusMessage: input.message ?? null,
+        statusMeta: JSON.parse(meta) as Record<string, unknown>,
+      },
+    ]);
+    await rollUp(trx, { ...step, status });
+    return loadStep(trx, stepId);
+  });
+}
