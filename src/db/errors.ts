@@ -4,7 +4,7 @@ import { badUserInput, conflict, notFound } from '../errors';
 // What a violated constraint means to a client, in the API's words: never SQL, table or
 // constraint names.
 const CONSTRAINTS: Record<string, { field: string; message: string }> = {
-  project_slug_key: { field: 'slug', message: 'a project with this slug already exists' },
+  project_slug_unique: { field: 'slug', message: 'a project with this slug already exists' },
   project_slug_format: { field: 'slug', message: 'slug must be lowercase letters, digits and dashes (at most 63)' },
   project_name_length: { field: 'name', message: 'name must be 1 to 200 characters' },
   document_hash_format: { field: 'hash', message: 'hash must be "sha256-" followed by 64 lowercase hex digits' },

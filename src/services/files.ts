@@ -61,12 +61,15 @@ export async function insertFiles(trx: Knex.Transaction, files: NewFile[]): Prom
   return rawRows<G.StoredFile>(
     trx,
     `insert into stored_file (id, project_id, document_id, run_id, step_id, llm_call_id, kind, path, mime_type, size_bytes, checksum, content)
-     select g.id, f.project_id, f.document_id, f.run_id, f.step_id, f.llm_call_id, f.kind,
-            coalesce(f.path, f.folder || g.id::text), f.mime_type, f.size_bytes, f.checksum, f.content
-     from jsonb_to_recordset(?::jsonb) as f(project_id uuid, document_id uuid, run_id uuid, step_id uuid, llm_call_id uuid,
-            kind text, path text, folder text, mime_type text, size_bytes bigint, checksum text, content_index int)
-     cross join lateral (select gen_random_uuid() as id) g
-     join unnest(?::bytea[]) with ordinality as c(content, n) on c.n = f.content_index
+     select x.id, x.project_id, x.document_id, x.run_id, x.step_id, x.llm_call_id, x.kind,
+            coalesce(x.path, x.folder || x.id::text), x.mime_type, x.size_bytes, x.checksum, x.content
+     from (
+       -- A volatile function in a subquery runs once per row: one database-made id per file.
+       select gen_random_uuid() as id, f.*, c.content
+       from jsonb_to_recordset(?::jsonb) as f(project_id uuid, document_id uuid, run_id uuid, step_id uuid, llm_call_id uuid,
+              kind text, path text, folder text, mime_type text, size_bytes bigint, checksum text, content_index int)
+       join unnest(?::bytea[]) with ordinality as c(content, n) on c.n = f.content_index
+     ) x
      returning ${tables.storedFile.columns().map((c) => c.replace('stored_file.', '')).map(snake).join(', ')}`,
     [JSON.stringify(rows.map(({ content: _c, ...r }, i) => ({ ...r, content_index: i + 1 }))), rows.map((r) => r.content)],
   );

@@ -1,0 +1,74 @@
+// A small seed builder over the public API, for tests of the write path.
+import { randomBytes } from 'node:crypto';
+import type { TestServer } from './server';
+
+export const uniqueSlug = () => `t-${randomBytes(4).toString('hex')}`;
+export const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+/** Throws with the errors when a mutation that must succeed does not. */
+export async function must<T = any>(s: TestServer, query: string, variables?: Record<string, unknown>): Promise<T> {
+  const res = await s.gql(query, variables);
+  if (res.errors?.length || !res.data) throw new Error(`unexpected errors: ${JSON.stringify(res.errors)}`);
+  return res.data as T;
+}
+
+export async function createProject(s: TestServer): Promise<{ id: string; slug: string }> {
+  const slug = uniqueSlug();
+  const data = await must(s, `mutation ($i: CreateProjectInput!) { createProject(input: $i) { id slug } }`, { i: { slug, name: slug } });
+  return data.createProject;
+}
+
+export async function createBatch(s: TestServer, projectId: string, documents: number, tag = uniqueSlug()) {
+  const data = await must(
+    s,
+    `mutation ($i: CreateBatchInput!) { createBatch(input: $i) { id documents(first: 100) { nodes { id document { id } } } } }`,
+    {
+      i: {
+        projectId,
+        name: tag,
+        source: 'fs',
+        documents: Array.from({ length: documents }, (_, n) => ({ uri: `/${tag}/${n}`, content: b64(`${tag} ${n}`), mimeType: 'text/plain' })),
+      },
+    },
+  );
+  return data.createBatch as { id: string; documents: { nodes: { id: string; document: { id: string } }[] } };
+}
+
+export const STEPS = [
+  { name: 'ingest', type: 'INGEST' },
+  { name: 'parse', type: 'PARSE', config: { ocr: true }, maxRetries: 1 },
+  { name: 'embed', type: 'EMBED' },
+];
+
+export async function startRunGroup(s: TestServer, batchId: string, steps: unknown[] = STEPS, extra: Record<string, unknown> = {}) {
+  const data = await must(
+    s,
+    `mutation ($i: StartRunGroupInput!) { startRunGroup(input: $i) { id status } }`,
+    { i: { batchId, workflowDefinitionId: 'wf', steps, ...extra } },
+  );
+  return data.startRunGroup as { id: string; status: string };
+}
+
+export async function claim(s: TestServer, workerId: string, extra: Record<string, unknown> = {}) {
+  const data = await must(
+    s,
+    `mutation ($i: ClaimStepInput!) { claimNextStep(input: $i) { id number name status version retry run { id status } worker { id } } }`,
+    { i: { workerId, ...extra } },
+  );
+  return data.claimNextStep as null | { id: string; number: number; name: string; status: string; version: number; retry: number; run: { id: string; status: string } };
+}
+
+export const UPDATE = `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { id status version retry completedAt } }`;
+
+export async function setStatus(s: TestServer, stepId: string, status: string, extra: Record<string, unknown> = {}) {
+  const data = await must(s, UPDATE, { i: { stepId, status, ...extra } });
+  return data.updateStepStatus as { id: string; status: string; version: number; retry: number };
+}
+
+/** Row counts of every table the write path touches. */
+export async function tableCounts(s: TestServer): Promise<Record<string, number>> {
+  const tables = ['batch', 'document', 'document_uri', 'document_uri_version', 'run_group', 'run', 'step', 'step_config', 'lifecycle_event', 'llm_call', 'stored_file', 'idempotency_key'];
+  const out: Record<string, number> = {};
+  for (const t of tables) out[t] = Number((await s.db(t).count({ n: '*' }).first())!.n);
+  return out;
+}
