@@ -1065,6 +1065,9 @@ export type RunGroup = {
   id: Scalars['ID']['output'];
   name: Maybe<Scalars['String']['output']>;
   paramDefinitionId: Maybe<Scalars['String']['output']>;
+  params: Scalars['JSON']['output'];
+  /** The priority its runs and steps were created with; higher is claimed first. */
+  priority: Scalars['Int']['output'];
   progress: RunProgress;
   project: Project;
   runs: RunConnection;
@@ -2065,6 +2068,8 @@ export type RunGroupResolvers<
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   paramDefinitionId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  params?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   progress?: Resolver<ResolversTypes['RunProgress'], ParentType, ContextType>;
   project?: Resolver<ResolversTypes['Project'], ParentType, ContextType>;
   runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, Partial<RunGroupRunsArgs>>;
