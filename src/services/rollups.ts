@@ -72,11 +72,11 @@ export async function rollUp(trx: Knex.Transaction, step: ChangedStep): Promise<
 }
 
 /**
- * Locks the group so that two runs finishing at once cannot both miss that they were the last;
+ * Locks the group (NO KEY UPDATE: concurrent event inserts hold KEY SHARE on it) so that two runs finishing at once cannot both miss that they were the last;
  * under READ COMMITTED the count after the lock sees every run committed before it.
  */
 async function closeGroupIfDone(trx: Knex.Transaction, runGroupId: string): Promise<void> {
-  const group = await trx('run_group').select('id', 'projectId', 'batchId', 'status').where({ id: runGroupId }).forUpdate().first();
+  const group = await trx('run_group').select('id', 'projectId', 'batchId', 'status').where({ id: runGroupId }).forNoKeyUpdate().first();
   if (!group || ['COMPLETED', 'FAILED', 'CANCELLED'].includes(group.status)) return;
   const [counts] = await rawRows<{ open: number; failed: number }>(
     trx,

@@ -28,7 +28,9 @@ export async function rowInScope<T>(
   assertUuid(id, options.field ?? 'id');
   const qb = trx(table).where(`${table}.id`, id).first();
   scopeTo(qb, table === 'project' ? 'project.id' : `${table}.projectId`, scope);
-  if (options.lock) qb.forUpdate();
+  // NO KEY UPDATE: children inserted concurrently take KEY SHARE on this row, which FOR UPDATE would
+  // wait for (and deadlock with).
+  if (options.lock) qb.forNoKeyUpdate();
   const row = (await qb) as T | undefined;
   if (!row) throw notFound(TYPE_OF[table]!, id);
   return row;

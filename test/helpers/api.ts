@@ -66,9 +66,11 @@ export async function setStatus(s: TestServer, stepId: string, status: string, e
 }
 
 /** Row counts of every table the write path touches. */
-export async function tableCounts(s: TestServer): Promise<Record<string, number>> {
-  const tables = ['batch', 'document', 'document_uri', 'document_uri_version', 'run_group', 'run', 'step', 'step_config', 'lifecycle_event', 'llm_call', 'stored_file', 'idempotency_key'];
-  const out: Record<string, number> = {};
+const COUNTED = ['batch', 'document', 'document_uri', 'document_uri_version', 'run_group', 'run', 'step', 'step_config', 'lifecycle_event', 'llm_call', 'stored_file', 'idempotency_key'] as const;
+
+export async function tableCounts(s: TestServer): Promise<Record<(typeof COUNTED)[number], number>> {
+  const tables = COUNTED;
+  const out = {} as Record<(typeof COUNTED)[number], number>;
   for (const t of tables) out[t] = Number((await s.db(t).count({ n: '*' }).first())!.n);
   return out;
 }
