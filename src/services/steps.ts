@@ -45,38 +45,51 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
   return transaction(ctx.db, async (trx) => {
     await checkIn(trx, workerId);
     const conditions: string[] = [];
-    const bindings: unknown[] = [ctx.config.workerLeaseSeconds];
+    const filters: unknown[] = [];
     if (input.types?.length) {
-      conditions.push('s.type = any(?::text[])');
-      bindings.push(input.types);
+      conditions.push('and s.type = any(?::text[])');
+      filters.push(input.types);
     }
     if (projectId) {
-      conditions.push('s.project_id = ?');
-      bindings.push(projectId);
+      conditions.push('and s.project_id = ?');
+      filters.push(projectId);
     }
     if (ctx.scope.projectIds !== null) {
-      conditions.push('s.project_id = any(?::uuid[])');
-      bindings.push(ctx.scope.projectIds);
+      conditions.push('and s.project_id = any(?::uuid[])');
+      filters.push(ctx.scope.projectIds);
     }
-    const [candidate] = await rawRows<LockedStep & { previousWorkerId: string | null }>(
+    const columns = `s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
+                     s.max_retries, s.worker_id, s.version`;
+    const order = 'order by s.priority desc, s.created_at, s.id limit 1 for update of s skip locked';
+    // A step whose worker went silent past the lease goes first: it is the oldest work.
+    let [candidate] = await rawRows<LockedStep>(
       trx,
-      `select s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
-              s.max_retries, s.worker_id, s.version
-       from step s
+      `select ${columns} from worker w
+       join step s on s.worker_id = w.id
        join run r on r.id = s.run_id
-       join run_group g on g.id = r.run_group_id
-       left join worker w on w.id = s.worker_id
-       where (s.status in ('PENDING', 'ERROR')
-              or (s.status = 'RUNNING' and w.last_checkin_at < now() - make_interval(secs => ?)))
-         and g.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
-         and r.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
-         and not exists (select 1 from step p where p.run_id = s.run_id and p.number < s.number and p.status <> 'COMPLETED')
-         ${conditions.map((c) => `and ${c}`).join(' ')}
-       order by s.priority desc, s.created_at, s.id
-       limit 1
-       for update of s skip locked`,
-      bindings,
+       where w.last_checkin_at < now() - make_interval(secs => ?) and s.status = 'RUNNING' ${conditions.join(' ')}
+       ${order}`,
+      [ctx.config.workerLeaseSeconds, ...filters],
     );
+    if (!candidate) {
+      // Steps run in order, and a COMPLETED step is final: a step whose predecessor completed
+      // has every earlier step completed. Walks the partial index of claimable steps in order,
+      // checking each candidate's predecessor by its unique key.
+      [candidate] = await rawRows<LockedStep>(
+        trx,
+        `select ${columns} from step s
+         join run r on r.id = s.run_id
+         join run_group g on g.id = r.run_group_id
+         left join step previous on previous.run_id = s.run_id and previous.number = s.number - 1
+         where s.status in ('PENDING', 'ERROR')
+           and (s.number = 1 or previous.status = 'COMPLETED')
+           and r.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+           and g.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+           ${conditions.join(' ')}
+         ${order}`,
+        filters,
+      );
+    }
     if (!candidate) return null;
 
     const takeover = candidate.status === 'RUNNING';

@@ -62,7 +62,7 @@ export const UPDATE = `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(
 
 export async function setStatus(s: TestServer, stepId: string, status: string, extra: Record<string, unknown> = {}) {
   const data = await must(s, UPDATE, { i: { stepId, status, ...extra } });
-  return data.updateStepStatus as { id: string; status: string; version: number; retry: number };
+  return data.updateStepStatus as { id: string; status: string; version: number; retry: number; completedAt: string | null };
 }
 
 /** Row counts of every table the write path touches. */
