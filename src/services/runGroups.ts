@@ -197,6 +197,7 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
        select ?, 'ITEM_END', ?, ?, c.id, 'CANCELLED', 'run group cancelled' from cancelled c`,
       [id, group.projectId, group.batchId, id],
     );
+    failpoint('cancelRunGroup.beforeGroup');
     await trx('run_group')
       .where({ id })
       .update({ status: 'CANCELLED', statusAt: trx.fn.now(), completedAt: trx.fn.now(), version: trx.raw('version + 1') });

@@ -110,6 +110,16 @@ describe('batches and documents (pool of one connection)', () => {
     expect(await tableCounts(s)).toEqual(before);
   });
 
+  it('addDocuments leaves not one URI or version behind when its last insert fails', async () => {
+    const batch = (await must(s, CREATE, { i: { projectId: project.id, name: 'add-fail', source: 'fs', documents: [{ uri: '/keep', content: b64('keep v1'), mimeType: 'a' }] } })).createBatch;
+    const before = await tableCounts(s);
+    armFailpoint('writeDocuments.beforeVersions');
+    const res = await s.gql(ADD, { i: { batchId: batch.id, documents: [{ uri: '/keep', content: b64('keep v2'), mimeType: 'a' }, { uri: '/more', content: b64('more'), mimeType: 'a' }] } });
+    expect(errorCodes(res)).toEqual(['INTERNAL_SERVER_ERROR']);
+    expect(await tableCounts(s)).toEqual(before);
+    expect((await s.db('document_uri').where({ uri: '/keep', projectId: project.id }).first()).version).toBe(1);
+  });
+
   it('replays a repeated createBatch with the same idempotency key and refuses the key with another input', async () => {
     const input = { projectId: project.id, name: 'once', source: 'fs', idempotencyKey: 'batch-once', documents: [{ uri: '/once', content: b64('once'), mimeType: 'a' }] };
     const first = (await must(s, CREATE, { i: input })).createBatch;

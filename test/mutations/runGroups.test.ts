@@ -129,6 +129,18 @@ describe('run groups (pool of one connection)', () => {
     expect(errorCodes(await s.gql(`mutation ($id: ID!) { updateStepStatus(input: { stepId: $id, status: RUNNING }) { id } }`, { id: step!.id }))).toEqual(['CONFLICT']);
   });
 
+  it('cancelRunGroup leaves every run, step and event as it was when it fails half-way', async () => {
+    const batch = await createBatch(s, project.id, 2);
+    const g = await startRunGroup(s, batch.id);
+    const before = await s.db('step').join('run', 'run.id', 'step.runId').where('run.runGroupId', g.id).select('step.status', 'step.version');
+    const events = await tableCounts(s);
+    armFailpoint('cancelRunGroup.beforeGroup');
+    expect(errorCodes(await s.gql(`mutation ($id: ID!) { cancelRunGroup(id: $id) { id } }`, { id: g.id }))).toEqual(['INTERNAL_SERVER_ERROR']);
+    expect(await s.db('step').join('run', 'run.id', 'step.runId').where('run.runGroupId', g.id).select('step.status', 'step.version')).toEqual(before);
+    expect((await s.db('run_group').where({ id: g.id }).first()).status).toBe('PENDING');
+    expect(await tableCounts(s)).toEqual(events);
+  });
+
   it('deleteRunGroup counts (dryRun) and deletes the group with everything under it', async () => {
     const batch = await createBatch(s, project.id, 2);
     const g = await startRunGroup(s, batch.id, STEPS, { priority: 2000 });
