@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   if (!config.databaseUrl) {
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: (line) => logger.info(line) });
   }
-  const db = createDb({ connection: config.databaseUrl ?? embedded!.url, poolMax: config.dbPoolMax });
+  const databaseUrl = config.databaseUrl ?? embedded!.url;
+  const db = createDb({ connection: databaseUrl, poolMax: config.dbPoolMax });
   try {
     await migrateLatest(db);
     if (embedded && !(await db('project').first())) {
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     throw e;
   }
 
-  const server = await createServer({ db, config, logger });
+  const server = await createServer({ db, databaseUrl, config, logger });
   logger.info({ url: server.url }, 'runledger is ready');
   console.log(`\n  runledger is serving ${server.url}\n`);
 

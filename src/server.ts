@@ -6,15 +6,20 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import { ALL_PROJECTS } from './auth/scope';
 import type { Config } from './config';
-import { createContext, type Context } from './context';
+import { createContext, createSubscriptionContext, type Context, type ContextDeps } from './context';
+import { EventBus } from './events/bus';
 import type { Db } from './db/knex';
 import { buildSchema } from './graphql/schema';
 import type { Logger } from './logger';
 
 export interface ServerOptions {
   db: Db;
+  /** The same database as `db`: the event bus holds its own LISTEN connection to it. */
+  databaseUrl: string;
   config: Pick<Config, 'port' | 'host' | 'introspection' | 'maxRunsPerGroup' | 'workerLeaseSeconds'>;
   logger: Logger;
 }
@@ -23,6 +28,7 @@ export interface RunningServer {
   /** e.g. http://127.0.0.1:4000/graphql */
   readonly url: string;
   readonly port: number;
+  readonly bus: EventBus;
   /** Stops accepting, finishes in-flight requests, closes sockets. The pool is the caller's. */
   stop(): Promise<void>;
 }
@@ -43,10 +49,23 @@ const EXPECTED_CODES = new Set([
 ]);
 
 /** Builds Apollo (HTTP) on one http server; no side effects until called. */
-export async function createServer({ db, config, logger }: ServerOptions): Promise<RunningServer> {
+export async function createServer({ db, databaseUrl, config, logger }: ServerOptions): Promise<RunningServer> {
   const app = express();
   const httpServer = http.createServer(app);
   const schema = buildSchema();
+  const bus = new EventBus({ db, connectionString: databaseUrl, logger });
+  await bus.start();
+  const deps: ContextDeps = { db, config, bus };
+
+  // graphql-ws on the same port and path as HTTP.
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const ws = useServer(
+    {
+      schema,
+      context: () => createSubscriptionContext(deps, ALL_PROJECTS),
+    },
+    wsServer,
+  );
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -54,7 +73,20 @@ export async function createServer({ db, config, logger }: ServerOptions): Promi
     allowBatchedHttpRequests: false,
     // index.ts owns shutdown order (server, then pool, then PostgreSQL).
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              // Closes every socket with 1001 (going away); clients reconnect to another replica.
+              await ws.dispose();
+            },
+          };
+        },
+      },
+    ],
     formatError: (formatted: GraphQLFormattedError, error: unknown) => {
       const code = formatted.extensions?.code;
       if (typeof code === 'string' && EXPECTED_CODES.has(code)) return formatted;
@@ -79,7 +111,7 @@ export async function createServer({ db, config, logger }: ServerOptions): Promi
     '/graphql',
     express.json({ limit: '8mb' }),
     expressMiddleware(apollo, {
-      context: async () => createContext(db, ALL_PROJECTS, config),
+      context: async () => createContext(deps, ALL_PROJECTS),
     }),
   );
 
@@ -92,8 +124,10 @@ export async function createServer({ db, config, logger }: ServerOptions): Promi
   return {
     url: `http://${host}:${port}/graphql`,
     port,
+    bus,
     async stop() {
       await apollo.stop();
+      await bus.stop();
     },
   };
 }

@@ -1304,6 +1304,58 @@ export type StoredFileKind =
   | 'RESPONSE'
   | 'THUMBNAIL';
 
+/**
+ * Live progress over graphql-ws, on the same URL as queries (`ws://<host>/graphql`). Events reach
+ * subscribers only after their transaction committed, in commit order per step. Pass the
+ * `cursor` of the last event you saw as `after` when you reconnect: everything since is replayed,
+ * then the stream goes live, with nothing missed and nothing twice.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** All lifecycle events (group, item and step start, end, failure) matching the filter; same resume rule. */
+  lifecycleEvents: LifecycleEvent;
+  /** The group's progress now, then again after every change to it; completes when the group is final. */
+  runGroupProgress: RunProgress;
+  /**
+   * Every step status change matching the filter, after it commits, in commit order. With `after`
+   * (a cursor from an earlier event), first replays every matching event since that cursor, then
+   * goes live: nothing missed, nothing twice. An unknown or malformed cursor is BAD_USER_INPUT.
+   */
+  stepStatusChanged: StepStatusEvent;
+};
+
+/**
+ * Live progress over graphql-ws, on the same URL as queries (`ws://<host>/graphql`). Events reach
+ * subscribers only after their transaction committed, in commit order per step. Pass the
+ * `cursor` of the last event you saw as `after` when you reconnect: everything since is replayed,
+ * then the stream goes live, with nothing missed and nothing twice.
+ */
+export type SubscriptionLifecycleEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter: EventFilter;
+};
+
+/**
+ * Live progress over graphql-ws, on the same URL as queries (`ws://<host>/graphql`). Events reach
+ * subscribers only after their transaction committed, in commit order per step. Pass the
+ * `cursor` of the last event you saw as `after` when you reconnect: everything since is replayed,
+ * then the stream goes live, with nothing missed and nothing twice.
+ */
+export type SubscriptionRunGroupProgressArgs = {
+  runGroupId: Scalars['ID']['input'];
+};
+
+/**
+ * Live progress over graphql-ws, on the same URL as queries (`ws://<host>/graphql`). Events reach
+ * subscribers only after their transaction committed, in commit order per step. Pass the
+ * `cursor` of the last event you saw as `after` when you reconnect: everything since is replayed,
+ * then the stream goes live, with nothing missed and nothing twice.
+ */
+export type SubscriptionStepStatusChangedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter: EventFilter;
+};
+
 export type UpdateStepStatusInput = {
   /** The step's version as you last saw it; a newer one is a CONFLICT. */
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
@@ -1491,6 +1543,7 @@ export type ResolversTypes = {
   StoredFile: ResolverTypeWrapper<StoredFileModel>;
   StoredFileKind: StoredFileKind;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UpdateStepStatusInput: UpdateStepStatusInput;
   UriAction: UriAction;
   Worker: ResolverTypeWrapper<WorkerModel>;
@@ -1560,6 +1613,7 @@ export type ResolversParentTypes = {
   StoreFileInput: StoreFileInput;
   StoredFile: StoredFileModel;
   String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
   UpdateStepStatusInput: UpdateStepStatusInput;
   Worker: WorkerModel;
 };
@@ -2196,6 +2250,33 @@ export type StoredFileResolvers<
   sizeBytes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type SubscriptionResolvers<
+  ContextType = Context,
+  ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription'],
+> = {
+  lifecycleEvents?: SubscriptionResolver<
+    ResolversTypes['LifecycleEvent'],
+    'lifecycleEvents',
+    ParentType,
+    ContextType,
+    RequireFields<SubscriptionLifecycleEventsArgs, 'filter'>
+  >;
+  runGroupProgress?: SubscriptionResolver<
+    ResolversTypes['RunProgress'],
+    'runGroupProgress',
+    ParentType,
+    ContextType,
+    RequireFields<SubscriptionRunGroupProgressArgs, 'runGroupId'>
+  >;
+  stepStatusChanged?: SubscriptionResolver<
+    ResolversTypes['StepStatusEvent'],
+    'stepStatusChanged',
+    ParentType,
+    ContextType,
+    RequireFields<SubscriptionStepStatusChangedArgs, 'filter'>
+  >;
+};
+
 export type WorkerResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes['Worker'] = ResolversParentTypes['Worker'],
@@ -2254,5 +2335,6 @@ export type Resolvers<ContextType = Context> = {
   StepConfig?: StepConfigResolvers<ContextType>;
   StepStatusEvent?: StepStatusEventResolvers<ContextType>;
   StoredFile?: StoredFileResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   Worker?: WorkerResolvers<ContextType>;
 };

@@ -10,6 +10,7 @@ import { ApiKey, Mutation } from './Mutation';
 import { Query } from './Query';
 import { Run, RunGroup, RunProgress, Step } from './Run';
 import { StoredFile } from './StoredFile';
+import { StepStatusEvent, Subscription } from './Subscription';
 import { Worker } from './Worker';
 
 export const resolvers: Resolvers = {
@@ -18,6 +19,8 @@ export const resolvers: Resolvers = {
   SafeInt: SafeIntResolver,
   Query,
   Mutation,
+  Subscription,
+  StepStatusEvent,
   ApiKey,
   Project,
   Batch,

@@ -17,15 +17,20 @@ export interface NewEvent {
   handlerName?: string | null;
 }
 
+/** The channel every server process LISTENs on. */
+export const EVENTS_CHANNEL = 'runledger_events';
+
 /**
  * Writes lifecycle events inside the caller's transaction: they exist exactly when the change
- * they describe committed.
+ * they describe committed. The NOTIFY (delivered by PostgreSQL only on commit) is a wake-up
+ * carrying the newest event id; readers take the events themselves from the table.
  */
 export async function recordEvents(trx: Knex.Transaction, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await trx('lifecycle_event').insert(
-    events.map((e) => ({ ...e, statusMeta: JSON.stringify(e.statusMeta ?? {}) })),
-  );
+  const rows = (await trx('lifecycle_event')
+    .insert(events.map((e) => ({ ...e, statusMeta: JSON.stringify(e.statusMeta ?? {}) })))
+    .returning('id')) as { id: number }[];
+  await trx.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, String(rows[rows.length - 1]!.id)]);
 }
 
 /** The event a step status change is recorded as. */

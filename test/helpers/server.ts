@@ -28,6 +28,7 @@ export async function startTestServer(options: { poolMax?: number; maxRunsPerGro
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const server = await createServer({
     db: database.db,
+    databaseUrl: database.url,
     config: {
       port: 0,
       host: '127.0.0.1',

@@ -1,0 +1,112 @@
+import type { EventFilter } from '../__generated__/resolvers-types';
+import { inScope, type Scope } from '../auth/scope';
+import type { Db } from '../db/knex';
+import { badUserInput } from '../errors';
+import { assertUuid } from '../graphql/ids';
+import type * as G from '../graphql/mappers';
+import { canonicalJson } from '../services/canonical';
+import type { EventBus } from './bus';
+import { comparePositions, parsePositionCursor, type LogPosition } from './cursor';
+import { eventExists, readEvents } from './log';
+import { PushQueue } from './queue';
+
+export interface SubscriptionSource {
+  db: Db;
+  scope: Scope;
+  bus: EventBus;
+}
+
+export interface EventStreamOptions {
+  filter: EventFilter;
+  /** A cursor of an earlier event: replay everything after it, then go live. */
+  after: string | null | undefined;
+  /** Only events of steps (for stepStatusChanged). */
+  stepsOnly: boolean;
+}
+
+function checkedFilter(filter: EventFilter): EventFilter {
+  const id = (v: string | null | undefined, field: string) => (v == null ? null : assertUuid(v, `filter.${field}`));
+  return {
+    projectId: id(filter.projectId, 'projectId'),
+    batchId: id(filter.batchId, 'batchId'),
+    runGroupId: id(filter.runGroupId, 'runGroupId'),
+    runId: id(filter.runId, 'runId'),
+    stepTypes: filter.stepTypes?.length ? [...filter.stepTypes].sort() : null,
+  };
+}
+
+/** The same rules as the SQL filter (applyEventFilter), for events arriving live. */
+function matcher(filter: EventFilter, scope: Scope, stepsOnly: boolean) {
+  return (e: G.LifecycleEvent): boolean =>
+    inScope(scope, e.projectId) &&
+    (!stepsOnly || e.stepId !== null) &&
+    (filter.projectId == null || e.projectId === filter.projectId) &&
+    (filter.batchId == null || e.batchId === filter.batchId) &&
+    (filter.runGroupId == null || e.runGroupId === filter.runGroupId) &&
+    (filter.runId == null || e.runId === filter.runId) &&
+    (filter.stepTypes == null || (e.stepType !== null && filter.stepTypes.includes(e.stepType)));
+}
+
+export interface Delivery {
+  event: G.LifecycleEvent;
+  position: LogPosition;
+}
+
+/**
+ * A live stream of matching events. With `after`, it first replays the log from that cursor up
+ * to the bus's position at the moment it started listening, holding live events back until the
+ * replay is done: no gap and no duplicate at the switch.
+ */
+export async function eventStream(source: SubscriptionSource, options: EventStreamOptions): Promise<PushQueue<Delivery>> {
+  const filter = checkedFilter(options.filter);
+  let from: LogPosition | null = null;
+  if (options.after != null) {
+    from = parsePositionCursor(options.after);
+    if (!(await eventExists(source.db, from))) {
+      throw badUserInput('after is not the cursor of an event in the log (unknown, or deleted with its run group)', 'after');
+    }
+  }
+
+  const key = canonicalJson({ filter, scope: source.scope.projectIds, stepsOnly: options.stepsOnly });
+  let held: Delivery[] | null = from ? [] : null;
+  // Never behind what was delivered: a cursor from a replica whose bus is ahead of this one's
+  // must not see those events twice.
+  let last: LogPosition = { txId: '0', id: 0 };
+  const deliver = (d: Delivery) => {
+    if (comparePositions(d.position, last) <= 0) return;
+    last = d.position;
+    queue.push(d);
+  };
+  const queue: PushQueue<Delivery> = new PushQueue(() => handle.remove());
+  const handle = source.bus.listen(key, matcher(filter, source.scope, options.stepsOnly), (event, position) => {
+    if (held) held.push({ event, position });
+    else deliver({ event, position });
+  });
+  last = from ?? handle.position;
+
+  if (from) {
+    const until = handle.position;
+    void (async () => {
+      let cursor = from;
+      for (;;) {
+        if (queue.isClosed) return;
+        const page = await readEvents(source.db, cursor, {
+          limit: 500,
+          filter,
+          scope: source.scope,
+          until,
+          stepsOnly: options.stepsOnly,
+        });
+        for (const event of page) {
+          cursor = { txId: event.txId, id: event.id };
+          deliver({ event, position: cursor });
+        }
+        if (page.length < 500) break;
+      }
+      const live = held!;
+      held = null;
+      for (const d of live) deliver(d);
+    })().catch((e: unknown) => queue.fail(e));
+  }
+  return queue;
+}

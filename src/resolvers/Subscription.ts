@@ -1,0 +1,32 @@
+import type { StepStatusEventResolvers, SubscriptionResolvers } from '../__generated__/resolvers-types';
+import { positionCursor } from '../events/cursor';
+import { runGroupProgressStream } from '../events/progress';
+import { eventStream, type Delivery } from '../events/subscriptions';
+import type * as G from '../graphql/mappers';
+import { progressOf } from '../loaders/aggregates';
+import { related } from './helpers';
+
+export const Subscription: SubscriptionResolvers = {
+  stepStatusChanged: {
+    subscribe: (_, { filter, after }, ctx) => eventStream(ctx, { filter, after, stepsOnly: true }),
+    resolve: (delivery: Delivery): G.StepStatusEvent => ({ event: delivery.event }),
+  },
+  lifecycleEvents: {
+    subscribe: (_, { filter, after }, ctx) => eventStream(ctx, { filter, after, stepsOnly: false }),
+    resolve: (delivery: Delivery): G.LifecycleEvent => delivery.event,
+  },
+  runGroupProgress: {
+    subscribe: (_, { runGroupId }, ctx) => runGroupProgressStream(ctx, runGroupId),
+    resolve: (progress: G.RunProgress) => progress,
+  },
+};
+
+export const StepStatusEvent: StepStatusEventResolvers = {
+  cursor: ({ event }) => positionCursor(event),
+  step: ({ event }, _, { loaders }) => related(loaders.stepById, 'Step', event.stepId!),
+  run: ({ event }, _, { loaders }) => related(loaders.runById, 'Run', event.runId!),
+  previousStatus: ({ event }) => event.previousStatus,
+  status: ({ event }) => event.status,
+  runGroupProgress: async ({ event }, _, { loaders }) =>
+    progressOf(await loaders.runStatusCountsByRunGroupId.load(event.runGroupId!)),
+};
