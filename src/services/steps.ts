@@ -43,7 +43,6 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
   const projectId = input.projectId == null ? null : assertUuid(input.projectId, 'projectId');
   if (projectId && !inScope(ctx.scope, projectId)) return null;
   return transaction(ctx.db, async (trx) => {
-    await checkIn(trx, workerId);
     const conditions: string[] = [];
     const filters: unknown[] = [];
     if (input.types?.length) {
@@ -90,6 +89,10 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
         filters,
       );
     }
+    // Checking in only now keeps the step lock this transaction's first write: its transaction
+    // id is then newer than that of every earlier change to the step, so event readers, which
+    // go in transaction id order, see the step's changes in commit order.
+    await checkIn(trx, workerId);
     if (!candidate) return null;
 
     const takeover = candidate.status === 'RUNNING';
