@@ -74,6 +74,9 @@ export class EventBus {
     return n;
   }
 
+  /** Listeners ever added: only grows (a metric, and what tests wait on). */
+  listensTotal = 0;
+
   /** The pid of the LISTEN connection's backend (tests terminate it to prove reconnection). */
   listenerBackendPid: number | null = null;
 
@@ -88,6 +91,7 @@ export class EventBus {
       this.channels.set(key, channel);
     }
     channel.listeners.add(listener);
+    this.listensTotal++;
     const ch = channel;
     return {
       position: this.position,

@@ -1,5 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { TestServer } from './server';
+import { until } from './wait';
 
 export interface Received<T> {
   values: T[];
@@ -74,4 +76,13 @@ export function collect<T = any>(client: Client, query: string, variables: Recor
     },
   );
   return received;
+}
+
+/**
+ * Subscribing is asynchronous: returns a function that waits until `count` more listeners than
+ * now have been added to the server's bus.
+ */
+export function listening(s: TestServer): (count: number) => Promise<void> {
+  const base = s.server.bus.listensTotal;
+  return (count) => until(() => s.server.bus.listensTotal >= base + count);
 }

@@ -1,7 +1,8 @@
 import { armFailpoint, disarmFailpoints } from '../../src/services/failpoints';
 import { STEPS, claim, createBatch, createProject, must, setStatus, startRunGroup } from '../helpers/api';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server';
-import { collect, wsClient } from '../helpers/ws';
+import { collect, listening, wsClient } from '../helpers/ws';
+import { until } from '../helpers/wait';
 import type { Client } from 'graphql-ws';
 
 const STEP_CHANGES = `subscription ($f: EventFilter!, $after: String) { stepStatusChanged(filter: $f, after: $after) {
@@ -31,8 +32,9 @@ describe('subscriptions', () => {
 
   it('stepStatusChanged delivers each committed change, with the step, run and group progress', async () => {
     const { project, group: g } = await group();
+    const listened = listening(s);
     const sub = collect(client, STEP_CHANGES, { f: { runGroupId: g.id } });
-    await waitListening(s, 1);
+    await listened(1);
     const step = await claim(s, 'w', { projectId: project.id });
     await setStatus(s, step!.id, 'COMPLETED');
     const [started, ended] = await sub.waitFor(2);
@@ -44,8 +46,9 @@ describe('subscriptions', () => {
 
   it('never announces a change that rolled back', async () => {
     const { project, group: g } = await group();
+    const listened = listening(s);
     const sub = collect(client, LIFECYCLE, { f: { runGroupId: g.id } });
-    await waitListening(s, 1);
+    await listened(1);
     armFailpoint('cancelRunGroup.beforeGroup'); // after the step and run events were inserted
     expect(errorCodes(await s.gql(`mutation ($id: ID!) { cancelRunGroup(id: $id) { id } }`, { id: g.id }))).toEqual(['INTERNAL_SERVER_ERROR']);
     disarmFailpoints();
@@ -59,8 +62,9 @@ describe('subscriptions', () => {
 
   it('resumes after a cursor: replays what was missed, then goes live, nothing twice', async () => {
     const { project, group: g } = await group(1, [{ name: 'a', type: 'PARSE' }, { name: 'b', type: 'CHUNK' }]);
+    const listened = listening(s);
     const first = collect(client, LIFECYCLE, { f: { runGroupId: g.id } });
-    await waitListening(s, 1);
+    await listened(1);
     const a = await claim(s, 'w', { projectId: project.id });
     const [seen] = await first.waitFor(1);
     first.unsubscribe();
@@ -91,9 +95,10 @@ describe('subscriptions', () => {
 
   it('filters by step type and project', async () => {
     const { project, group: g } = await group(1, [{ name: 'a', type: 'PARSE' }, { name: 'b', type: 'CHUNK' }]);
+    const listened = listening(s);
     const chunks = collect(client, STEP_CHANGES, { f: { runGroupId: g.id, stepTypes: ['CHUNK'] } });
     const elsewhere = collect(client, STEP_CHANGES, { f: { projectId: '00000000-0000-4000-8000-000000000000' } });
-    await waitListening(s, 2);
+    await listened(2);
     const a = await claim(s, 'w', { projectId: project.id });
     await setStatus(s, a!.id, 'COMPLETED');
     const b = await claim(s, 'w', { projectId: project.id });
@@ -126,23 +131,12 @@ describe('subscriptions', () => {
 
   it('costs nothing once the client leaves: no listener left behind', async () => {
     const before = s.server.bus.listenerCount;
+    const listened = listening(s);
     const subs = Array.from({ length: 5 }, () => collect(client, LIFECYCLE, { f: {} }));
-    await waitListening(s, before + 5);
+    await listened(5);
     subs.forEach((x) => x.unsubscribe());
     await until(() => s.server.bus.listenerCount === before);
     expect(s.server.bus.listenerCount).toBe(before);
   });
 });
 
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Subscribing is asynchronous: wait until the server's bus has the listeners. */
-export function waitListening(s: TestServer, count: number): Promise<void> {
-  return until(() => s.server.bus.listenerCount >= count);
-}

@@ -1,0 +1,195 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { ALL_PROJECTS } from '../../src/auth/scope';
+import type { ServiceContext } from '../../src/services/context';
+import { claimNextStep, updateStepStatus } from '../../src/services/steps';
+import { createBatch, createProject, startRunGroup } from '../helpers/api';
+import { makeDocuments } from '../helpers/factories';
+import { startTestServer, type TestServer } from '../helpers/server';
+import { collect, listening, wsClient } from '../helpers/ws';
+import { createDb } from '../../src/db/knex';
+
+const SUB = `subscription ($f: EventFilter!) { stepStatusChanged(filter: $f) { cursor status step { id status run { status } } runGroupProgress { total completed } } }`;
+
+describe('live events in production conditions', () => {
+  let s: TestServer;
+  let ctx: ServiceContext;
+  beforeAll(async () => {
+    s = await startTestServer({ poolMax: 8 });
+    ctx = { db: s.db, scope: ALL_PROJECTS, config: { maxRunsPerGroup: 50_000, workerLeaseSeconds: 600 } };
+  });
+  afterAll(() => s.stop());
+
+  async function groupOf(runs: number) {
+    const project = await createProject(s);
+    const [batch] = await s.db('batch').insert({ projectId: project.id, name: 'b', source: 'fs' }).returning('id');
+    await makeDocuments(s.db, project.id, batch.id, runs);
+    const group = await startRunGroup(s, batch.id, [{ name: 'only', type: 'PARSE' }]);
+    return { project, group };
+  }
+
+  async function work(projectId: string, steps: number) {
+    for (let i = 0; i < steps; i++) {
+      const step = await claimNextStep(ctx, { workerId: 'w', projectId });
+      await updateStepStatus(ctx, { stepId: step!.id, status: 'COMPLETED' });
+    }
+  }
+
+  it('misses nothing when the LISTEN connection is terminated mid-stream', async () => {
+    const { project, group } = await groupOf(40);
+    const client = wsClient(s.url);
+    const listened = listening(s);
+    const sub = collect(client, SUB, { f: { runGroupId: group.id } });
+    await listened(1);
+    await work(project.id, 10);
+    await s.db.raw('select pg_terminate_backend(?)', [s.server.bus.listenerBackendPid]);
+    await work(project.id, 20); // some of these commit while the bus has no LISTEN connection
+    await work(project.id, 10);
+    const values = await sub.waitFor(80);
+    expect(values).toHaveLength(80);
+    expect(new Set(values.map((v) => v.stepStatusChanged.cursor)).size).toBe(80);
+    await client.dispose();
+  });
+
+  it('statements per event do not grow with subscribers sharing a filter', async () => {
+    const statementsPerEvent = async (subscribers: number) => {
+      const { project, group } = await groupOf(5);
+      const clients = Array.from({ length: Math.min(subscribers, 10) }, () => wsClient(s.url));
+      const before = s.server.bus.listenerCount;
+      const listened = listening(s);
+      const subs = Array.from({ length: subscribers }, (_, i) => collect(clients[i % clients.length]!, SUB, { f: { runGroupId: group.id } }));
+      await listened(subscribers);
+      // Count only what the server runs to deliver: the writes go through another pool.
+      const { count } = await s.countStatements(async () => {
+        await workThrough(project.id, 5);
+        await Promise.all(subs.map((x) => x.waitFor(10)));
+      });
+      for (const x of subs) expect(x.values).toHaveLength(10);
+      await Promise.all(clients.map((c) => c.dispose()));
+      return count;
+    };
+    const one = await statementsPerEvent(1);
+    const hundred = await statementsPerEvent(100);
+    console.log(`statements to deliver 10 events: ${one} with 1 subscriber, ${hundred} with 100`);
+    expect(hundred).toBeLessThanOrEqual(one);
+  });
+
+  // Writes through a second pool, so the server's own statement count holds only delivery work.
+  async function workThrough(projectId: string, steps: number) {
+    const other = createDb({ connection: s.database.url, poolMax: 2 });
+    try {
+      const c: ServiceContext = { ...ctx, db: other };
+      for (let i = 0; i < steps; i++) {
+        const step = await claimNextStep(c, { workerId: 'w2', projectId });
+        await updateStepStatus(c, { stepId: step!.id, status: 'COMPLETED' });
+      }
+    } finally {
+      await other.destroy();
+    }
+  }
+
+  it('measures commit-to-client latency for 1 and 1,000 subscribers', async () => {
+    const measure = async (subscribers: number) => {
+      const { project, group } = await groupOf(20);
+      const clients = Array.from({ length: Math.min(subscribers, 20) }, () => wsClient(s.url));
+      const before = s.server.bus.listenerCount;
+      const latencies: number[] = [];
+      const committedAt = new Map<string, number>();
+      const listened = listening(s);
+      const subs = Array.from({ length: subscribers }, (_, i) => collect(clients[i % clients.length]!, `subscription ($f: EventFilter!) { stepStatusChanged(filter: $f) { step { id } status } }`, { f: { runGroupId: group.id } }));
+      await listened(subscribers);
+      const arrived = new Map<string, number>();
+      for (const x of subs) {
+        const original = x.values.push.bind(x.values);
+        x.values.push = (...items: any[]) => {
+          for (const it of items) {
+            const key = `${it.stepStatusChanged.step.id}:${it.stepStatusChanged.status}`;
+            const t = performance.now();
+            latencies.push(t - (committedAt.get(key) ?? t));
+            arrived.set(key, (arrived.get(key) ?? 0) + 1);
+          }
+          return original(...items);
+        };
+      }
+      for (let i = 0; i < 20; i++) {
+        const step = await claimNextStep(ctx, { workerId: 'lat', projectId: project.id });
+        committedAt.set(`${step!.id}:RUNNING`, performance.now());
+        await updateStepStatus(ctx, { stepId: step!.id, status: 'COMPLETED' });
+        committedAt.set(`${step!.id}:COMPLETED`, performance.now());
+        await new Promise((r) => setTimeout(r, 10)); // ~100 events/s
+      }
+      await Promise.all(subs.map((x) => x.waitFor(40, 60_000)));
+      await Promise.all(clients.map((c) => c.dispose()));
+      latencies.sort((a, b) => a - b);
+      const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
+      return { p50: pct(50), p99: pct(99), n: latencies.length };
+    };
+    const one = await measure(1);
+    const thousand = await measure(1000);
+    console.log(
+      `commit-to-client latency: 1 subscriber p50 ${one.p50.toFixed(1)} ms p99 ${one.p99.toFixed(1)} ms; ` +
+        `1,000 subscribers p50 ${thousand.p50.toFixed(1)} ms p99 ${thousand.p99.toFixed(1)} ms (${thousand.n} deliveries)`,
+    );
+    expect(one.n).toBe(40);
+    expect(thousand.n).toBe(40_000);
+  });
+
+  it('reaches a subscriber on server B with changes made through server A (two processes)', async () => {
+    const b = await startChild(s.database.url);
+    try {
+      const { project, group } = await groupOf(10);
+      const client = wsClient(b.url);
+      // Subscribing on B is asynchronous: resuming from the group's first event makes the
+      // stream complete whenever B starts listening.
+      const start = await s.gql(`query ($g: ID!) { lifecycleEvents(filter: { runGroupId: $g }, first: 1) { nodes { cursor } } }`, { g: group.id });
+      const sub = collect(client, `subscription ($f: EventFilter!, $after: String) { stepStatusChanged(filter: $f, after: $after) { status } }`, {
+        f: { runGroupId: group.id },
+        after: start.data.lifecycleEvents.nodes[0].cursor,
+      });
+      await work(project.id, 10); // through server A's services and pool
+      const values = await sub.waitFor(20);
+      expect(values).toHaveLength(20);
+      expect(values.filter((v: any) => v.stepStatusChanged.status === 'COMPLETED')).toHaveLength(10);
+      await client.dispose();
+    } finally {
+      b.child.kill('SIGTERM');
+      expect(await b.exited).toBe(0);
+    }
+  });
+
+  it('closes subscribers\' sockets with 1001 when the server shuts down', async () => {
+    const other = await startTestServer();
+    const project = await createProject(other);
+    const batch = await createBatch(other, project.id, 1);
+    const group = await startRunGroup(other, batch.id);
+    const socket = new WebSocket(other.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    await new Promise((r) => socket.on('open', r));
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    await new Promise((r) => socket.once('message', r));
+    const listened = listening(other);
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUB, variables: { f: { runGroupId: group.id } } } }));
+    await listened(1);
+    await other.stop();
+    expect(await closed).toBe(1001);
+    expect(other.server.bus.listenerCount).toBe(0);
+  });
+});
+
+function startChild(databaseUrl: string): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn' };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      const m = /serving (http:\/\/\S+\/graphql)/.exec(out);
+      if (m) resolve({ child, url: m[1]!, exited });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then(() => reject(new Error(`exited before serving: ${out}`)));
+  });
+}
