@@ -12,7 +12,7 @@ import { ALL_PROJECTS } from './auth/scope';
 import type { Config } from './config';
 import { createContext, createSubscriptionContext, type Context, type ContextDeps } from './context';
 import { EventBus } from './events/bus';
-import type { Db } from './db/knex';
+import { createDb, type Db } from './db/knex';
 import { buildSchema } from './graphql/schema';
 import type { Logger } from './logger';
 
@@ -53,7 +53,10 @@ export async function createServer({ db, databaseUrl, config, logger }: ServerOp
   const app = express();
   const httpServer = http.createServer(app);
   const schema = buildSchema();
-  const bus = new EventBus({ db, connectionString: databaseUrl, logger });
+  // The bus reads the log through a small pool of its own: event delivery never waits behind
+  // requests for a connection, and request statements stay countable on their own.
+  const eventsDb = createDb({ connection: databaseUrl, poolMax: 3 });
+  const bus = new EventBus({ db: eventsDb, connectionString: databaseUrl, logger });
   await bus.start();
   const deps: ContextDeps = { db, config, bus };
 
@@ -128,6 +131,7 @@ export async function createServer({ db, databaseUrl, config, logger }: ServerOp
     async stop() {
       await apollo.stop();
       await bus.stop();
+      await eventsDb.destroy();
     },
   };
 }

@@ -16,7 +16,7 @@ interface Channel {
 }
 
 export interface EventBusOptions {
-  /** The query pool: events are read through it. */
+  /** Where events are read, and the loaders of subscription fields go. */
   db: Knex;
   /** For the LISTEN connection, which is the bus's own, outside the pool. */
   connectionString: string;
@@ -65,6 +65,11 @@ export class EventBus {
    */
   get loaders(): Loaders {
     return (this.eventLoaders ??= createLoaders(this.options.db, ALL_PROJECTS));
+  }
+
+  /** The pool the bus reads through (for tests that count its statements). */
+  get db(): Knex {
+    return this.options.db;
   }
 
   /** Number of local listeners, for metrics and leak tests. */
