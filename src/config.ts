@@ -16,6 +16,10 @@ const envSchema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   WORKER_LEASE_SECONDS: z.coerce.number().int().min(1).default(600),
   MAX_RUNS_PER_GROUP: z.coerce.number().int().min(1).default(50_000),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+  MAX_FILE_BYTES: z.coerce.number().int().min(1).default(5 * 1024 * 1024),
+  MAX_PROMPT_BYTES: z.coerce.number().int().min(1).default(1024 * 1024),
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
 });
 
 export interface Config {
@@ -37,6 +41,14 @@ export interface Config {
   workerLeaseSeconds: number;
   /** startRunGroup refuses to create more runs than this in one call. @default 50000 */
   maxRunsPerGroup: number;
+  /** Largest HTTP request body. @default 8 MiB */
+  maxBodyBytes: number;
+  /** Largest stored file or document content. @default 5 MiB */
+  maxFileBytes: number;
+  /** Largest prompt or response of an LLM call. @default 1 MiB */
+  maxPromptBytes: number;
+  /** Any SQL statement running longer is cancelled. @default 5000 */
+  statementTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -62,5 +74,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolMax: e.DB_POOL_MAX,
     workerLeaseSeconds: e.WORKER_LEASE_SECONDS,
     maxRunsPerGroup: e.MAX_RUNS_PER_GROUP,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    maxFileBytes: e.MAX_FILE_BYTES,
+    maxPromptBytes: e.MAX_PROMPT_BYTES,
+    statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Principal } from './auth/principal';
 import type { Scope } from './auth/scope';
 import type { Db } from './db/knex';
 import type { EventBus } from './events/bus';
@@ -10,6 +11,10 @@ export interface Context extends ServiceContext {
   loaders: Loaders;
   requestId: string;
   bus: EventBus;
+  /** The caller, when the request carried a valid key. */
+  principal?: Principal;
+  /** Subscriptions: read the next event's fields through the loaders it was delivered with. */
+  useEventLoaders?(loaders: Loaders): void;
 }
 
 export interface ContextDeps {
@@ -23,16 +28,23 @@ export function createContext(deps: ContextDeps, scope: Scope, requestId: string
 }
 
 /**
- * A subscription lives long: its resolvers read through the bus's loaders, renewed with every
- * batch of events and shared by all subscribers, never through a cache made at subscribe time.
+ * A subscription lives long: its resolvers read through the loaders each event was delivered
+ * with (one set per batch of events, shared by all subscribers), never through a cache made at
+ * subscribe time.
  */
 export function createSubscriptionContext(deps: ContextDeps, scope: Scope, requestId: string = randomUUID()): Context {
+  // graphql-ws runs one event of a subscription at a time, so the event being resolved is the
+  // one whose loaders were set last.
+  let eventLoaders: Loaders | undefined;
   return {
     ...deps,
     scope,
     requestId,
     get loaders() {
-      return deps.bus.loaders;
+      return eventLoaders ?? deps.bus.loaders;
+    },
+    useEventLoaders(loaders) {
+      eventLoaders = loaders;
     },
   };
 }

@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from './config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embeddedPostgres';
 import { createDb, migrateLatest } from './db/knex';
+import { ensureDevAdminKey } from './auth/devKey';
 import { createLogger } from './logger';
 import { createServer } from './server';
 
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: (line) => logger.info(line) });
   }
   const databaseUrl = config.databaseUrl ?? embedded!.url;
-  const db = createDb({ connection: databaseUrl, poolMax: config.dbPoolMax });
+  const db = createDb({ connection: databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.statementTimeoutMs });
   try {
     await migrateLatest(db);
     if (embedded && !(await db('project').first())) {
@@ -35,10 +36,14 @@ async function main(): Promise<void> {
     await embedded?.stop();
     throw e;
   }
+  const devKey = embedded ? await ensureDevAdminKey(db, config.dataDir) : undefined;
 
   const server = await createServer({ db, databaseUrl, config, logger });
   logger.info({ url: server.url }, 'runledger is ready');
   console.log(`\n  runledger is serving ${server.url}\n`);
+  if (devKey) {
+    console.log(`  dev admin key (kept in ${devKey.file}):\n  Authorization: Bearer ${devKey.secret}\n`);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,26 +1,44 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express from 'express';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import express, { type ErrorRequestHandler } from 'express';
+import { GraphQLError, parse, specifiedRules, validate, type ExecutionArgs, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { ALL_PROJECTS } from './auth/scope';
+import { authorizeOperation } from './auth/permissions';
+import { authenticate, bearerSecret, scopeOf, type Principal } from './auth/principal';
 import type { Config } from './config';
 import { createContext, createSubscriptionContext, type Context, type ContextDeps } from './context';
+import { createDb, migrationsCurrent, type Db } from './db/knex';
+import { unauthenticated } from './errors';
 import { EventBus } from './events/bus';
-import { createDb, type Db } from './db/knex';
+import { LIMITS, checkCost, limitRules } from './graphql/limits';
 import { buildSchema } from './graphql/schema';
 import type { Logger } from './logger';
+import { createMetrics } from './observability/metrics';
+
+export type ServerConfig = Pick<
+  Config,
+  | 'port'
+  | 'host'
+  | 'introspection'
+  | 'maxRunsPerGroup'
+  | 'workerLeaseSeconds'
+  | 'maxFileBytes'
+  | 'maxPromptBytes'
+  | 'maxBodyBytes'
+  | 'adminApiKey'
+>;
 
 export interface ServerOptions {
   db: Db;
   /** The same database as `db`: the event bus holds its own LISTEN connection to it. */
   databaseUrl: string;
-  config: Pick<Config, 'port' | 'host' | 'introspection' | 'maxRunsPerGroup' | 'workerLeaseSeconds'>;
+  config: ServerConfig;
   logger: Logger;
 }
 
@@ -29,11 +47,15 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly bus: EventBus;
-  /** Stops accepting, finishes in-flight requests, closes sockets. The pool is the caller's. */
+  /**
+   * Stops accepting, lets in-flight requests finish (up to 10 s), closes sockets with 1001 and
+   * the LISTEN connection. The query pool is the caller's to destroy.
+   */
   stop(): Promise<void>;
 }
 
-const EXPECTED_CODES = new Set([
+/** Codes a client may see as they are; anything else is masked. */
+const CLIENT_CODES = new Set([
   'BAD_USER_INPUT',
   'NOT_FOUND',
   'CONFLICT',
@@ -48,37 +70,145 @@ const EXPECTED_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
-/** Builds Apollo (HTTP) on one http server; no side effects until called. */
+/** What a client sees of an error: its own words for expected errors, a request id otherwise. */
+export function clientError(formatted: GraphQLFormattedError, requestId?: string): GraphQLFormattedError {
+  const extensions = formatted.extensions ?? {};
+  const code = extensions.limit ? 'QUERY_TOO_COMPLEX' : extensions.code;
+  if (typeof code === 'string' && CLIENT_CODES.has(code)) {
+    const { http: _http, stacktrace: _stack, ...rest } = extensions;
+    return { ...formatted, extensions: { ...rest, code } };
+  }
+  return {
+    message: `Internal server error${requestId ? ` (request ${requestId})` : ''}`,
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
+  };
+}
+
+function isExpected(error: GraphQLError): boolean {
+  const code = error.extensions?.code;
+  return typeof code === 'string' && CLIENT_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR';
+}
+
+/** Builds Apollo (HTTP) and graphql-ws on one http server; no side effects until called. */
 export async function createServer({ db, databaseUrl, config, logger }: ServerOptions): Promise<RunningServer> {
   const app = express();
+  app.disable('x-powered-by');
   const httpServer = http.createServer(app);
   const schema = buildSchema();
   // The bus reads the log through a small pool of its own: event delivery never waits behind
   // requests for a connection, and request statements stay countable on their own.
   const eventsDb = createDb({ connection: databaseUrl, poolMax: 3 });
-  const bus = new EventBus({ db: eventsDb, connectionString: databaseUrl, logger });
+  let bus: EventBus | undefined;
+  const metrics = createMetrics({ db, bus: () => bus });
+  bus = new EventBus({ db: eventsDb, connectionString: databaseUrl, logger, onDelivered: (lag) => metrics.deliveryLag.observe(lag) });
   await bus.start();
   const deps: ContextDeps = { db, config, bus };
+  const rules = limitRules();
 
-  // graphql-ws on the same port and path as HTTP.
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const ws = useServer(
+  // graphql-ws on the same port and path as HTTP, with the same checks as HTTP.
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
+  const ws = useServer<Record<string, unknown> | undefined, { principal?: Principal; secret?: string | null; connectionId: string }>(
     {
       schema,
-      context: () => createSubscriptionContext(deps, ALL_PROJECTS),
+      onConnect: async (ctx) => {
+        const secret = bearerSecret(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
+        const principal = await authenticate(db, secret, config.adminApiKey);
+        if (!principal) return false; // graphql-ws closes with 4403 Forbidden
+        ctx.extra.principal = principal;
+        ctx.extra.secret = secret;
+        ctx.extra.connectionId = randomUUID();
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+        const requestId = randomUUID();
+        // A rejected operation gets its errors; the socket and its other subscriptions stay.
+        try {
+          // Revoked since the socket opened? Then no new operations.
+          const principal = await authenticate(db, ctx.extra.secret ?? null, config.adminApiKey);
+          if (!principal) throw unauthenticated('The API key of this connection is no longer valid');
+          const document = parse(payload.query, { maxTokens: LIMITS.tokens });
+          const errors = validate(schema, document, [...specifiedRules, ...rules]);
+          if (errors.length) return errors.map((e) => toError(clientError(e.toJSON())));
+          const operation = document.definitions.find(
+            (d): d is OperationDefinitionNode => d.kind === 'OperationDefinition' && (!payload.operationName || d.name?.value === payload.operationName),
+          );
+          if (!operation) return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_REQUEST' } })];
+          authorizeOperation(principal, operation, document);
+          checkCost(schema, document, payload.variables ?? undefined, payload.operationName);
+          const scope = scopeOf(principal);
+          return {
+            schema,
+            document,
+            operationName: payload.operationName,
+            variableValues: payload.variables,
+            contextValue:
+              operation.operation === 'subscription' ? createSubscriptionContext(deps, scope, requestId) : createContext(deps, scope, requestId),
+          };
+        } catch (e) {
+          if (e instanceof GraphQLError) {
+            const code = e.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : undefined;
+            return [toError(clientError({ ...e.toJSON(), extensions: { ...e.extensions, ...(code && !e.extensions.code ? { code } : {}) } }))];
+          }
+          logger.error({ err: e, requestId }, 'subscribe failed');
+          return [toError(clientError({ message: 'failed' }, requestId))];
+        }
+      },
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!('errors' in result) || !result.errors?.length) return undefined;
+        const requestId = (args.contextValue as Context | undefined)?.requestId;
+        for (const e of result.errors) if (!isExpected(e)) logger.error({ err: e.originalError ?? e, requestId }, 'unexpected error');
+        return { ...result, errors: result.errors.map((e) => toError(clientError(e.toJSON(), requestId))) };
+      },
     },
     wsServer,
   );
 
+  const requestLog: ApolloServerPlugin<Context> = {
+    async requestDidStart({ request, contextValue }) {
+      const started = process.hrtime.bigint();
+      return {
+        async didResolveOperation({ operation, document, request: req }) {
+          const principal = contextValue.principal;
+          if (principal && operation) authorizeOperation(principal, operation, document);
+          checkCost(schema, document, req.variables, req.operationName);
+        },
+        async didEncounterErrors({ errors }) {
+          for (const e of errors) {
+            if (!isExpected(e)) logger.error({ err: e.originalError ?? e, requestId: contextValue.requestId, operation: request.operationName }, 'unexpected error');
+          }
+        },
+        async willSendResponse({ response, errors }) {
+          const operation = request.operationName ?? 'anonymous';
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const outcome = errors?.length ? 'error' : 'ok';
+          metrics.requests.inc({ operation, outcome });
+          metrics.duration.observe({ operation }, seconds);
+          response.http.headers.set('x-request-id', contextValue.requestId);
+          if (response.body.kind === 'single' && response.body.singleResult.errors) {
+            response.body.singleResult.errors = response.body.singleResult.errors.map((e) => clientError(e, contextValue.requestId));
+          }
+          logger.info({ requestId: contextValue.requestId, operation, durationMs: Math.round(seconds * 1000), outcome }, 'graphql request');
+        },
+      };
+    },
+  };
+
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: config.introspection,
+    hideSchemaDetailsFromClientErrors: !config.introspection,
     allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: LIMITS.tokens },
+    validationRules: rules,
     // index.ts owns shutdown order (server, then pool, then PostgreSQL).
     stopOnTerminationSignals: false,
+    formatError: (formatted) => clientError(formatted),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 10_000 }),
       ApolloServerPluginLandingPageDisabled(),
+      requestLog,
       {
         async serverWillStart() {
           return {
@@ -90,33 +220,57 @@ export async function createServer({ db, databaseUrl, config, logger }: ServerOp
         },
       },
     ],
-    formatError: (formatted: GraphQLFormattedError, error: unknown) => {
-      const code = formatted.extensions?.code;
-      if (typeof code === 'string' && EXPECTED_CODES.has(code)) return formatted;
-      // Anything unexpected (a database error, a bug): the client gets a code and a request id,
-      // the log gets the detail.
-      const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-      const requestId = (error instanceof GraphQLError && (error.extensions?.requestId as string)) || undefined;
-      logger.error({ err: original, path: formatted.path, requestId }, 'unexpected error');
-      return {
-        message: 'Internal server error',
-        path: formatted.path,
-        extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
-      };
-    },
   });
   await apollo.start();
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await db.raw('select 1');
+      if (!(await migrationsCurrent(db))) {
+        res.status(503).json({ status: 'migrations pending' });
+        return;
+      }
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   app.use(
     '/graphql',
-    express.json({ limit: '8mb' }),
+    express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
-      context: async () => createContext(deps, ALL_PROJECTS),
+      context: async ({ req }) => {
+        const requestId = randomUUID();
+        const principal = await authenticate(db, bearerSecret(req.headers.authorization), config.adminApiKey);
+        if (!principal) {
+          throw new GraphQLError('A valid API key is required (Authorization: Bearer <key>)', {
+            extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+          });
+        }
+        return { ...createContext(deps, scopeOf(principal), requestId), principal };
+      },
     }),
   );
+  // Body too large or not JSON: a GraphQL-shaped error with a code, never an HTML page.
+  const bodyErrors: ErrorRequestHandler = (err: { status?: number; type?: string }, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    const status = err.status ?? 500;
+    const message =
+      err.type === 'entity.too.large'
+        ? `Request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES)`
+        : status < 500
+          ? 'Request body is not valid JSON'
+          : 'Internal server error';
+    if (status >= 500) logger.error({ err }, 'request failed');
+    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+  };
+  app.use(bodyErrors);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -124,14 +278,19 @@ export async function createServer({ db, databaseUrl, config, logger }: ServerOp
   });
   const port = (httpServer.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const running = bus;
   return {
     url: `http://${host}:${port}/graphql`,
     port,
-    bus,
+    bus: running,
     async stop() {
       await apollo.stop();
-      await bus.stop();
+      await running.stop();
       await eventsDb.destroy();
     },
   };
+}
+
+function toError(formatted: GraphQLFormattedError): GraphQLError {
+  return new GraphQLError(formatted.message, { path: formatted.path, extensions: formatted.extensions });
 }

@@ -10,6 +10,7 @@ const root = path.resolve(__dirname, '..');
 interface Started {
   child: ChildProcess;
   url: string;
+  key: string;
   exited: Promise<number | null>;
 }
 
@@ -26,7 +27,8 @@ function start(dataDir: string): Promise<Started> {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /serving (http:\/\/\S+\/graphql)/.exec(output);
-      if (match) resolve({ child, url: match[1]!, exited });
+      const key = /Authorization: Bearer (\S+)/.exec(output);
+      if (match && key) resolve({ child, url: match[1]!, key: key[1]!, exited });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
@@ -34,12 +36,16 @@ function start(dataDir: string): Promise<Started> {
   });
 }
 
-async function query(url: string, q: string) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) });
+async function query(server: Started, q: string, key = server.key) {
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query: q }),
+  });
   return (await res.json()) as { data?: any; errors?: unknown[] };
 }
 
-const NESTED = `{ runGroups { nodes { name status progress { total completed fractionDone }
+const NESTED = `{ runGroups(first: 2) { nodes { name status progress { total completed fractionDone }
   runs(first: 100) { totalCount nodes { document { hash uris { uri version history { version } } }
     steps { name status worker { id isStale } llmCalls { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } } } } } } }
   workers { id isStale } }`;
@@ -60,7 +66,8 @@ describe('npm start', () => {
 
   it('serves demo data on an embedded PostgreSQL, stops cleanly, and survives a SIGKILL', async () => {
     const first = await start(dataDir);
-    const res = await query(first.url, NESTED);
+    const res = await query(first, NESTED);
+    expect((await query(first, '{ projects { totalCount } }', 'wrong-key')).errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
     expect(res.errors).toBeUndefined();
     const byName = (name: string) => res.data.runGroups.nodes.find((g: any) => g.name === name);
     const finished = byName('initial ingest');
@@ -82,14 +89,15 @@ describe('npm start', () => {
 
     // The data is kept and not seeded twice; a SIGKILL leaves PostgreSQL running...
     const second = await start(dataDir);
-    expect((await query(second.url, '{ projects { totalCount } }')).data.projects.totalCount).toBe(1);
+    expect(second.key).toBe(first.key); // the dev key is kept in the data dir
+    expect((await query(second, '{ projects { totalCount } }')).data.projects.totalCount).toBe(1);
     second.child.kill('SIGKILL');
     await second.exited;
     expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(true);
 
     // ...and the next start takes over anyway.
     const third = await start(dataDir);
-    expect((await query(third.url, '{ projects { totalCount } }')).data.projects.totalCount).toBe(1);
+    expect((await query(third, '{ projects { totalCount } }')).data.projects.totalCount).toBe(1);
     third.child.kill('SIGINT');
     expect(await third.exited).toBe(0);
     expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);

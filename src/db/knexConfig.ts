@@ -17,13 +17,15 @@ export interface KnexConfigOptions {
   connection: string;
   /** @default 10 */
   poolMax?: number;
+  /** Cancels any statement running longer. @default none */
+  statementTimeoutMs?: number;
 }
 
 /** The one knex configuration, shared by the app, the knex CLI (knexfile.ts) and the tests. */
-export function knexConfig({ connection, poolMax = 10 }: KnexConfigOptions): Knex.Config {
+export function knexConfig({ connection, poolMax = 10, statementTimeoutMs }: KnexConfigOptions): Knex.Config {
   return {
     client: 'pg',
-    connection,
+    connection: statementTimeoutMs ? { connectionString: connection, statement_timeout: statementTimeoutMs } : connection,
     pool: { min: 0, max: poolMax },
     // snake_case in PostgreSQL, camelCase in TypeScript: one mapping for every query.
     ...knexSnakeCaseMappers(),

@@ -8,7 +8,7 @@ import { EVENTS_CHANNEL } from '../services/events';
 import { comparePositions, type LogPosition } from './cursor';
 import { eventsWaiting, headPosition, readEvents } from './log';
 
-export type EventListener = (event: G.LifecycleEvent, position: LogPosition) => void;
+export type EventListener = (event: G.LifecycleEvent, position: LogPosition, loaders: Loaders) => void;
 
 interface Channel {
   matches(event: G.LifecycleEvent): boolean;
@@ -177,12 +177,13 @@ export class EventBus {
       const events = await readEvents(db, this.position, { limit: 1000 });
       if (events.length > 0) {
         this.eventLoaders = null;
+        const loaders = this.loaders;
         const now = Date.now();
         for (const event of events) {
           const position = { txId: event.txId, id: event.id };
           if (comparePositions(position, this.position) <= 0) continue;
           this.position = position;
-          this.fanOut(event, position);
+          this.fanOut(event, position, loaders);
           this.options.onDelivered?.((now - new Date(event.occurredAt).getTime()) / 1000);
         }
         continue;
@@ -198,12 +199,12 @@ export class EventBus {
     }
   }
 
-  private fanOut(event: G.LifecycleEvent, position: LogPosition): void {
+  private fanOut(event: G.LifecycleEvent, position: LogPosition, loaders: Loaders): void {
     for (const channel of this.channels.values()) {
       if (!channel.matches(event)) continue;
       for (const listener of channel.listeners) {
         try {
-          listener(event, position);
+          listener(event, position, loaders);
         } catch (e) {
           this.options.logger.error({ err: e }, 'event listener failed');
         }

@@ -1,5 +1,6 @@
 import type { EventFilter } from '../__generated__/resolvers-types';
-import { inScope, type Scope } from '../auth/scope';
+import { ALL_PROJECTS, inScope, type Scope } from '../auth/scope';
+import { createLoaders, type Loaders } from '../loaders';
 import type { Db } from '../db/knex';
 import { badUserInput } from '../errors';
 import { assertUuid } from '../graphql/ids';
@@ -50,6 +51,8 @@ function matcher(filter: EventFilter, scope: Scope, stepsOnly: boolean) {
 export interface Delivery {
   event: G.LifecycleEvent;
   position: LogPosition;
+  /** Shared by every subscriber of the batch the event came in: its fields load once. */
+  loaders: Loaders;
 }
 
 /**
@@ -78,9 +81,9 @@ export async function eventStream(source: SubscriptionSource, options: EventStre
     queue.push(d);
   };
   const queue: PushQueue<Delivery> = new PushQueue(() => handle.remove());
-  const handle = source.bus.listen(key, matcher(filter, source.scope, options.stepsOnly), (event, position) => {
-    if (held) held.push({ event, position });
-    else deliver({ event, position });
+  const handle = source.bus.listen(key, matcher(filter, source.scope, options.stepsOnly), (event, position, loaders) => {
+    if (held) held.push({ event, position, loaders });
+    else deliver({ event, position, loaders });
   });
   last = from ?? handle.position;
 
@@ -97,9 +100,10 @@ export async function eventStream(source: SubscriptionSource, options: EventStre
           until,
           stepsOnly: options.stepsOnly,
         });
+        const loaders = createLoaders(source.db, ALL_PROJECTS);
         for (const event of page) {
           cursor = { txId: event.txId, id: event.id };
-          deliver({ event, position: cursor });
+          deliver({ event, position: cursor, loaders });
         }
         if (page.length < 500) break;
       }

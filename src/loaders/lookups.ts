@@ -26,8 +26,14 @@ export async function findDocumentByUri(
   return ((await qb.first()) as G.Document | undefined) ?? null;
 }
 
-export async function listWorkers(db: Knex, staleAfterSeconds: number | null): Promise<G.Worker[]> {
+/** Workers are shared; a project key sees those that ran steps of its project. */
+export async function listWorkers(db: Knex, scope: Scope, staleAfterSeconds: number | null): Promise<G.Worker[]> {
   const qb = db('worker').select(tables.worker.columns(db)).orderBy('worker.lastCheckinAt', 'desc').orderBy('worker.id');
+  if (scope.projectIds !== null) {
+    qb.whereExists((sub: Knex.QueryBuilder) =>
+      sub.select(db.raw('1')).from('step').whereRaw('step.worker_id = worker.id').whereIn('step.projectId', scope.projectIds as string[]),
+    );
+  }
   if (staleAfterSeconds !== null) qb.whereRaw(`worker.last_checkin_at < now() - make_interval(secs => ?)`, [staleAfterSeconds]);
   return (await qb) as G.Worker[];
 }

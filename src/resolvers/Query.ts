@@ -44,10 +44,10 @@ export const Query: QueryResolvers = {
 
   storedFile: (_, { id }, { loaders }) => required(loaders.storedFileById, 'StoredFile', id),
 
-  workers: (_, { staleAfterSeconds }, { db }) => {
+  workers: (_, { staleAfterSeconds }, { db, scope }) => {
     if (staleAfterSeconds != null && staleAfterSeconds < 0) {
       throw badUserInput('staleAfterSeconds must be >= 0', 'staleAfterSeconds');
     }
-    return listWorkers(db, staleAfterSeconds ?? null);
+    return listWorkers(db, scope, staleAfterSeconds ?? null);
   },
 };

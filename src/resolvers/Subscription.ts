@@ -2,6 +2,7 @@ import type { StepStatusEventResolvers, SubscriptionResolvers } from '../__gener
 import { positionCursor } from '../events/cursor';
 import { runGroupProgressStream } from '../events/progress';
 import { eventStream, type Delivery } from '../events/subscriptions';
+import type { Context } from '../context';
 import type * as G from '../graphql/mappers';
 import { progressOf } from '../loaders/aggregates';
 import { related } from './helpers';
@@ -9,11 +10,17 @@ import { related } from './helpers';
 export const Subscription: SubscriptionResolvers = {
   stepStatusChanged: {
     subscribe: (_, { filter, after }, ctx) => eventStream(ctx, { filter, after, stepsOnly: true }),
-    resolve: (delivery: Delivery): G.StepStatusEvent => ({ event: delivery.event }),
+    resolve: (delivery: Delivery, _args: unknown, ctx: Context): G.StepStatusEvent => {
+      ctx.useEventLoaders?.(delivery.loaders);
+      return { event: delivery.event };
+    },
   },
   lifecycleEvents: {
     subscribe: (_, { filter, after }, ctx) => eventStream(ctx, { filter, after, stepsOnly: false }),
-    resolve: (delivery: Delivery): G.LifecycleEvent => delivery.event,
+    resolve: (delivery: Delivery, _args: unknown, ctx: Context): G.LifecycleEvent => {
+      ctx.useEventLoaders?.(delivery.loaders);
+      return delivery.event;
+    },
   },
   runGroupProgress: {
     subscribe: (_, { runGroupId }, ctx) => runGroupProgressStream(ctx, runGroupId),

@@ -16,7 +16,7 @@ function loadBatch(trx: Knex.Transaction, id: string): Promise<G.Batch> {
 
 /** The batch, then its documents, URIs and URI versions: one transaction. */
 export async function createBatch(ctx: ServiceContext, input: CreateBatchInput): Promise<G.Batch> {
-  const documents = prepareDocuments(input.documents ?? [], input.source);
+  const documents = prepareDocuments(input.documents ?? [], input.source, ctx.config.maxFileBytes);
   const params = jsonObject(input.params, 'params');
   return transaction(ctx.db, async (trx) => {
     const project = await rowInScope<G.Project>(trx, 'project', input.projectId, ctx.scope, { field: 'projectId' });
@@ -38,7 +38,7 @@ export async function createBatch(ctx: ServiceContext, input: CreateBatchInput):
 export async function addDocuments(ctx: ServiceContext, input: AddDocumentsInput): Promise<G.AddDocumentsPayload> {
   return transaction(ctx.db, async (trx) => {
     const batch = await rowInScope<G.Batch>(trx, 'batch', input.batchId, ctx.scope, { field: 'batchId', lock: true });
-    const documents = prepareDocuments(input.documents, batch.source);
+    const documents = prepareDocuments(input.documents, batch.source, ctx.config.maxFileBytes);
     return idempotent(
       trx,
       { projectId: batch.projectId, operation: 'addDocuments', key: input.idempotencyKey, input },

@@ -6,6 +6,10 @@ export interface ServiceConfig {
   maxRunsPerGroup: number;
   /** @default 600 */
   workerLeaseSeconds: number;
+  /** @default 5 MiB */
+  maxFileBytes: number;
+  /** @default 1 MiB */
+  maxPromptBytes: number;
 }
 
 /** What every service function receives: where to write, and whose data the caller may touch. */

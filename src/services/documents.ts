@@ -6,7 +6,7 @@ import type * as G from '../graphql/mappers';
 import { HASH_PATTERN } from '../graphql/ids';
 import { sha256 } from './canonical';
 import { failpoint } from './failpoints';
-import { decodeContent, insertFiles } from './files';
+import { assertSize, decodeContent, insertFiles } from './files';
 import { jsonObject } from './json';
 
 export interface PreparedDocument {
@@ -20,7 +20,7 @@ export interface PreparedDocument {
 }
 
 /** Checks the whole input before any SQL: exactly one of hash or content, no URI twice. */
-export function prepareDocuments(documents: readonly DocumentInput[], defaultSource: string): PreparedDocument[] {
+export function prepareDocuments(documents: readonly DocumentInput[], defaultSource: string, maxFileBytes: number): PreparedDocument[] {
   const seen = new Set<string>();
   return documents.map((d, i) => {
     const field = `documents[${i}]`;
@@ -33,6 +33,7 @@ export function prepareDocuments(documents: readonly DocumentInput[], defaultSou
     if (seen.has(key)) throw badUserInput(`${field}: the URI ${d.uri} (source ${source}) appears twice in the input`, `${field}.uri`);
     seen.add(key);
     const content = d.content == null ? null : decodeContent(d.content, 'BASE64', `${field}.content`);
+    if (content) assertSize(content.length, maxFileBytes, `${field}.content`, 'MAX_FILE_BYTES');
     const hash = content ? sha256(content) : d.hash!;
     if (!HASH_PATTERN.test(hash)) {
       throw badUserInput(`${field}.hash must be "sha256-" followed by 64 lowercase hex digits`, `${field}.hash`);

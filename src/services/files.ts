@@ -93,6 +93,7 @@ export async function storeFile(ctx: ServiceContext, input: StoreFileInput): Pro
   const ownerKey = owners[0]!;
   const ownerId = input[ownerKey]!;
   const content = decodeContent(input.content, input.encoding ?? 'UTF8');
+  assertSize(content.length, ctx.config.maxFileBytes, 'content', 'MAX_FILE_BYTES');
   return transaction(ctx.db, async (trx) => {
     const table = ownerKey === 'documentId' ? 'document' : ownerKey === 'runId' ? 'run' : 'step';
     const owner = await rowInScope<{ projectId: string }>(trx, table, ownerId, ctx.scope, { field: ownerKey });
@@ -101,4 +102,9 @@ export async function storeFile(ctx: ServiceContext, input: StoreFileInput): Pro
     ]);
     return file!;
   });
+}
+
+/** A clear error for content over a configured limit. */
+export function assertSize(bytes: number, limit: number, field: string, variable: string): void {
+  if (bytes > limit) throw badUserInput(`${field} is ${bytes} bytes; the limit is ${limit} (${variable})`, field);
 }

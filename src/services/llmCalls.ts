@@ -6,7 +6,7 @@ import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import type { ServiceContext } from './context';
 import { failpoint } from './failpoints';
-import { insertFiles } from './files';
+import { assertSize, insertFiles } from './files';
 import { idempotent } from './idempotency';
 import { jsonObject } from './json';
 import { rowInScope } from './rows';
@@ -30,6 +30,8 @@ export async function recordLlmCall(ctx: ServiceContext, input: RecordLlmCallInp
   nonNegative(input.costUsd, 'costUsd');
   nonNegative(input.latencyMs, 'latencyMs');
   nonNegative(input.timeToFirstTokenMs, 'timeToFirstTokenMs');
+  assertSize(Buffer.byteLength(input.prompt), ctx.config.maxPromptBytes, 'prompt', 'MAX_PROMPT_BYTES');
+  if (input.response != null) assertSize(Buffer.byteLength(input.response), ctx.config.maxPromptBytes, 'response', 'MAX_PROMPT_BYTES');
   const params = jsonObject(input.params, 'params');
   const usageDetails = jsonObject(input.usageDetails, 'usageDetails');
 

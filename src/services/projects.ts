@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { CreateApiKeyInput, CreateProjectInput } from '../__generated__/resolvers-types';
 import { ALL_PROJECTS } from '../auth/scope';
 import { transaction } from '../db/transaction';
-import { badUserInput, notFound } from '../errors';
+import { badUserInput, forbidden, notFound } from '../errors';
 import type * as G from '../graphql/mappers';
-import { sha256 } from './canonical';
+import { hashSecret } from '../auth/principal';
 import type { ServiceContext } from './context';
 import { rowInScope } from './rows';
 
 export async function createProject(ctx: ServiceContext, input: CreateProjectInput): Promise<G.Project> {
+  if (ctx.scope.projectIds !== null) throw forbidden('only an admin key for every project can create projects');
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(input.slug)) {
     throw badUserInput('slug must be lowercase letters, digits and dashes (at most 63), starting with a letter or digit', 'slug');
   }
@@ -18,17 +19,16 @@ export async function createProject(ctx: ServiceContext, input: CreateProjectInp
   });
 }
 
-/** API key secrets: 32 random bytes, shown once; only their hash is stored. */
-export function hashSecret(secret: string): string {
-  return sha256(secret);
-}
-
 export async function createApiKey(ctx: ServiceContext, input: CreateApiKeyInput): Promise<G.CreateApiKeyPayload> {
+  if (input.projectId == null && ctx.scope.projectIds !== null) {
+    throw forbidden('only an admin key for every project can create keys for every project');
+  }
   if (input.projectId == null && input.role !== 'ADMIN') {
     throw badUserInput('a key without projectId is an admin key for every project: role must be ADMIN', 'role');
   }
   return transaction(ctx.db, async (trx) => {
     if (input.projectId != null) await rowInScope(trx, 'project', input.projectId, ctx.scope, { field: 'projectId' });
+    // 32 random bytes, shown once; only their hash is stored.
     const secret = `rl_${randomBytes(32).toString('base64url')}`;
     const [apiKey] = await trx('api_key')
       .insert({ projectId: input.projectId ?? null, role: input.role, secretHash: hashSecret(secret) })

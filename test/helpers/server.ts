@@ -3,6 +3,16 @@ import type { Db } from '../../src/db/knex';
 import { createServer, type RunningServer } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
 
+/** Every test server accepts this admin key (ADMIN_API_KEY); gql() sends it unless told otherwise. */
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef0123456789abcdef';
+
+export const testServiceConfig = {
+  maxRunsPerGroup: 50_000,
+  workerLeaseSeconds: 600,
+  maxFileBytes: 5 * 1024 * 1024,
+  maxPromptBytes: 1024 * 1024,
+};
+
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
   data?: T | null;
@@ -23,18 +33,23 @@ export interface TestServer {
 }
 
 /** A real server on a free port over this file's own database. */
-export async function startTestServer(options: { poolMax?: number; maxRunsPerGroup?: number; workerLeaseSeconds?: number } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { poolMax?: number; maxRunsPerGroup?: number; workerLeaseSeconds?: number; maxBodyBytes?: number; introspection?: boolean } = {},
+): Promise<TestServer> {
   const database = await createTestDatabase({ poolMax: options.poolMax });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const server = await createServer({
     db: database.db,
     databaseUrl: database.url,
     config: {
+      ...testServiceConfig,
       port: 0,
       host: '127.0.0.1',
-      introspection: true,
+      introspection: options.introspection ?? true,
       maxRunsPerGroup: options.maxRunsPerGroup ?? 50_000,
       workerLeaseSeconds: options.workerLeaseSeconds ?? 600,
+      maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
+      adminApiKey: TEST_ADMIN_KEY,
     },
     logger,
   });
@@ -46,7 +61,7 @@ export async function startTestServer(options: { poolMax?: number; maxRunsPerGro
     async gql(query, variables, headers = {}) {
       const res = await fetch(server.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}`, ...headers },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await res.json()) as GraphQLResponse;

@@ -1,6 +1,6 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { TestServer } from './server';
+import { TEST_ADMIN_KEY, type TestServer } from './server';
 import { until } from './wait';
 
 export interface Received<T> {
@@ -19,7 +19,7 @@ export function wsClient(httpUrl: string, options: { connectionParams?: Record<s
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: true,
-    connectionParams: options.connectionParams,
+    connectionParams: options.connectionParams ?? { authorization: `Bearer ${TEST_ADMIN_KEY}` },
   });
 }
 

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { TEST_ADMIN_KEY } from '../helpers/server';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -13,7 +14,7 @@ interface Server {
 }
 
 function startServer(databaseUrl: string): Promise<Server> {
-  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'fatal', DB_POOL_MAX: '20' };
+  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'fatal', DB_POOL_MAX: '20', ADMIN_API_KEY: TEST_ADMIN_KEY };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   return new Promise((resolve, reject) => {
@@ -30,7 +31,11 @@ function startServer(databaseUrl: string): Promise<Server> {
 }
 
 async function gql(url: string, query: string, variables: Record<string, unknown>) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+    body: JSON.stringify({ query, variables }),
+  });
   return (await res.json()) as { data?: any; errors?: unknown[] };
 }
 

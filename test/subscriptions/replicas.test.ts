@@ -6,7 +6,7 @@ import type { ServiceContext } from '../../src/services/context';
 import { claimNextStep, updateStepStatus } from '../../src/services/steps';
 import { createBatch, createProject, startRunGroup } from '../helpers/api';
 import { makeDocuments } from '../helpers/factories';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { TEST_ADMIN_KEY, startTestServer, testServiceConfig, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient } from '../helpers/ws';
 import { createDb } from '../../src/db/knex';
 
@@ -17,7 +17,7 @@ describe('live events in production conditions', () => {
   let ctx: ServiceContext;
   beforeAll(async () => {
     s = await startTestServer({ poolMax: 8 });
-    ctx = { db: s.db, scope: ALL_PROJECTS, config: { maxRunsPerGroup: 50_000, workerLeaseSeconds: 600 } };
+    ctx = { db: s.db, scope: ALL_PROJECTS, config: testServiceConfig };
   });
   afterAll(() => s.stop());
 
@@ -179,7 +179,7 @@ describe('live events in production conditions', () => {
     const socket = new WebSocket(other.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
     await new Promise((r) => socket.on('open', r));
-    socket.send(JSON.stringify({ type: 'connection_init' }));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${TEST_ADMIN_KEY}` } }));
     await new Promise((r) => socket.once('message', r));
     const listened = listening(other);
     socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUB, variables: { f: { runGroupId: group.id } } } }));
@@ -191,7 +191,7 @@ describe('live events in production conditions', () => {
 });
 
 function startChild(databaseUrl: string): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn' };
+  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn', ADMIN_API_KEY: TEST_ADMIN_KEY };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {

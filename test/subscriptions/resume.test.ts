@@ -5,7 +5,7 @@ import type { ServiceContext } from '../../src/services/context';
 import { claimNextStep, updateStepStatus } from '../../src/services/steps';
 import { createProject, startRunGroup } from '../helpers/api';
 import { makeDocuments } from '../helpers/factories';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { startTestServer, testServiceConfig, type TestServer } from '../helpers/server';
 import { collect, wsClient, type Received } from '../helpers/ws';
 
 const SUB = `subscription ($f: EventFilter!, $after: String) { stepStatusChanged(filter: $f, after: $after) { cursor previousStatus status step { id } } }`;
@@ -51,7 +51,7 @@ describe('resuming under load', () => {
     // Without a cursor a subscription starts live: writers start once it is listening.
     while (s.server.bus.listenerCount === 0) await new Promise((r) => setTimeout(r, 5));
 
-    const ctx: ServiceContext = { db: s.db, scope: ALL_PROJECTS, config: { maxRunsPerGroup: 50_000, workerLeaseSeconds: 600 } };
+    const ctx: ServiceContext = { db: s.db, scope: ALL_PROJECTS, config: testServiceConfig };
     let writing = true;
     const writers = Array.from({ length: 8 }, async (_, w) => {
       for (;;) {

@@ -1,0 +1,53 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { RoleValue } from '../models/ApiKey';
+import type { Scope } from './scope';
+
+/** Who is calling: the API key's role and its project (null: every project). */
+export interface Principal {
+  keyId: string | null;
+  role: RoleValue;
+  projectId: string | null;
+}
+
+export function scopeOf(principal: Principal): Scope {
+  return { projectIds: principal.projectId === null ? null : [principal.projectId] };
+}
+
+const RANK: Record<RoleValue, number> = { READER: 1, WRITER: 2, ADMIN: 3 };
+
+export function hasRole(principal: Principal, role: RoleValue): boolean {
+  return RANK[principal.role] >= RANK[role];
+}
+
+/** The stored form of a secret: secrets are random, so a fast hash is enough. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** `Bearer <secret>` -> the secret; anything else -> null. */
+export function bearerSecret(header: unknown): string | null {
+  if (typeof header !== 'string') return null;
+  const match = /^Bearer\s+(\S{1,512})$/i.exec(header.trim());
+  return match ? match[1]! : null;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  // Compare digests: equal lengths, constant time, whatever the inputs.
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+/**
+ * The principal of a secret, or null when it is unknown or revoked. Looked up on every request,
+ * so a revoked key fails at once.
+ */
+export async function authenticate(db: Knex, secret: string | null, adminApiKey: string | undefined): Promise<Principal | null> {
+  if (secret === null) return null;
+  if (adminApiKey !== undefined && sameSecret(secret, adminApiKey)) return { keyId: null, role: 'ADMIN', projectId: null };
+  const hash = hashSecret(secret);
+  const key = (await db('api_key').select('id', 'role', 'projectId', 'secretHash').where({ secretHash: hash }).whereNull('revokedAt').first()) as
+    | { id: string; role: RoleValue; projectId: string | null; secretHash: string }
+    | undefined;
+  if (!key || !timingSafeEqual(Buffer.from(key.secretHash), Buffer.from(hash))) return null;
+  return { keyId: key.id, role: key.role, projectId: key.projectId };
+}

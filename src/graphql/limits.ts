@@ -1,0 +1,53 @@
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import { DEFAULT_PAGE_SIZE } from './pagination';
+
+/** What one operation may ask for, on HTTP and WebSocket alike. */
+export const LIMITS = { depth: 10, cost: 5000, aliases: 15, directives: 50, tokens: 1000 } as const;
+
+/** Errors of these rules carry `extensions.limit`; they are reported as QUERY_TOO_COMPLEX. */
+function tooComplex(limit: string, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', limit, ...extra, http: { status: 400 } } });
+}
+
+const reject = (limit: string) => ({
+  exposeLimits: true,
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) =>
+      context?.reportError(tooComplex(limit, error.message.replace(/^Syntax Error: /, ''))),
+  ],
+});
+
+/** graphql-armor's rules for depth, aliases and directives; cost is checked with variables (checkCost). */
+export function limitRules(): ValidationRule[] {
+  return [
+    maxDepthRule({ n: LIMITS.depth, ...reject('depth') }) as unknown as ValidationRule,
+    maxAliasesRule({ n: LIMITS.aliases, ...reject('aliases') }) as unknown as ValidationRule,
+    maxDirectivesRule({ n: LIMITS.directives, ...reject('directives') }) as unknown as ValidationRule,
+  ];
+}
+
+/** A list with `first` costs its children `first` times (default 20); every other field costs 1. */
+const firstWeighted: ComplexityEstimator = ({ args, childComplexity, field }) => {
+  if (!field.args.some((a) => a.name === 'first')) return undefined;
+  const first = typeof args.first === 'number' && args.first >= 0 ? args.first : DEFAULT_PAGE_SIZE;
+  return 1 + childComplexity * Math.max(first, 1);
+};
+
+/** Throws QUERY_TOO_COMPLEX when the operation, with its variables, costs more than the limit. */
+export function checkCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): void {
+  const cost = getComplexity({
+    schema,
+    query: document,
+    variables: variables ?? {},
+    operationName: operationName ?? undefined,
+    estimators: [firstWeighted, simpleEstimator({ defaultComplexity: 1 })],
+  });
+  if (cost > LIMITS.cost) {
+    throw tooComplex('cost', `Query cost ${cost} exceeds the limit of ${LIMITS.cost} (lists weigh as many items as their first argument asks for)`, { cost });
+  }
+}

@@ -1,0 +1,53 @@
+import type { Knex } from 'knex';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EventBus } from '../events/bus';
+
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<'operation' | 'outcome'>;
+  duration: Histogram<'operation'>;
+  deliveryLag: Histogram;
+}
+
+/** One registry per server (a process may run several in tests), exposed at /metrics. */
+export function createMetrics(deps: { db: Knex; bus: () => EventBus | undefined }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'runledger_' });
+  const requests = new Counter({
+    name: 'runledger_graphql_requests_total',
+    help: 'GraphQL operations by operation name and outcome (ok, error)',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'runledger_graphql_request_duration_seconds',
+    help: 'GraphQL operation latency',
+    labelNames: ['operation'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const deliveryLag = new Histogram({
+    name: 'runledger_event_delivery_lag_seconds',
+    help: 'From the start of the transaction that wrote an event to its fan-out to subscribers',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'runledger_subscriptions_active',
+    help: 'Live subscriptions on this process',
+    registers: [registry],
+    collect() {
+      this.set(deps.bus()?.listenerCount ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'runledger_db_pool_in_use',
+    help: 'Connections of the query pool in use',
+    registers: [registry],
+    collect() {
+      const pool = (deps.db.client as { pool?: { numUsed(): number } }).pool;
+      this.set(pool?.numUsed() ?? 0);
+    },
+  });
+  return { registry, requests, duration, deliveryLag };
+}
