@@ -34,10 +34,20 @@ export interface TestServer {
 
 /** A real server on a free port over this file's own database. */
 export async function startTestServer(
-  options: { poolMax?: number; maxRunsPerGroup?: number; workerLeaseSeconds?: number; maxBodyBytes?: number; introspection?: boolean } = {},
+  options: {
+    poolMax?: number;
+    maxRunsPerGroup?: number;
+    workerLeaseSeconds?: number;
+    maxBodyBytes?: number;
+    introspection?: boolean;
+    /** Receives every JSON log line (at info level and up). */
+    log?: (line: string) => void;
+  } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase({ poolMax: options.poolMax });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.log
+    ? pino({ level: 'info' }, { write: (line: string) => options.log!(line.trim()) })
+    : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const server = await createServer({
     db: database.db,
     databaseUrl: database.url,
