@@ -129,13 +129,16 @@ export async function createServer({ db, databaseUrl, config, logger }: ServerOp
           if (!principal) throw unauthenticated('The API key of this connection is no longer valid');
           const document = parse(payload.query, { maxTokens: LIMITS.tokens });
           const errors = validate(schema, document, [...specifiedRules, ...rules]);
-          if (errors.length) return errors.map((e) => toError(clientError(e.toJSON())));
+          if (errors.length) {
+            // As on HTTP (Apollo): a failed validation is GRAPHQL_VALIDATION_FAILED unless a limit said otherwise.
+            return errors.map((e) => toError(clientError({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } })));
+          }
           const operation = document.definitions.find(
             (d): d is OperationDefinitionNode => d.kind === 'OperationDefinition' && (!payload.operationName || d.name?.value === payload.operationName),
           );
           if (!operation) return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_REQUEST' } })];
           authorizeOperation(principal, operation, document);
-          checkCost(schema, document, payload.variables ?? undefined, payload.operationName);
+          checkCost(schema, document, payload.variables ?? undefined, operation.name?.value);
           const scope = scopeOf(principal);
           return {
             schema,
@@ -171,7 +174,8 @@ export async function createServer({ db, databaseUrl, config, logger }: ServerOp
         async didResolveOperation({ operation, document, request: req }) {
           const principal = contextValue.principal;
           if (principal && operation) authorizeOperation(principal, operation, document);
-          checkCost(schema, document, req.variables, req.operationName);
+          // The name of the operation Apollo resolved, not the one the client sent.
+          checkCost(schema, document, req.variables, operation?.name?.value);
         },
         async didEncounterErrors({ errors }) {
           for (const e of errors) {
