@@ -179,11 +179,11 @@ export async function createServer({ db, databaseUrl, config, logger }: ServerOp
         },
         async didEncounterErrors({ errors }) {
           for (const e of errors) {
-            if (!isExpected(e)) logger.error({ err: e.originalError ?? e, requestId: contextValue.requestId, operation: request.operationName }, 'unexpected error');
+            if (!isExpected(e)) logger.error({ err: e.originalError ?? e, requestId: contextValue.requestId }, 'unexpected error');
           }
         },
-        async willSendResponse({ response, errors }) {
-          const operation = request.operationName ?? 'anonymous';
+        async willSendResponse({ response, errors, operationName }) {
+          const operation = operationName ?? request.operationName ?? 'anonymous';
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const outcome = errors?.length ? 'error' : 'ok';
           metrics.requests.inc({ operation, outcome });

@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
+import { collect, listening, wsClient } from '../helpers/ws';
+
+describe('operations endpoints', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer();
+  });
+  afterAll(() => s.stop());
+  const base = () => s.url.replace(/\/graphql$/, '');
+
+  it('/healthz answers while the process lives; /readyz checks the database and migrations', async () => {
+    expect(await (await fetch(`${base()}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${base()}/readyz`);
+    expect(ready.status).toBe(200);
+    await s.db('knex_migrations').where('id', s.db('knex_migrations').max('id')).delete();
+    const pending = await fetch(`${base()}/readyz`);
+    expect(pending.status).toBe(503);
+    expect(await pending.json()).toEqual({ status: 'migrations pending' });
+    await s.db.migrate.latest().catch(() => undefined);
+  });
+
+  it('/readyz is 503 when the database cannot be reached', async () => {
+    const t = await startTestServer();
+    await t.db.destroy(); // the pool is gone: every query fails
+    const res = await fetch(`${t.url.replace(/\/graphql$/, '')}/readyz`);
+    expect(res.status).toBe(503);
+    await t.server.stop();
+    await t.database.drop().catch(() => undefined);
+  });
+
+  it('/metrics counts requests by operation and outcome, and shows subscriptions, pool and delivery lag', async () => {
+    await s.gql(`query Workers { workers { id } }`);
+    await s.gql(`query Broken { run(id: "nope") { id } }`);
+    const client = wsClient(s.url);
+    const listened = listening(s);
+    const sub = collect(client, `subscription { lifecycleEvents(filter: {}) { id } }`);
+    await listened(1);
+    const text = await (await fetch(`${base()}/metrics`)).text();
+    expect(text).toMatch(/runledger_graphql_requests_total\{operation="Workers",outcome="ok"\} 1/);
+    expect(text).toMatch(/runledger_graphql_requests_total\{operation="Broken",outcome="error"\} 1/);
+    expect(text).toMatch(/runledger_graphql_request_duration_seconds_bucket\{le="0.005",operation="Workers"\}/);
+    expect(text).toMatch(/runledger_subscriptions_active 1/);
+    expect(text).toMatch(/runledger_db_pool_in_use \d+/);
+    expect(text).toMatch(/runledger_event_delivery_lag_seconds_count \d+/);
+    sub.unsubscribe();
+    await client.dispose();
+  });
+});
+
+describe('SIGTERM under load', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+  });
+  afterAll(() => t.drop());
+
+  it('finishes or cleanly refuses every request, closes sockets with 1001, and exits 0', async () => {
+    const env = { ...process.env, DATABASE_URL: t.url, PORT: '0', LOG_LEVEL: 'warn', ADMIN_API_KEY: TEST_ADMIN_KEY };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const onData = (c: Buffer) => {
+        out += c.toString();
+        const m = /serving (http:\/\/\S+\/graphql)/.exec(out);
+        if (m) resolve(m[1]!);
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      void exited.then(() => reject(new Error(out)));
+    });
+    const client = wsClient(url);
+    const sub = collect(client, `subscription { lifecycleEvents(filter: {}) { id } }`);
+    const outcomes = { completed: 0, refused: 0, broken: [] as string[] };
+    let sent = 0;
+    const load = Array.from({ length: 16 }, async () => {
+      for (let i = 0; i < 40; i++) {
+        sent++;
+        try {
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+            body: JSON.stringify({ query: `{ projects { totalCount } workers { id } }` }),
+          });
+          const body = (await res.json()) as { data?: unknown; errors?: unknown[] };
+          if (res.status === 200 && body.data) outcomes.completed++;
+          else outcomes.broken.push(`${res.status} ${JSON.stringify(body).slice(0, 100)}`);
+        } catch {
+          outcomes.refused++; // connection refused or closed before a response: the client knows
+          return;
+        }
+      }
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    child.kill('SIGTERM');
+    await Promise.all(load);
+    expect(await exited).toBe(0);
+    await sub.waitForEnd(5000).catch(() => undefined);
+    expect((sub.errors[0] as { code?: number }).code).toBe(1001);
+    expect(outcomes.broken).toEqual([]);
+    expect(outcomes.completed).toBeGreaterThan(0);
+    console.log(`SIGTERM under load: ${outcomes.completed} completed, ${outcomes.refused} refused, of ${sent} sent`);
+    await client.dispose();
+  });
+});
