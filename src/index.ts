@@ -38,7 +38,17 @@ async function main(): Promise<void> {
   }
   const devKey = embedded ? await ensureDevAdminKey(db, config.dataDir) : undefined;
 
-  const server = await createServer({ db, databaseUrl, config, logger });
+  const server = await createServer({
+    db,
+    databaseUrl,
+    config,
+    logger,
+    explorer: {
+      defaultHeaders: devKey ? { authorization: `Bearer ${devKey.secret}` } : undefined,
+      // Example ids from the demo data, in the dev mode only (the page needs no key).
+      examples: devKey ? () => exampleIds(db) : undefined,
+    },
+  });
   logger.info({ url: server.url }, 'runledger is ready');
   console.log(`\n  runledger is serving ${server.url}\n`);
   if (devKey) {
@@ -62,6 +72,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function exampleIds(db: ReturnType<typeof createDb>) {
+  const step = await db('step').select('step.id as stepId', 'run.id as runId', 'run.runGroupId', 'run.batchId').join('run', 'run.id', 'step.runId').where('step.status', 'RUNNING').first();
+  return step ?? {};
 }
 
 main().catch((e: unknown) => {

@@ -16,6 +16,8 @@ import { createContext, createSubscriptionContext, type Context, type ContextDep
 import { createDb, migrationsCurrent, type Db } from './db/knex';
 import { unauthenticated } from './errors';
 import { EventBus } from './events/bus';
+import { buildExplorer } from './explorer/build';
+import { explorerRouter, type ExplorerOptions } from './explorer/page';
 import { LIMITS, checkCost, limitRules } from './graphql/limits';
 import { buildSchema } from './graphql/schema';
 import type { Logger } from './logger';
@@ -40,6 +42,8 @@ export interface ServerOptions {
   databaseUrl: string;
   config: ServerConfig;
   logger: Logger;
+  /** The GraphiQL page at GET /graphql (browsers); on unless `false`. */
+  explorer?: ExplorerOptions | false;
 }
 
 export interface RunningServer {
@@ -91,7 +95,7 @@ function isExpected(error: GraphQLError): boolean {
 }
 
 /** Builds Apollo (HTTP) and graphql-ws on one http server; no side effects until called. */
-export async function createServer({ db, databaseUrl, config, logger }: ServerOptions): Promise<RunningServer> {
+export async function createServer({ db, databaseUrl, config, logger, explorer = {} }: ServerOptions): Promise<RunningServer> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -245,6 +249,10 @@ export async function createServer({ db, databaseUrl, config, logger }: ServerOp
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  if (explorer) {
+    await buildExplorer();
+    app.use(explorerRouter(explorer));
+  }
   app.use(
     '/graphql',
     express.json({ limit: config.maxBodyBytes }),

@@ -40,13 +40,20 @@ const firstWeighted: ComplexityEstimator = ({ args, childComplexity, field }) =>
 
 /** Throws QUERY_TOO_COMPLEX when the operation, with its variables, costs more than the limit. */
 export function checkCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): void {
-  const cost = getComplexity({
-    schema,
-    query: document,
-    variables: variables ?? {},
-    operationName: operationName ?? undefined,
-    estimators: [firstWeighted, simpleEstimator({ defaultComplexity: 1 })],
-  });
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema,
+      query: document,
+      variables: variables ?? {},
+      operationName: operationName ?? undefined,
+      estimators: [firstWeighted, simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch (e) {
+    // Variables that do not fit the operation: say so, as execution would.
+    if (e instanceof GraphQLError) throw new GraphQLError(e.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    throw e;
+  }
   if (cost > LIMITS.cost) {
     throw tooComplex('cost', `Query cost ${cost} exceeds the limit of ${LIMITS.cost} (lists weigh as many items as their first argument asks for)`, { cost });
   }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import knex from 'knex';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embeddedPostgres';
 import { createDb, migrateLatest } from '../../src/db/knex';
+import { buildExplorer } from '../../src/explorer/build';
 import { TEMPLATE_DATABASE, withDatabase } from './databaseUrl';
 
 declare global {
@@ -14,6 +15,8 @@ declare global {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Once, before test files start servers in parallel.
+  await buildExplorer();
   let serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'runledger-test-'));

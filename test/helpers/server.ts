@@ -1,5 +1,6 @@
 import pino from 'pino';
 import type { Db } from '../../src/db/knex';
+import type { ExplorerOptions } from '../../src/explorer/page';
 import { createServer, type RunningServer } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
 
@@ -42,6 +43,7 @@ export async function startTestServer(
     introspection?: boolean;
     /** Receives every JSON log line (at info level and up). */
     log?: (line: string) => void;
+    explorer?: ExplorerOptions;
   } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase({ poolMax: options.poolMax });
@@ -62,6 +64,7 @@ export async function startTestServer(
       adminApiKey: TEST_ADMIN_KEY,
     },
     logger,
+    explorer: options.explorer,
   });
   return {
     url: server.url,
