@@ -104,7 +104,7 @@ export async function createServer({ db, databaseUrl, config, logger, explorer =
   // requests for a connection, and request statements stay countable on their own.
   const eventsDb = createDb({ connection: databaseUrl, poolMax: 3 });
   let bus: EventBus | undefined;
-  const metrics = createMetrics({ db, bus: () => bus });
+  const metrics = createMetrics({ db, eventsDb, bus: () => bus });
   bus = new EventBus({ db: eventsDb, connectionString: databaseUrl, logger, onDelivered: (lag) => metrics.deliveryLag.observe(lag) });
   await bus.start();
   const deps: ContextDeps = { db, config, bus };
@@ -162,6 +162,7 @@ export async function createServer({ db, databaseUrl, config, logger, explorer =
         }
       },
       onNext: (_ctx, _id, _payload, args, result) => {
+        metrics.subscriptionPayloads.inc();
         if (!('errors' in result) || !result.errors?.length) return undefined;
         const requestId = (args.contextValue as Context | undefined)?.requestId;
         for (const e of result.errors) if (!isExpected(e)) logger.error({ err: e.originalError ?? e, requestId }, 'unexpected error');

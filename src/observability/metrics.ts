@@ -7,11 +7,26 @@ export interface Metrics {
   requests: Counter<'operation' | 'outcome'>;
   duration: Histogram<'operation'>;
   deliveryLag: Histogram;
+  /** Subscription payloads executed and sent (one per subscriber per event). */
+  subscriptionPayloads: Counter;
 }
 
 /** One registry per server (a process may run several in tests), exposed at /metrics. */
-export function createMetrics(deps: { db: Knex; bus: () => EventBus | undefined }): Metrics {
+export function createMetrics(deps: { db: Knex; eventsDb: Knex; bus: () => EventBus | undefined }): Metrics {
   const registry = new Registry();
+  const statements = new Counter({
+    name: 'runledger_sql_statements_total',
+    help: 'SQL statements sent, by pool (queries: requests; events: the event bus)',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+  });
+  deps.db.on('query', () => statements.inc({ pool: 'queries' }));
+  deps.eventsDb.on('query', () => statements.inc({ pool: 'events' }));
+  const subscriptionPayloads = new Counter({
+    name: 'runledger_subscription_payloads_total',
+    help: 'Subscription payloads executed and sent',
+    registers: [registry],
+  });
   collectDefaultMetrics({ register: registry, prefix: 'runledger_' });
   const requests = new Counter({
     name: 'runledger_graphql_requests_total',
@@ -49,5 +64,5 @@ export function createMetrics(deps: { db: Knex; bus: () => EventBus | undefined 
       this.set(pool?.numUsed() ?? 0);
     },
   });
-  return { registry, requests, duration, deliveryLag };
+  return { registry, requests, duration, deliveryLag, subscriptionPayloads };
 }

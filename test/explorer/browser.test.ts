@@ -62,10 +62,14 @@ describe('the explorer in a browser', () => {
     expect(tabs.length).toBeGreaterThanOrEqual(4);
     await tabs[2]!.click();
     await page.waitForFunction(() => document.querySelector('.graphiql-editor')?.textContent?.includes('stepStatusChanged'), { timeout: 10_000 });
-    await page.click('.graphiql-execute-button');
-    // Wait for the socket to be listening on the server before changing a step.
+    // Start the subscription: the button turns to "Stop" while it runs. Under load a click can
+    // land while the tab is still switching; click again only if nothing started.
     const before = s.server.bus.listensTotal;
-    await until(() => s.server.bus.listensTotal > before);
+    for (let attempt = 0; attempt < 3 && s.server.bus.listensTotal === before; attempt++) {
+      const running = await page.$eval('.graphiql-execute-button', (b) => b.getAttribute('aria-label')?.startsWith('Stop') ?? false);
+      if (!running) await page.click('.graphiql-execute-button');
+      await until(() => s.server.bus.listensTotal > before, 8_000).catch(() => undefined);
+    }
     expect(s.server.bus.listensTotal).toBeGreaterThan(before);
     await setStatus(s, ids.stepId, 'COMPLETED');
     await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('COMPLETED'), { timeout: 30_000 });
