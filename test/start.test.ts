@@ -1,11 +1,10 @@
 // `npm start` as a new user runs it: a child process on an embedded PostgreSQL of its own.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-
-const root = path.resolve(__dirname, '..');
+import { startServerProcess } from './helpers/process';
 
 interface Started {
   child: ChildProcess;
@@ -16,24 +15,11 @@ interface Started {
 
 const children = new Map<ChildProcess, Promise<number | null>>();
 
-function start(dataDir: string): Promise<Started> {
-  const env: NodeJS.ProcessEnv = { ...process.env, RUNLEDGER_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
-  delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  children.set(child, exited);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /serving (http:\/\/\S+\/graphql)/.exec(output);
-      const key = /Authorization: Bearer (\S+)/.exec(output);
-      if (match && key) resolve({ child, url: match[1]!, key: key[1]!, exited });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`exited with ${code} before serving:\n${output}`)));
-  });
+async function start(dataDir: string): Promise<Started> {
+  // No DATABASE_URL and no ADMIN_API_KEY: the embedded dev mode, with its printed dev key.
+  const server = await startServerProcess({ RUNLEDGER_DATA_DIR: dataDir, DATABASE_URL: undefined, ADMIN_API_KEY: undefined }, /Authorization: Bearer (\S+)/);
+  children.set(server.child, server.exited);
+  return { child: server.child, url: server.url, key: /Authorization: Bearer (\S+)/.exec(server.output)![1]!, exited: server.exited };
 }
 
 async function query(server: Started, q: string, key = server.key) {

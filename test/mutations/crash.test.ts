@@ -1,43 +1,11 @@
 // A server killed with SIGKILL in the middle of hundreds of writes leaves no half-written
 // parent, and keeps every write it acknowledged.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { TEST_ADMIN_KEY } from '../helpers/server';
+import { post as gqlAt, startServerProcess, type ServerProcess } from '../helpers/process';
 
-const root = path.resolve(__dirname, '../..');
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<unknown>;
-}
-
-function startServer(databaseUrl: string): Promise<Server> {
-  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'fatal', DB_POOL_MAX: '20', ADMIN_API_KEY: TEST_ADMIN_KEY };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      const m = /serving (http:\/\/\S+\/graphql)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, exited });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then(() => reject(new Error(`server exited before serving: ${out}`)));
-  });
-}
-
-async function gql(url: string, query: string, variables: Record<string, unknown>) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as { data?: any; errors?: unknown[] };
-}
+type Server = ServerProcess;
+const startServer = (databaseUrl: string) => startServerProcess({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'fatal', DB_POOL_MAX: '20' });
+const gql = (url: string, query: string, variables: Record<string, unknown>) => gqlAt(url, query, variables);
 
 describe('a server killed mid-write', () => {
   let t: TestDatabase;

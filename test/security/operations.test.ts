@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startServerProcess } from '../helpers/process';
 import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient } from '../helpers/ws';
 
@@ -59,20 +58,8 @@ describe('SIGTERM under load', () => {
   afterAll(() => t.drop());
 
   it('finishes or cleanly refuses every request, closes sockets with 1001, and exits 0', async () => {
-    const env = { ...process.env, DATABASE_URL: t.url, PORT: '0', LOG_LEVEL: 'warn', ADMIN_API_KEY: TEST_ADMIN_KEY };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const onData = (c: Buffer) => {
-        out += c.toString();
-        const m = /serving (http:\/\/\S+\/graphql)/.exec(out);
-        if (m) resolve(m[1]!);
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      void exited.then(() => reject(new Error(out)));
-    });
+    const server = await startServerProcess({ DATABASE_URL: t.url });
+    const { child, url, exited } = server;
     const client = wsClient(url);
     const sub = collect(client, `subscription { lifecycleEvents(filter: {}) { id } }`);
     const outcomes = { completed: 0, refused: 0, broken: [] as string[] };

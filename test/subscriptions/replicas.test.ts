@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import WebSocket from 'ws';
 import { ALL_PROJECTS } from '../../src/auth/scope';
 import type { ServiceContext } from '../../src/services/context';
@@ -7,6 +5,7 @@ import { cancelRunGroup } from '../../src/services/runGroups';
 import { claimNextStep, updateStepStatus } from '../../src/services/steps';
 import { createBatch, createProject, startRunGroup } from '../helpers/api';
 import { makeDocuments } from '../helpers/factories';
+import { startServerProcess } from '../helpers/process';
 import { TEST_ADMIN_KEY, startTestServer, testServiceConfig, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient } from '../helpers/ws';
 import { createDb } from '../../src/db/knex';
@@ -147,7 +146,7 @@ describe('live events in production conditions', () => {
   });
 
   it('reaches a subscriber on server B with changes made through server A (two processes)', async () => {
-    const b = await startChild(s.database.url);
+    const b = await startServerProcess({ DATABASE_URL: s.database.url });
     try {
       const { project, group } = await groupOf(10);
       const client = wsClient(b.url);
@@ -187,20 +186,3 @@ describe('live events in production conditions', () => {
     expect(other.server.bus.listenerCount).toBe(0);
   });
 });
-
-function startChild(databaseUrl: string): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn', ADMIN_API_KEY: TEST_ADMIN_KEY };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      const m = /serving (http:\/\/\S+\/graphql)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, exited });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then(() => reject(new Error(`exited before serving: ${out}`)));
-  });
-}
