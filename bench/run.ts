@@ -343,7 +343,7 @@ async function main() {
     const command = `npm run bench${smoke ? ' -- --smoke' : ''}`;
     const table = ['| id | scenario | figures | ratio | target | met |', '|---|---|---|---|---|---|', ...rows.map((r) => `| ${r.id} | ${r.scenario} | ${r.figures}${r.note ? `<br>${r.note}` : ''} | ${r.ratio} | ${r.target} | ${r.met === null ? 'not measured' : r.met ? 'yes' : 'no'} |`)].join('\n');
     log(`\n${table}\n`);
-    const md = `# Benchmark results\n\n- machine: ${machine}\n- date: ${date}\n- command: \`${command}\`\n- duration: ${((Date.now() - started) / 1000).toFixed(0)} s\n\nEvery comparison was measured in this one run, alternating the two sides, with the same client; figures are medians of ${S.rounds} round(s). The machine is shared and noisy: read the ratios, not single times.\n\n${table}\n`;
+    const md = `# Benchmark results\n\n- machine: ${machine}\n- date: ${date}\n- command: \`${command}\`\n- duration: ${((Date.now() - started) / 1000).toFixed(0)} s\n\nEvery comparison was measured in this one run, alternating the two sides, with the same client; figures are medians of ${S.rounds} round(s). The machine is shared and noisy: read the ratios, not single times. Where a target is not met, bench/PROFILE.md says what the profile shows.\n\n${table}\n`;
     if (!smoke) {
       await writeFile(path.join(root, 'bench', 'RESULTS.md'), md);
       await writeFile(path.join(root, 'bench', 'results.json'), JSON.stringify({ machine, date, command, rows, results }, null, 2));
