@@ -20,6 +20,7 @@ const envSchema = z.object({
   MAX_FILE_BYTES: z.coerce.number().int().min(1).default(5 * 1024 * 1024),
   MAX_PROMPT_BYTES: z.coerce.number().int().min(1).default(1024 * 1024),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  LIVE_EVENTS: boolFromEnv.default(true),
 });
 
 export interface Config {
@@ -49,6 +50,8 @@ export interface Config {
   maxPromptBytes: number;
   /** Any SQL statement running longer is cancelled. @default 5000 */
   statementTimeoutMs: number;
+  /** Writes wake subscribers with NOTIFY; off, the bus finds events by polling. @default true */
+  liveEvents: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -78,5 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFileBytes: e.MAX_FILE_BYTES,
     maxPromptBytes: e.MAX_PROMPT_BYTES,
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
+    liveEvents: e.LIVE_EVENTS,
   };
 }

@@ -34,6 +34,7 @@ export type ServerConfig = Pick<
   | 'maxPromptBytes'
   | 'maxBodyBytes'
   | 'adminApiKey'
+  | 'liveEvents'
 >;
 
 export interface ServerOptions {

@@ -10,6 +10,8 @@ export interface ServiceConfig {
   maxFileBytes: number;
   /** @default 1 MiB */
   maxPromptBytes: number;
+  /** NOTIFY on every write with events (off: subscribers see events within the bus's poll interval). @default true */
+  liveEvents: boolean;
 }
 
 /** What every service function receives: where to write, and whose data the caller may touch. */

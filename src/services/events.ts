@@ -25,12 +25,13 @@ export const EVENTS_CHANNEL = 'runledger_events';
  * they describe committed. The NOTIFY (delivered by PostgreSQL only on commit) is a wake-up
  * carrying the newest event id; readers take the events themselves from the table.
  */
-export async function recordEvents(trx: Knex.Transaction, events: NewEvent[]): Promise<void> {
+export async function recordEvents(trx: Knex.Transaction, events: NewEvent[], options: { notify: boolean }): Promise<void> {
   if (events.length === 0) return;
   const rows = (await trx('lifecycle_event')
     .insert(events.map((e) => ({ ...e, statusMeta: JSON.stringify(e.statusMeta ?? {}) })))
     .returning('id')) as { id: number }[];
-  await trx.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, String(rows[rows.length - 1]!.id)]);
+  // Off (LIVE_EVENTS=false): subscribers still get every event, from the bus's periodic read.
+  if (options.notify) await trx.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, String(rows[rows.length - 1]!.id)]);
 }
 
 /** The event a step status change is recorded as. */

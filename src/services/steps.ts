@@ -121,8 +121,8 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
         statusMessage: takeover ? `taken over from worker ${candidate.workerId} (lease expired)` : null,
         statusMeta: takeover ? { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds } : {},
       },
-    ]);
-    await rollUp(trx, { ...candidate, status: 'RUNNING' });
+    ], { notify: ctx.config.liveEvents });
+    await rollUp(trx, { ...candidate, status: 'RUNNING' }, { notify: ctx.config.liveEvents });
     return loadStep(trx, candidate.id);
   });
 }
@@ -196,8 +196,8 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
         statusMessage: input.message ?? null,
         statusMeta: JSON.parse(meta) as Record<string, unknown>,
       },
-    ]);
-    await rollUp(trx, { ...step, status });
+    ], { notify: ctx.config.liveEvents });
+    await rollUp(trx, { ...step, status }, { notify: ctx.config.liveEvents });
     return loadStep(trx, stepId);
   });
 }

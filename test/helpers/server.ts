@@ -12,6 +12,7 @@ export const testServiceConfig = {
   workerLeaseSeconds: 600,
   maxFileBytes: 5 * 1024 * 1024,
   maxPromptBytes: 1024 * 1024,
+  liveEvents: true,
 };
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -44,6 +45,7 @@ export async function startTestServer(
     /** Receives every JSON log line (at info level and up). */
     log?: (line: string) => void;
     explorer?: ExplorerOptions;
+    liveEvents?: boolean;
   } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase({ poolMax: options.poolMax });
@@ -62,6 +64,7 @@ export async function startTestServer(
       workerLeaseSeconds: options.workerLeaseSeconds ?? 600,
       maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
       adminApiKey: TEST_ADMIN_KEY,
+      liveEvents: options.liveEvents ?? true,
     },
     logger,
     explorer: options.explorer,

@@ -133,6 +133,26 @@ describe('subscriptions', () => {
     expect(JSON.stringify(missing.errors)).toMatch(/NOT_FOUND/);
   });
 
+  it('still delivers every event, by polling the log, with NOTIFY turned off (LIVE_EVENTS=false)', async () => {
+    const quiet = await startTestServer({ liveEvents: false });
+    const quietClient = wsClient(quiet.url);
+    try {
+      const project = await createProject(quiet);
+      const batch = await createBatch(quiet, project.id, 1);
+      const g = await startRunGroup(quiet, batch.id, STEPS);
+      const listened = listening(quiet);
+      const sub = collect(quietClient, STEP_CHANGES, { f: { runGroupId: g.id } });
+      await listened(1);
+      const step = await claim(quiet, 'w', { projectId: project.id });
+      await setStatus(quiet, step!.id, 'COMPLETED');
+      const values = await sub.waitFor(2);
+      expect(values.map((v) => v.stepStatusChanged.status)).toEqual(['RUNNING', 'COMPLETED']);
+    } finally {
+      await quietClient.dispose();
+      await quiet.stop();
+    }
+  });
+
   it('costs nothing once the client leaves: no listener left behind', async () => {
     const before = s.server.bus.listenerCount;
     const listened = listening(s);
