@@ -59,7 +59,7 @@ function cursorOf(data: unknown): string | undefined {
 export function createRunledgerClient(options: RunledgerClientOptions): RunledgerClient {
   const authorization = `Bearer ${options.apiKey}`;
   const wsUrl = options.url.replace(/^http/, 'ws');
-  const live = new Set<{ client: Client | null; stop(): void }>();
+  const live = new Set<{ client: Client | null; open: boolean; stop(): void }>();
 
   return {
     async request(document, variables) {
@@ -80,6 +80,7 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
       let timer: ReturnType<typeof setTimeout> | undefined;
       const entry = {
         client: null as Client | null,
+        open: false,
         stop: () => {
           stopped = true;
           if (timer) clearTimeout(timer);
@@ -95,6 +96,10 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
           connectionParams: { authorization },
           retryAttempts: 0,
           lazy: true,
+          on: {
+            connected: () => (entry.open = true),
+            closed: () => (entry.open = false),
+          },
         });
         entry.client = client;
         client.subscribe(
@@ -130,7 +135,8 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
     },
 
     reconnect() {
-      for (const entry of live) entry.client?.terminate();
+      // Only open sockets: one still connecting is about to be fresh anyway (and ws throws on it).
+      for (const entry of live) if (entry.open) entry.client?.terminate();
     },
 
     async dispose() {
