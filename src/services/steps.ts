@@ -7,23 +7,15 @@ import { conflict, notFound } from '../errors';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import { tables } from '../loaders/tables';
-import type { RunStatusValue, StepTypeValue } from '../models';
 import type { ServiceContext } from './context';
 import { recordEvents, stepEventType } from './events';
 import { jsonObject } from './json';
-import { rollUp } from './rollups';
+import { rollUp, type ChangedStep } from './rollups';
 import { afterFailure, canMove } from './statusMachine';
 import { assertWorkerId, checkIn } from './workers';
 
-interface LockedStep {
-  id: string;
-  projectId: string;
-  runId: string;
-  runGroupId: string;
-  batchId: string | null;
-  type: StepTypeValue;
-  status: RunStatusValue;
-  isLastStep: boolean;
+/** A step locked for a change: what the rollup needs, plus what the rules check. */
+interface LockedStep extends ChangedStep {
   retry: number;
   maxRetries: number;
   workerId: string | null;

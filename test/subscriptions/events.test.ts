@@ -1,5 +1,5 @@
 import { armFailpoint, disarmFailpoints } from '../../src/services/failpoints';
-import { STEPS, claim, createBatch, createProject, must, setStatus, startRunGroup } from '../helpers/api';
+import { STEPS, claim, createBatch, createProject, setStatus, startRunGroup } from '../helpers/api';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient } from '../helpers/ws';
 import { until } from '../helpers/wait';

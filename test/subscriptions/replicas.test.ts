@@ -56,7 +56,6 @@ describe('live events in production conditions', () => {
     const statementsPerEvent = async (subscribers: number) => {
       const { group } = await groupOf(10);
       const clients = Array.from({ length: Math.min(subscribers, 10) }, () => wsClient(s.url));
-      const before = s.server.bus.listenerCount;
       const listened = listening(s);
       const subs = Array.from({ length: subscribers }, (_, i) => collect(clients[i % clients.length]!, SUB, { f: { runGroupId: group.id } }));
       await listened(subscribers);
@@ -103,7 +102,6 @@ describe('live events in production conditions', () => {
     const measure = async (subscribers: number) => {
       const { project, group } = await groupOf(20);
       const clients = Array.from({ length: Math.min(subscribers, 20) }, () => wsClient(s.url));
-      const before = s.server.bus.listenerCount;
       const latencies: number[] = [];
       const committedAt = new Map<string, number>();
       const listened = listening(s);
