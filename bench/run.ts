@@ -210,11 +210,18 @@ async function main() {
     await db('step').whereIn('id', stepRows.map((s) => s.id)).update({ status: 'RUNNING', maxRetries: 1_000_000 });
     const perClient = Math.ceil(S.updates / 8);
     const flip = new Map(stepRows.map((s) => [s.id, 'RUNNING']));
+    // Each client owns its own steps (index % 8), so no two clients race on one step.
+    const stepOf = (c: number, i: number) => stepRows[(c + 8 * i) % stepRows.length]!.id;
+    const reset = async () => {
+      await db('step').whereIn('id', stepRows.map((s) => s.id)).update({ status: 'RUNNING' });
+      for (const key of flip.keys()) flip.set(key, 'RUNNING');
+    };
     const viaApi = async (url = rl.url) => {
+      await reset();
       const t0 = performance.now();
       await Promise.all(Array.from({ length: 8 }, async (_, c) => {
         for (let i = 0; i < perClient; i++) {
-          const step = stepRows[(c * 50 + i) % stepRows.length]!.id;
+          const step = stepOf(c, i);
           const next = flip.get(step) === 'RUNNING' ? 'ERROR' : 'RUNNING';
           flip.set(step, next);
           await gql(url, `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { version } }`, { i: { stepId: step, status: next } });
@@ -227,7 +234,7 @@ async function main() {
       const t0 = performance.now();
       await Promise.all(Array.from({ length: 8 }, async (_, c) => {
         for (let i = 0; i < perClient; i++) {
-          const step = stepRows[(c * 50 + i) % stepRows.length]!.id;
+          const step = stepOf(c, i);
           const client = await raw.connect();
           try {
             await client.query('begin');
