@@ -6,7 +6,17 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
-import { GraphQLError, parse, specifiedRules, validate, type ExecutionArgs, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
+import {
+  GraphQLError,
+  parse,
+  print,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLFormattedError,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authorizeOperation } from './auth/permissions';
@@ -16,6 +26,7 @@ import { createContext, createSubscriptionContext, type Context, type ContextDep
 import { createDb, migrationsCurrent, type Db } from './db/knex';
 import { unauthenticated } from './errors';
 import { EventBus } from './events/bus';
+import { sharedSubscribe } from './events/sharedExecution';
 import { buildExplorer } from './explorer/build';
 import { explorerRouter, type ExplorerOptions } from './explorer/page';
 import { LIMITS, checkCost, limitRules } from './graphql/limits';
@@ -113,9 +124,13 @@ export async function createServer({ db, databaseUrl, config, logger, explorer =
 
   // graphql-ws on the same port and path as HTTP, with the same checks as HTTP.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
+  const queryText = new WeakMap<DocumentNode, string>();
   const ws = useServer<Record<string, unknown> | undefined, { principal?: Principal; secret?: string | null; connectionId: string }>(
     {
       schema,
+      subscribe: sharedSubscribe((args) => queryText.get(args.document) ?? print(args.document), {
+        onExecute: () => metrics.subscriptionExecutions.inc(),
+      }),
       onConnect: async (ctx) => {
         const secret = bearerSecret(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
         const principal = await authenticate(db, secret, config.adminApiKey);
@@ -133,6 +148,7 @@ export async function createServer({ db, databaseUrl, config, logger, explorer =
           const principal = await authenticate(db, ctx.extra.secret ?? null, config.adminApiKey);
           if (!principal) throw unauthenticated('The API key of this connection is no longer valid');
           const document = parse(payload.query, { maxTokens: LIMITS.tokens });
+          queryText.set(document, payload.query);
           const errors = validate(schema, document, [...specifiedRules, ...rules]);
           if (errors.length) {
             // As on HTTP (Apollo): a failed validation is GRAPHQL_VALIDATION_FAILED unless a limit said otherwise.

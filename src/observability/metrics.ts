@@ -7,8 +7,10 @@ export interface Metrics {
   requests: Counter<'operation' | 'outcome'>;
   duration: Histogram<'operation'>;
   deliveryLag: Histogram;
-  /** Subscription payloads executed and sent (one per subscriber per event). */
+  /** Subscription payloads sent (one per subscriber per event). */
   subscriptionPayloads: Counter;
+  /** Subscription payloads executed (once per event per subscription shape). */
+  subscriptionExecutions: Counter;
 }
 
 /** One registry per server (a process may run several in tests), exposed at /metrics. */
@@ -24,7 +26,12 @@ export function createMetrics(deps: { db: Knex; eventsDb: Knex; bus: () => Event
   deps.eventsDb.on('query', () => statements.inc({ pool: 'events' }));
   const subscriptionPayloads = new Counter({
     name: 'runledger_subscription_payloads_total',
-    help: 'Subscription payloads executed and sent',
+    help: 'Subscription payloads sent',
+    registers: [registry],
+  });
+  const subscriptionExecutions = new Counter({
+    name: 'runledger_subscription_executions_total',
+    help: 'Subscription payloads executed (shared by subscribers of one shape)',
     registers: [registry],
   });
   collectDefaultMetrics({ register: registry, prefix: 'runledger_' });
@@ -64,5 +71,5 @@ export function createMetrics(deps: { db: Knex; eventsDb: Knex; bus: () => Event
       this.set(pool?.numUsed() ?? 0);
     },
   });
-  return { registry, requests, duration, deliveryLag, subscriptionPayloads };
+  return { registry, requests, duration, deliveryLag, subscriptionPayloads, subscriptionExecutions };
 }

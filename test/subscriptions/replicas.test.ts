@@ -52,8 +52,14 @@ describe('live events in production conditions', () => {
     await client.dispose();
   });
 
-  it('statements per event do not grow with subscribers sharing a filter', async () => {
+  it('statements and GraphQL executions per event do not grow with subscribers sharing a filter', async () => {
+    const executions = async () => {
+      const text = await (await fetch(s.url.replace(/\/graphql$/, '/metrics'))).text();
+      return Number(/runledger_subscription_executions_total (\d+)/.exec(text)![1]);
+    };
+    const executionsSeen: number[] = [];
     const statementsPerEvent = async (subscribers: number) => {
+      const executionsBefore = await executions();
       const { group } = await groupOf(10);
       const clients = Array.from({ length: Math.min(subscribers, 10) }, () => wsClient(s.url));
       const listened = listening(s);
@@ -79,13 +85,16 @@ describe('live events in production conditions', () => {
       const count = sql.filter((q) => !q.includes('pg_snapshot_xmin') && !q.includes('exists (select 1 from lifecycle_event')).length;
       expect(count).toBeGreaterThan(0);
       for (const x of subs) expect(x.values).toHaveLength(10);
+      executionsSeen.push((await executions()) - executionsBefore);
       await Promise.all(clients.map((c) => c.dispose()));
       return count;
     };
     const one = await statementsPerEvent(1);
     const hundred = await statementsPerEvent(100);
-    console.log(`statements to deliver 10 events: ${one} with 1 subscriber, ${hundred} with 100`);
+    console.log(`statements to deliver 10 events: ${one} with 1 subscriber, ${hundred} with 100; GraphQL executions: ${executionsSeen.join(' and ')}`);
     expect(hundred).toBeLessThanOrEqual(one);
+    // Subscribers of one shape share each event's execution.
+    expect(executionsSeen).toEqual([10, 10]);
   });
 
   // Writes through a second pool, so the server's own statement count holds only delivery work.

@@ -1,0 +1,68 @@
+import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { Context } from '../context';
+import { canonicalJson } from '../services/canonical';
+
+/**
+ * Subscribers of one shape (the same query text, variables and project scope) get the same
+ * result for an event: it is executed once per process and shared, so the work per event grows
+ * with the number of distinct shapes, not of subscribers.
+ */
+const resultsByEvent = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+
+function shapeOf(args: ExecutionArgs, query: string): string {
+  const scope = (args.contextValue as Context | undefined)?.scope.projectIds ?? null;
+  return canonicalJson([query, args.operationName ?? null, args.variableValues ?? {}, scope]);
+}
+
+/** The event a subscription payload carries, when it carries one (Delivery of the bus). */
+function eventOf(payload: unknown): object | null {
+  const event = payload && typeof payload === 'object' ? (payload as { event?: unknown }).event : undefined;
+  return event && typeof event === 'object' ? event : null;
+}
+
+export interface SharedSubscribeOptions {
+  /** Counts real executions (not the subscribers that share them). */
+  onExecute?(): void;
+}
+
+/** graphql-ws's `subscribe`, executing each event once per shape. */
+export function sharedSubscribe(query: (args: ExecutionArgs) => string, options: SharedSubscribeOptions = {}) {
+  return async (args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> => {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
+    const shape = shapeOf(args, query(args));
+    const run = (payload: unknown): Promise<ExecutionResult> => {
+      options.onExecute?.();
+      return Promise.resolve(execute({ ...args, rootValue: payload }));
+    };
+    const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    const mapped: AsyncGenerator<ExecutionResult> = {
+      async next() {
+        const item = await iterator.next();
+        if (item.done) return { value: undefined, done: true };
+        const event = eventOf(item.value);
+        if (!event) return { value: await run(item.value), done: false };
+        let byShape = resultsByEvent.get(event);
+        if (!byShape) resultsByEvent.set(event, (byShape = new Map()));
+        let result = byShape.get(shape);
+        if (!result) byShape.set(shape, (result = run(item.value)));
+        return { value: await result, done: false };
+      },
+      async return() {
+        await iterator.return?.();
+        return { value: undefined, done: true };
+      },
+      async throw(error: unknown) {
+        await iterator.return?.();
+        throw error;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      async [Symbol.asyncDispose]() {
+        await iterator.return?.();
+      },
+    };
+    return mapped;
+  };
+}
