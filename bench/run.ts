@@ -428,10 +428,8 @@ async function main() {
                   `update step set status = $2, status_message = null, status_meta = '{}', status_at = now(), started_at = case when $2 = 'RUNNING' then coalesce(started_at, now()) else started_at end, completed_at = null, retry = retry + case when $2 = 'ERROR' then 1 else 0 end, version = version + 1 where id = $1`,
                   [step, next],
                 );
-                const {
-                  rows: [e],
-                } = await client.query(
-                  `insert into lifecycle_event (project_id, batch_id, run_group_id, run_id, step_id, step_type, type, status, previous_status, status_meta) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, '{}') returning id`,
+                await client.query(
+                  `insert into lifecycle_event (project_id, batch_id, run_group_id, run_id, step_id, step_type, type, status, previous_status, status_meta) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, '{}')`,
                   [
                     s.project_id,
                     s.batch_id,
@@ -444,7 +442,6 @@ async function main() {
                     s.status,
                   ],
                 );
-                await client.query(`select pg_notify('runledger_events', $1)`, [String(e.id)]);
                 await client.query(`update run set status = 'RUNNING' where id = $1 and status = 'PENDING'`, [
                   s.run_id,
                 ]);

@@ -21,6 +21,8 @@ export interface ContextDeps {
   db: Db;
   config: ServiceConfig;
   bus: EventBus;
+  /** Wakes subscribers after a write with events commits (absent when live events are off). */
+  onEventsCommitted?(): void;
 }
 
 export function createContext(deps: ContextDeps, scope: Scope, requestId: string = randomUUID()): Context {

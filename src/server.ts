@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
 import {
   GraphQLError,
@@ -26,9 +28,11 @@ import { createContext, createSubscriptionContext, type Context, type ContextDep
 import { createDb, migrationsCurrent, type Db } from './db/knex';
 import { unauthenticated } from './errors';
 import { EventBus } from './events/bus';
+import { EventNotifier } from './events/notifier';
 import { sharedSubscribe } from './events/sharedExecution';
 import { buildExplorer } from './explorer/build';
 import { explorerRouter, type ExplorerOptions } from './explorer/page';
+import { graphqlHttpHandler, sendBodyError } from './graphql/http';
 import { LIMITS, checkCost, limitRules } from './graphql/limits';
 import { buildSchema } from './graphql/schema';
 import type { Logger } from './logger';
@@ -70,6 +74,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+const GRAPHQL_PATH = /^\/graphql\/?(\?|$)/;
+
 /** Codes a client may see as they are; anything else is masked. */
 const CLIENT_CODES = new Set([
   'BAD_USER_INPUT',
@@ -107,25 +113,57 @@ function isExpected(error: GraphQLError): boolean {
 }
 
 /** Builds Apollo (HTTP) and graphql-ws on one http server; no side effects until called. */
-export async function createServer({ db, databaseUrl, config, logger, explorer = {} }: ServerOptions): Promise<RunningServer> {
+export async function createServer({
+  db,
+  databaseUrl,
+  config,
+  logger,
+  explorer = {},
+}: ServerOptions): Promise<RunningServer> {
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = http.createServer(app);
+  // POST /graphql, nearly every request, goes straight to Apollo; the rest through Express.
+  let graphqlHttp: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | undefined;
+  const httpServer = http.createServer((req, res) => {
+    if (graphqlHttp && req.method === 'POST' && GRAPHQL_PATH.test(req.url ?? '')) {
+      graphqlHttp(req, res).catch((e: unknown) => failed(e, res));
+      return;
+    }
+    app(req, res);
+  });
+  const failed = (err: unknown, res: http.ServerResponse) => {
+    logger.error({ err }, 'request failed');
+    if (!res.headersSent) sendBodyError(res, 500, 'Internal server error');
+    else res.destroy();
+  };
   const schema = buildSchema();
   // The bus reads the log through a small pool of its own: event delivery never waits behind
   // requests for a connection, and request statements stay countable on their own.
   const eventsDb = createDb({ connection: databaseUrl, poolMax: 3 });
   let bus: EventBus | undefined;
   const metrics = createMetrics({ db, eventsDb, bus: () => bus });
-  bus = new EventBus({ db: eventsDb, connectionString: databaseUrl, logger, onDelivered: (lag) => metrics.deliveryLag.observe(lag) });
+  bus = new EventBus({
+    db: eventsDb,
+    connectionString: databaseUrl,
+    logger,
+    onDelivered: (lag) => metrics.deliveryLag.observe(lag),
+  });
   await bus.start();
-  const deps: ContextDeps = { db, config, bus };
+  const local = bus;
+  // Off (LIVE_EVENTS=false): no wake-ups at all; subscribers get events from the bus's poll.
+  const notifier = config.liveEvents
+    ? new EventNotifier({ db: eventsDb, instanceId: bus.instanceId, wakeLocal: () => local.wake(), logger })
+    : undefined;
+  const deps: ContextDeps = { db, config, bus, onEventsCommitted: notifier?.committed };
   const rules = limitRules();
 
   // graphql-ws on the same port and path as HTTP, with the same checks as HTTP.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
   const queryText = new WeakMap<DocumentNode, string>();
-  const ws = useServer<Record<string, unknown> | undefined, { principal?: Principal; secret?: string | null; connectionId: string }>(
+  const ws = useServer<
+    Record<string, unknown> | undefined,
+    { principal?: Principal; secret?: string | null; connectionId: string }
+  >(
     {
       schema,
       subscribe: sharedSubscribe((args) => queryText.get(args.document) ?? print(args.document), {
@@ -152,10 +190,15 @@ export async function createServer({ db, databaseUrl, config, logger, explorer =
           const errors = validate(schema, document, [...specifiedRules, ...rules]);
           if (errors.length) {
             // As on HTTP (Apollo): a failed validation is GRAPHQL_VALIDATION_FAILED unless a limit said otherwise.
-            return errors.map((e) => toError(clientError({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } })));
+            return errors.map((e) =>
+              toError(
+                clientError({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }),
+              ),
+            );
           }
           const operation = document.definitions.find(
-            (d): d is OperationDefinitionNode => d.kind === 'OperationDefinition' && (!payload.operationName || d.name?.value === payload.operationName),
+            (d): d is OperationDefinitionNode =>
+              d.kind === 'OperationDefinition' && (!payload.operationName || d.name?.value === payload.operationName),
           );
           if (!operation) return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_REQUEST' } })];
           authorizeOperation(principal, operation, document);
@@ -167,12 +210,21 @@ export async function createServer({ db, databaseUrl, config, logger, explorer =
             operationName: payload.operationName,
             variableValues: payload.variables,
             contextValue:
-              operation.operation === 'subscription' ? createSubscriptionContext(deps, scope, requestId) : createContext(deps, scope, requestId),
+              operation.operation === 'subscription'
+                ? createSubscriptionContext(deps, scope, requestId)
+                : createContext(deps, scope, requestId),
           };
         } catch (e) {
           if (e instanceof GraphQLError) {
             const code = e.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : undefined;
-            return [toError(clientError({ ...e.toJSON(), extensions: { ...e.extensions, ...(code && !e.extensions.code ? { code } : {}) } }))];
+            return [
+              toError(
+                clientError({
+                  ...e.toJSON(),
+                  extensions: { ...e.extensions, ...(code && !e.extensions.code ? { code } : {}) },
+                }),
+              ),
+            ];
           }
           logger.error({ err: e, requestId }, 'subscribe failed');
           return [toError(clientError({ message: 'failed' }, requestId))];
@@ -182,7 +234,8 @@ export async function createServer({ db, databaseUrl, config, logger, explorer =
         metrics.subscriptionPayloads.inc();
         if (!('errors' in result) || !result.errors?.length) return undefined;
         const requestId = (args.contextValue as Context | undefined)?.requestId;
-        for (const e of result.errors) if (!isExpected(e)) logger.error({ err: e.originalError ?? e, requestId }, 'unexpected error');
+        for (const e of result.errors)
+          if (!isExpected(e)) logger.error({ err: e.originalError ?? e, requestId }, 'unexpected error');
         return { ...result, errors: result.errors.map((e) => toError(clientError(e.toJSON(), requestId))) };
       },
     },
@@ -201,7 +254,8 @@ export async function createServer({ db, databaseUrl, config, logger, explorer =
         },
         async didEncounterErrors({ errors }) {
           for (const e of errors) {
-            if (!isExpected(e)) logger.error({ err: e.originalError ?? e, requestId: contextValue.requestId }, 'unexpected error');
+            if (!isExpected(e))
+              logger.error({ err: e.originalError ?? e, requestId: contextValue.requestId }, 'unexpected error');
           }
         },
         async willSendResponse({ response, errors, operationName }) {
@@ -212,9 +266,14 @@ export async function createServer({ db, databaseUrl, config, logger, explorer =
           metrics.duration.observe({ operation }, seconds);
           response.http.headers.set('x-request-id', contextValue.requestId);
           if (response.body.kind === 'single' && response.body.singleResult.errors) {
-            response.body.singleResult.errors = response.body.singleResult.errors.map((e) => clientError(e, contextValue.requestId));
+            response.body.singleResult.errors = response.body.singleResult.errors.map((e) =>
+              clientError(e, contextValue.requestId),
+            );
           }
-          logger.info({ requestId: contextValue.requestId, operation, durationMs: Math.round(seconds * 1000), outcome }, 'graphql request');
+          logger.info(
+            { requestId: contextValue.requestId, operation, durationMs: Math.round(seconds * 1000), outcome },
+            'graphql request',
+          );
         },
       };
     },
@@ -274,36 +333,28 @@ export async function createServer({ db, databaseUrl, config, logger, explorer =
     await buildExplorer();
     app.use(explorerRouter(explorer));
   }
-  app.use(
-    '/graphql',
-    express.json({ limit: config.maxBodyBytes }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const requestId = randomUUID();
-        const principal = await authenticate(db, bearerSecret(req.headers.authorization), config.adminApiKey);
-        if (!principal) {
-          throw new GraphQLError('A valid API key is required (Authorization: Bearer <key>)', {
-            extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-          });
-        }
-        return { ...createContext(deps, scopeOf(principal), requestId), principal };
-      },
-    }),
-  );
-  // Body too large or not JSON: a GraphQL-shaped error with a code, never an HTML page.
-  const bodyErrors: ErrorRequestHandler = (err: { status?: number; type?: string }, _req, res, next) => {
+  graphqlHttp = graphqlHttpHandler(apollo, {
+    maxBodyBytes: config.maxBodyBytes,
+    context: async ({ req }) => {
+      const requestId = randomUUID();
+      const principal = await authenticate(db, bearerSecret(req.headers.authorization), config.adminApiKey);
+      if (!principal) {
+        throw new GraphQLError('A valid API key is required (Authorization: Bearer <key>)', {
+          extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+        });
+      }
+      return { ...createContext(deps, scopeOf(principal), requestId), principal };
+    },
+  });
+  const viaExpress = graphqlHttp;
+  app.all('/graphql', (req, res, next) => {
+    viaExpress(req, res).catch(next);
+  });
+  const lastResort: ErrorRequestHandler = (err: unknown, _req, res, next) => {
     if (res.headersSent) return next(err);
-    const status = err.status ?? 500;
-    const message =
-      err.type === 'entity.too.large'
-        ? `Request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES)`
-        : status < 500
-          ? 'Request body is not valid JSON'
-          : 'Internal server error';
-    if (status >= 500) logger.error({ err }, 'request failed');
-    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+    failed(err, res);
   };
-  app.use(bodyErrors);
+  app.use(lastResort);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -32,22 +32,38 @@ export function bearerSecret(header: unknown): string | null {
   return match ? match[1]! : null;
 }
 
-function sameSecret(a: string, b: string): boolean {
-  // Compare digests: equal lengths, constant time, whatever the inputs.
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+const adminDigests = new Map<string, Buffer>();
+
+/** The admin key's digest, hashed once per process rather than once per request. */
+function adminDigest(adminApiKey: string): Buffer {
+  let digest = adminDigests.get(adminApiKey);
+  if (!digest) {
+    digest = createHash('sha256').update(adminApiKey).digest();
+    adminDigests.set(adminApiKey, digest);
+  }
+  return digest;
 }
 
 /**
  * The principal of a secret, or null when it is unknown or revoked. Looked up on every request,
  * so a revoked key fails at once.
  */
-export async function authenticate(db: Knex, secret: string | null, adminApiKey: string | undefined): Promise<Principal | null> {
+export async function authenticate(
+  db: Knex,
+  secret: string | null,
+  adminApiKey: string | undefined,
+): Promise<Principal | null> {
   if (secret === null) return null;
-  if (adminApiKey !== undefined && sameSecret(secret, adminApiKey)) return { keyId: null, role: 'ADMIN', projectId: null };
-  const hash = hashSecret(secret);
-  const key = (await db('api_key').select('id', 'role', 'projectId', 'secretHash').where({ secretHash: hash }).whereNull('revokedAt').first()) as
-    | { id: string; role: RoleValue; projectId: string | null; secretHash: string }
-    | undefined;
+  // Compare digests: equal lengths, constant time, whatever the inputs.
+  const digest = createHash('sha256').update(secret).digest();
+  if (adminApiKey !== undefined && timingSafeEqual(digest, adminDigest(adminApiKey)))
+    return { keyId: null, role: 'ADMIN', projectId: null };
+  const hash = digest.toString('hex');
+  const key = (await db('api_key')
+    .select('id', 'role', 'projectId', 'secretHash')
+    .where({ secretHash: hash })
+    .whereNull('revokedAt')
+    .first()) as { id: string; role: RoleValue; projectId: string | null; secretHash: string } | undefined;
   if (!key || !timingSafeEqual(Buffer.from(key.secretHash), Buffer.from(hash))) return null;
   return { keyId: key.id, role: key.role, projectId: key.projectId };
 }

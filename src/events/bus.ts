@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { ALL_PROJECTS } from '../auth/scope';
@@ -6,7 +7,7 @@ import { createLoaders, type Loaders } from '../loaders';
 import type { Logger } from '../logger';
 import { EVENTS_CHANNEL } from '../services/events';
 import { comparePositions, type LogPosition } from './cursor';
-import { eventsWaiting, headPosition, readEvents } from './log';
+import { headPosition, readLog } from './log';
 
 export type EventListener = (event: G.LifecycleEvent, position: LogPosition, loaders: Loaders) => void;
 
@@ -44,7 +45,15 @@ export class EventBus {
   private reconnectDelayMs = 100;
   private eventLoaders: Loaders | null = null;
 
+  /** Payload of this process's own NOTIFYs (see EventNotifier), which the bus skips. */
+  readonly instanceId = randomUUID();
+
   constructor(private readonly options: EventBusOptions) {}
+
+  /** Something was committed by this process: read the log now. */
+  wake(): void {
+    this.drain();
+  }
 
   async start(): Promise<void> {
     this.position = await headPosition(this.options.db);
@@ -89,7 +98,11 @@ export class EventBus {
    * Adds a listener for events after the current position. Returns that position (everything
    * up to it is the caller's to replay from the log) and a function that removes the listener.
    */
-  listen(key: string, matches: (e: G.LifecycleEvent) => boolean, listener: EventListener): { position: LogPosition; remove(): void } {
+  listen(
+    key: string,
+    matches: (e: G.LifecycleEvent) => boolean,
+    listener: EventListener,
+  ): { position: LogPosition; remove(): void } {
     let channel = this.channels.get(key);
     if (!channel) {
       channel = { matches, listeners: new Set() };
@@ -118,8 +131,13 @@ export class EventBus {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.connectionString, application_name: 'runledger-listen' });
-    client.on('notification', () => this.drain());
+    const client = new pg.Client({
+      connectionString: this.options.connectionString,
+      application_name: 'runledger-listen',
+    });
+    client.on('notification', (msg) => {
+      if (msg.payload !== this.instanceId) this.drain();
+    });
     const lost = (reason: unknown) => {
       if (this.listener !== client) return;
       this.listener = null;
@@ -174,7 +192,8 @@ export class EventBus {
     const { db } = this.options;
     for (;;) {
       this.drainAgain = false;
-      const events = await readEvents(db, this.position, { limit: 1000 });
+      const limit = 1000;
+      const { events, waiting } = await readLog(db, this.position, limit);
       if (events.length > 0) {
         this.eventLoaders = null;
         const loaders = this.loaders;
@@ -186,11 +205,11 @@ export class EventBus {
           this.fanOut(event, position, loaders);
           this.options.onDelivered?.((now - new Date(event.occurredAt).getTime()) / 1000);
         }
-        continue;
+        if (events.length === limit) continue;
       }
       // Committed events behind a transaction still running: look again shortly, since no
       // notification will come when that transaction ends without writing events.
-      if (!this.stopped && (await eventsWaiting(db, this.position))) {
+      if (waiting && !this.stopped) {
         if (this.retryTimer) clearTimeout(this.retryTimer);
         this.retryTimer = setTimeout(() => this.drain(), 5);
         this.retryTimer.unref();

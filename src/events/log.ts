@@ -16,7 +16,9 @@ const SAFE = 'lifecycle_event.tx_id < pg_snapshot_xmin(pg_current_snapshot())';
 export async function readEvents(
   db: Knex,
   after: LogPosition,
-  options: { limit: number; filter?: EventFilter | null; scope?: Scope; until?: LogPosition; stepsOnly?: boolean } = { limit: 500 },
+  options: { limit: number; filter?: EventFilter | null; scope?: Scope; until?: LogPosition; stepsOnly?: boolean } = {
+    limit: 500,
+  },
 ): Promise<G.LifecycleEvent[]> {
   const qb = db('lifecycle_event')
     .select(tables.lifecycleEvent.columns(db))
@@ -36,22 +38,38 @@ export async function readEvents(
 
 /** The position before every event not yet safe to deliver: where a live reader starts. */
 export async function headPosition(db: Knex): Promise<LogPosition> {
-  const row = (await db.raw(`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`)).rows[0] as { xmin: string };
+  const row = (await db.raw(`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`)).rows[0] as {
+    xmin: string;
+  };
   return { txId: row.xmin, id: 0 };
 }
 
-/** True when committed events exist that are not yet safe: worth looking again soon. */
-export async function eventsWaiting(db: Knex, after: LogPosition): Promise<boolean> {
-  const row = (
-    await db.raw(
-      `select exists (select 1 from lifecycle_event where tx_id >= ?::xid8 and (tx_id, id) > (?::xid8, ?)) as waiting`,
-      [after.txId, after.txId, after.id],
-    )
-  ).rows[0] as { waiting: boolean };
-  return row.waiting;
+/**
+ * The bus's read: like readEvents (every event after `after`, no filter), plus whether events
+ * exist that are not yet safe, in one statement. Rows come in (tx_id, id) order, so the safe
+ * ones are a prefix; the first unsafe row means "look again soon".
+ */
+export async function readLog(
+  db: Knex,
+  after: LogPosition,
+  limit: number,
+): Promise<{ events: G.LifecycleEvent[]; waiting: boolean }> {
+  const rows = (await db('lifecycle_event')
+    .select([...tables.lifecycleEvent.columns(db), db.raw(`${SAFE} as safe`)])
+    .whereRaw('lifecycle_event.tx_id >= ?::xid8', [after.txId])
+    .whereRaw('(lifecycle_event.tx_id, lifecycle_event.id) > (?::xid8, ?)', [after.txId, after.id])
+    .orderByRaw('lifecycle_event.tx_id, lifecycle_event.id')
+    .limit(limit)) as (G.LifecycleEvent & { safe?: boolean })[];
+  const firstUnsafe = rows.findIndex((r) => !r.safe);
+  const events = firstUnsafe === -1 ? rows : rows.slice(0, firstUnsafe);
+  for (const e of events) delete e.safe;
+  return { events, waiting: firstUnsafe !== -1 };
 }
 
 export async function eventExists(db: Knex, position: LogPosition): Promise<boolean> {
-  const row = await db('lifecycle_event').where('id', position.id).whereRaw('tx_id = ?::xid8', [position.txId]).first('id');
+  const row = await db('lifecycle_event')
+    .where('id', position.id)
+    .whereRaw('tx_id = ?::xid8', [position.txId])
+    .first('id');
   return row !== undefined;
 }

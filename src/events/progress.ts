@@ -12,7 +12,10 @@ const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
  * The group's progress at once, then after every event of the group that changed it; ends
  * after the group's GROUP_END (or at once for a group already final).
  */
-export async function runGroupProgressStream(source: SubscriptionSource, runGroupId: string): Promise<PushQueue<G.RunProgress>> {
+export async function runGroupProgressStream(
+  source: SubscriptionSource,
+  runGroupId: string,
+): Promise<PushQueue<G.RunProgress>> {
   const id = assertUuid(runGroupId, 'runGroupId');
   // Fresh and scoped: the shared event loaders see every project and may hold older counts.
   const now = createLoaders(source.db, source.scope);

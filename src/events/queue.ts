@@ -31,7 +31,8 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
       return;
     }
     this.items.push(item);
-    if (this.items.length > this.maxBuffered) this.fail(new Error('the subscriber reads too slowly; resume with the last cursor'));
+    if (this.items.length > this.maxBuffered)
+      this.fail(new Error('the subscriber reads too slowly; resume with the last cursor'));
   }
 
   /** Ends after the values already pushed have been read. */

@@ -60,13 +60,19 @@ export interface Delivery {
  * to the bus's position at the moment it started listening, holding live events back until the
  * replay is done: no gap and no duplicate at the switch.
  */
-export async function eventStream(source: SubscriptionSource, options: EventStreamOptions): Promise<PushQueue<Delivery>> {
+export async function eventStream(
+  source: SubscriptionSource,
+  options: EventStreamOptions,
+): Promise<PushQueue<Delivery>> {
   const filter = checkedFilter(options.filter);
   let from: LogPosition | null = null;
   if (options.after != null) {
     from = parsePositionCursor(options.after);
     if (!(await eventExists(source.db, from))) {
-      throw badUserInput('after is not the cursor of an event in the log (unknown, or deleted with its run group)', 'after');
+      throw badUserInput(
+        'after is not the cursor of an event in the log (unknown, or deleted with its run group)',
+        'after',
+      );
     }
   }
 
@@ -81,10 +87,14 @@ export async function eventStream(source: SubscriptionSource, options: EventStre
     queue.push(d);
   };
   const queue: PushQueue<Delivery> = new PushQueue(() => handle.remove());
-  const handle = source.bus.listen(key, matcher(filter, source.scope, options.stepsOnly), (event, position, loaders) => {
-    if (held) held.push({ event, position, loaders });
-    else deliver({ event, position, loaders });
-  });
+  const handle = source.bus.listen(
+    key,
+    matcher(filter, source.scope, options.stepsOnly),
+    (event, position, loaders) => {
+      if (held) held.push({ event, position, loaders });
+      else deliver({ event, position, loaders });
+    },
+  );
   last = from ?? handle.position;
 
   if (from) {

@@ -1,5 +1,6 @@
 import type { Scope } from '../auth/scope';
 import type { Db } from '../db/knex';
+import type { EventsSink } from './events';
 
 export interface ServiceConfig {
   /** @default 50000 */
@@ -10,12 +11,10 @@ export interface ServiceConfig {
   maxFileBytes: number;
   /** @default 1 MiB */
   maxPromptBytes: number;
-  /** NOTIFY on every write with events (off: subscribers see events within the bus's poll interval). @default true */
-  liveEvents: boolean;
 }
 
 /** What every service function receives: where to write, and whose data the caller may touch. */
-export interface ServiceContext {
+export interface ServiceContext extends EventsSink {
   db: Db;
   scope: Scope;
   config: ServiceConfig;

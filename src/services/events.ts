@@ -20,18 +20,30 @@ export interface NewEvent {
 /** The channel every server process LISTENs on. */
 export const EVENTS_CHANNEL = 'runledger_events';
 
+/** Who hears about committed events: the server wires it to its EventNotifier. */
+export interface EventsSink {
+  /** Called once per transaction that recorded events, after it commits. */
+  onEventsCommitted?(): void;
+}
+
+const watched = new WeakSet<Knex.Transaction>();
+
 /**
  * Writes lifecycle events inside the caller's transaction: they exist exactly when the change
- * they describe committed. The NOTIFY (delivered by PostgreSQL only on commit) is a wake-up
- * carrying the newest event id; readers take the events themselves from the table.
+ * they describe committed. Readers take them from the table; the sink only hears, after the
+ * commit, that there is something new to read (never for a rolled-back write).
  */
-export async function recordEvents(trx: Knex.Transaction, events: NewEvent[], options: { notify: boolean }): Promise<void> {
+export async function recordEvents(trx: Knex.Transaction, events: NewEvent[], sink: EventsSink): Promise<void> {
   if (events.length === 0) return;
-  const rows = (await trx('lifecycle_event')
-    .insert(events.map((e) => ({ ...e, statusMeta: JSON.stringify(e.statusMeta ?? {}) })))
-    .returning('id')) as { id: number }[];
-  // Off (LIVE_EVENTS=false): subscribers still get every event, from the bus's periodic read.
-  if (options.notify) await trx.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, String(rows[rows.length - 1]!.id)]);
+  await trx('lifecycle_event').insert(events.map((e) => ({ ...e, statusMeta: JSON.stringify(e.statusMeta ?? {}) })));
+  const notify = sink.onEventsCommitted;
+  if (notify && !watched.has(trx)) {
+    watched.add(trx);
+    trx.executionPromise.then(
+      () => notify(),
+      () => undefined,
+    );
+  }
 }
 
 /** The event a step status change is recorded as. */

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { rawRows } from '../db/raw';
 import type { RunStatusValue, StepTypeValue } from '../models';
-import { recordEvents, type NewEvent } from './events';
+import { recordEvents, type EventsSink, type NewEvent } from './events';
 
 export interface ChangedStep {
   id: string;
@@ -20,7 +20,7 @@ export interface ChangedStep {
  * run COMPLETED + ITEM_END; a failed step -> run FAILED + ITEM_FAILED; a cancelled step ->
  * the run and its other steps CANCELLED; every run final -> group COMPLETED or FAILED + GROUP_END.
  */
-export async function rollUp(trx: Knex.Transaction, step: ChangedStep, options: { notify: boolean }): Promise<void> {
+export async function rollUp(trx: Knex.Transaction, step: ChangedStep, sink: EventsSink): Promise<void> {
   const ids = { projectId: step.projectId, batchId: step.batchId, runGroupId: step.runGroupId, runId: step.runId };
   const events: NewEvent[] = [];
 
@@ -33,7 +33,7 @@ export async function rollUp(trx: Knex.Transaction, step: ChangedStep, options: 
     await trx('run_group')
       .where({ id: step.runGroupId, status: 'PENDING' })
       .update({ status: 'RUNNING', startedAt: trx.raw('coalesce(started_at, now())'), statusAt: trx.fn.now(), version: trx.raw('version + 1') });
-    await recordEvents(trx, events, options);
+    await recordEvents(trx, events, sink);
     return;
   }
 
@@ -67,15 +67,15 @@ export async function rollUp(trx: Knex.Transaction, step: ChangedStep, options: 
   if (run) {
     events.push({ ...ids, type: runStatus === 'FAILED' ? 'ITEM_FAILED' : 'ITEM_END', status: runStatus, previousStatus: run.previousStatus });
   }
-  await recordEvents(trx, events, options);
-  if (run) await closeGroupIfDone(trx, step.runGroupId, options);
+  await recordEvents(trx, events, sink);
+  if (run) await closeGroupIfDone(trx, step.runGroupId, sink);
 }
 
 /**
  * Locks the group (NO KEY UPDATE: concurrent event inserts hold KEY SHARE on it) so that two runs finishing at once cannot both miss that they were the last;
  * under READ COMMITTED the count after the lock sees every run committed before it.
  */
-async function closeGroupIfDone(trx: Knex.Transaction, runGroupId: string, options: { notify: boolean }): Promise<void> {
+async function closeGroupIfDone(trx: Knex.Transaction, runGroupId: string, sink: EventsSink): Promise<void> {
   const group = await trx('run_group').select('id', 'projectId', 'batchId', 'status').where({ id: runGroupId }).forNoKeyUpdate().first();
   if (!group || ['COMPLETED', 'FAILED', 'CANCELLED'].includes(group.status)) return;
   const [counts] = await rawRows<{ open: number; failed: number }>(
@@ -92,5 +92,5 @@ async function closeGroupIfDone(trx: Knex.Transaction, runGroupId: string, optio
     .update({ status, statusAt: trx.fn.now(), completedAt: trx.fn.now(), version: trx.raw('version + 1') });
   await recordEvents(trx, [
     { projectId: group.projectId, batchId: group.batchId, runGroupId, type: 'GROUP_END', status, previousStatus: group.status },
-  ], options);
+  ], sink);
 }

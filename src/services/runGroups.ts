@@ -165,7 +165,7 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
 
         await recordEvents(trx, [
           { projectId, type: 'GROUP_START', status: 'PENDING', batchId, runGroupId: group.id, statusMeta: { runs: created!.runs, steps: steps.length } },
-        ], { notify: ctx.config.liveEvents });
+        ], ctx);
         return loadRunGroup(trx, group.id);
       },
       { encode: (g) => ({ id: g.id }), decode: ({ id }: { id: string }) => loadRunGroup(trx, id) },
@@ -210,7 +210,7 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
       .update({ status: 'CANCELLED', statusAt: trx.fn.now(), completedAt: trx.fn.now(), version: trx.raw('version + 1') });
     await recordEvents(trx, [
       { projectId: group.projectId, type: 'GROUP_END', status: 'CANCELLED', previousStatus: group.status, batchId: group.batchId, runGroupId: id, statusMessage: 'cancelled' },
-    ], { notify: ctx.config.liveEvents });
+    ], ctx);
     return loadRunGroup(trx, id);
   });
 }

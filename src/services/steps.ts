@@ -113,8 +113,8 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
         statusMessage: takeover ? `taken over from worker ${candidate.workerId} (lease expired)` : null,
         statusMeta: takeover ? { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds } : {},
       },
-    ], { notify: ctx.config.liveEvents });
-    await rollUp(trx, { ...candidate, status: 'RUNNING' }, { notify: ctx.config.liveEvents });
+    ], ctx);
+    await rollUp(trx, { ...candidate, status: 'RUNNING' }, ctx);
     return loadStep(trx, candidate.id);
   });
 }
@@ -188,8 +188,8 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
         statusMessage: input.message ?? null,
         statusMeta: JSON.parse(meta) as Record<string, unknown>,
       },
-    ], { notify: ctx.config.liveEvents });
-    await rollUp(trx, { ...step, status }, { notify: ctx.config.liveEvents });
+    ], ctx);
+    await rollUp(trx, { ...step, status }, ctx);
     return loadStep(trx, stepId);
   });
 }

@@ -1,5 +1,8 @@
 import pino from 'pino';
+import { ALL_PROJECTS } from '../../src/auth/scope';
 import type { Db } from '../../src/db/knex';
+import { EventNotifier } from '../../src/events/notifier';
+import type { ServiceContext } from '../../src/services/context';
 import type { ExplorerOptions } from '../../src/explorer/page';
 import { createServer, type RunningServer } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -12,8 +15,16 @@ export const testServiceConfig = {
   workerLeaseSeconds: 600,
   maxFileBytes: 5 * 1024 * 1024,
   maxPromptBytes: 1024 * 1024,
-  liveEvents: true,
 };
+
+/**
+ * Services called directly, like a writer process of their own: every project in scope, and
+ * NOTIFY after commit so servers' buses wake up as they would for another replica's writes.
+ */
+export function writerContext(db: Db): ServiceContext {
+  const notifier = new EventNotifier({ db, instanceId: 'test-writer' });
+  return { db, scope: ALL_PROJECTS, config: testServiceConfig, onEventsCommitted: notifier.committed };
+}
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;

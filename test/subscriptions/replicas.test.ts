@@ -1,12 +1,11 @@
 import WebSocket from 'ws';
-import { ALL_PROJECTS } from '../../src/auth/scope';
 import type { ServiceContext } from '../../src/services/context';
 import { cancelRunGroup } from '../../src/services/runGroups';
 import { claimNextStep, updateStepStatus } from '../../src/services/steps';
 import { createBatch, createProject, startRunGroup } from '../helpers/api';
 import { makeDocuments } from '../helpers/factories';
 import { startServerProcess } from '../helpers/process';
-import { TEST_ADMIN_KEY, startTestServer, testServiceConfig, type TestServer } from '../helpers/server';
+import { TEST_ADMIN_KEY, startTestServer, writerContext, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient } from '../helpers/ws';
 import { createDb } from '../../src/db/knex';
 
@@ -17,7 +16,7 @@ describe('live events in production conditions', () => {
   let ctx: ServiceContext;
   beforeAll(async () => {
     s = await startTestServer({ poolMax: 8 });
-    ctx = { db: s.db, scope: ALL_PROJECTS, config: testServiceConfig };
+    ctx = writerContext(s.db);
   });
   afterAll(() => s.stop());
 

@@ -1,11 +1,10 @@
 // 8 writers, 4,000 step status changes, a subscriber that keeps disconnecting and resuming from
 // its last cursor: it must see exactly what committed, once each, in commit order per step.
-import { ALL_PROJECTS } from '../../src/auth/scope';
 import type { ServiceContext } from '../../src/services/context';
 import { claimNextStep, updateStepStatus } from '../../src/services/steps';
 import { createProject, startRunGroup } from '../helpers/api';
 import { makeDocuments } from '../helpers/factories';
-import { startTestServer, testServiceConfig, type TestServer } from '../helpers/server';
+import { startTestServer, writerContext, type TestServer } from '../helpers/server';
 import { collect, wsClient, type Received } from '../helpers/ws';
 
 const SUB = `subscription ($f: EventFilter!, $after: String) { stepStatusChanged(filter: $f, after: $after) { cursor previousStatus status step { id } } }`;
@@ -51,7 +50,7 @@ describe('resuming under load', () => {
     // Without a cursor a subscription starts live: writers start once it is listening.
     while (s.server.bus.listenerCount === 0) await new Promise((r) => setTimeout(r, 5));
 
-    const ctx: ServiceContext = { db: s.db, scope: ALL_PROJECTS, config: testServiceConfig };
+    const ctx: ServiceContext = writerContext(s.db);
     let writing = true;
     const writers = Array.from({ length: 8 }, async (_, w) => {
       for (;;) {

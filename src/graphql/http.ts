@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer, type BaseContext, type ContextFunction } from '@apollo/server';
+import getRawBody from 'raw-body';
+
+export interface GraphQLHttpOptions<C extends BaseContext> {
+  context: ContextFunction<[{ req: IncomingMessage }], C>;
+  maxBodyBytes: number;
+}
+
+/** A GraphQL-shaped error for requests that never reach GraphQL (body too large, not JSON). */
+export function sendBodyError(res: ServerResponse, status: number, message: string): void {
+  const code = status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
+
+/**
+ * /graphql over plain Node http, through Apollo's integration API (executeHTTPGraphQLRequest):
+ * the request never passes Express's router and body parsers, which cost more than Apollo
+ * itself for small operations (see bench/PROFILE.md, G2).
+ */
+export function graphqlHttpHandler<C extends BaseContext>(apollo: ApolloServer<C>, options: GraphQLHttpOptions<C>) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let body: unknown;
+    if (req.method === 'POST') {
+      let text: string;
+      try {
+        text = await getRawBody(req, {
+          length: req.headers['content-length'],
+          limit: options.maxBodyBytes,
+          encoding: 'utf8',
+        });
+      } catch (e) {
+        const err = e as { status?: number; type?: string };
+        if (err.type === 'entity.too.large') {
+          sendBodyError(res, 413, `Request body is larger than ${options.maxBodyBytes} bytes (MAX_BODY_BYTES)`);
+        } else {
+          sendBodyError(res, err.status ?? 400, 'Request body could not be read');
+        }
+        return;
+      }
+      if (/\bjson\b/i.test(req.headers['content-type'] ?? '')) {
+        try {
+          body = text.length ? JSON.parse(text) : {};
+        } catch {
+          sendBodyError(res, 400, 'Request body is not valid JSON');
+          return;
+        }
+      } else {
+        body = text;
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: {
+        method: (req.method ?? 'GET').toUpperCase(),
+        headers,
+        search: q === -1 ? '' : url.slice(q),
+        body,
+      },
+      context: () => options.context({ req }),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  };
+}
