@@ -4,6 +4,7 @@
 // (comparisons alternate within one run), prints a table and writes bench/RESULTS.md and
 // bench/results.json.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,11 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded
 import { createDb, migrateLatest } from '../src/db/knex';
 
 const smoke = process.argv.includes('--smoke');
+const START_FLAGS = (
+  JSON.parse(readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(' ')
+  .filter((arg) => /^--max-|^--expose-gc$/.test(arg));
 // `--only N2,G2`: run those scenarios (and seed what they need); nothing is written to bench/.
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = onlyArg ? new Set(onlyArg.split(',')) : null;
@@ -69,7 +75,9 @@ function child(
   env: Record<string, string>,
   nodeArgs: string[] = [],
 ): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  // The servers run with npm start's flags (package.json), so the figures are what users get.
+  const flags = script === 'src/index.ts' ? START_FLAGS : [];
+  const proc = spawn(process.execPath, [...flags, ...nodeArgs, '--import', 'tsx', script], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,11 +2,13 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { knexSnakeCaseMappers } from 'objection';
 import pg from 'pg';
+import { useFastTimestamps } from './timestamps';
 
 // bigint counts and sizes, and numeric costs, arrive as strings by default; every value we
 // store fits a double (sizes and token counts stay far below 2^53).
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+useFastTimestamps();
 
 const root = path.resolve(__dirname, '..', '..');
 
