@@ -8,17 +8,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import express, { type ErrorRequestHandler } from 'express';
-import {
-  GraphQLError,
-  parse,
-  print,
-  specifiedRules,
-  validate,
-  type DocumentNode,
-  type ExecutionArgs,
-  type GraphQLFormattedError,
-  type OperationDefinitionNode,
-} from 'graphql';
+import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authorizeOperation } from './auth/permissions';
@@ -32,6 +22,7 @@ import { EventNotifier } from './events/notifier';
 import { sharedSubscribe } from './events/sharedExecution';
 import { buildExplorer } from './explorer/build';
 import { explorerRouter, type ExplorerOptions } from './explorer/page';
+import { DocumentCache } from './graphql/documents';
 import { graphqlHttpHandler, sendBodyError } from './graphql/http';
 import { LIMITS, checkCost, limitRules } from './graphql/limits';
 import { buildSchema } from './graphql/schema';
@@ -159,14 +150,14 @@ export async function createServer({
 
   // graphql-ws on the same port and path as HTTP, with the same checks as HTTP.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
-  const queryText = new WeakMap<DocumentNode, string>();
+  const documents = new DocumentCache(schema, rules);
   const ws = useServer<
     Record<string, unknown> | undefined,
     { principal?: Principal; secret?: string | null; connectionId: string }
   >(
     {
       schema,
-      subscribe: sharedSubscribe((args) => queryText.get(args.document) ?? print(args.document), {
+      subscribe: sharedSubscribe({
         onExecute: () => metrics.subscriptionExecutions.inc(),
       }),
       onConnect: async (ctx) => {
@@ -185,10 +176,8 @@ export async function createServer({
           // Revoked since the socket opened? Then no new operations.
           const principal = await authenticate(db, ctx.extra.secret ?? null, config.adminApiKey);
           if (!principal) throw unauthenticated('The API key of this connection is no longer valid');
-          const document = parse(payload.query, { maxTokens: LIMITS.tokens });
-          queryText.set(document, payload.query);
-          const errors = validate(schema, document, [...specifiedRules, ...rules]);
-          if (errors.length) {
+          const { document, errors } = documents.get(payload.query);
+          if (errors) {
             // As on HTTP (Apollo): a failed validation is GRAPHQL_VALIDATION_FAILED unless a limit said otherwise.
             return errors.map((e) =>
               toError(

@@ -1,17 +1,24 @@
-import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Context } from '../context';
 import { canonicalJson } from '../services/canonical';
 
 /**
- * Subscribers of one shape (the same query text, variables and project scope) get the same
+ * Subscribers of one shape (the same document, variables and project scope) get the same
  * result for an event: it is executed once per process and shared, so the work per event grows
  * with the number of distinct shapes, not of subscribers.
  */
 const resultsByEvent = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
 
-function shapeOf(args: ExecutionArgs, query: string): string {
+// Documents are shared by every subscription sending the same text (DocumentCache), so a
+// document's identity stands for its text in the shape, at a few bytes per subscription.
+const documentIds = new WeakMap<DocumentNode, number>();
+let nextDocumentId = 0;
+
+function shapeOf(args: ExecutionArgs): string {
+  let id = documentIds.get(args.document);
+  if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
   const scope = (args.contextValue as Context | undefined)?.scope.projectIds ?? null;
-  return canonicalJson([query, args.operationName ?? null, args.variableValues ?? {}, scope]);
+  return `${id}:${canonicalJson([args.operationName ?? null, args.variableValues ?? {}, scope])}`;
 }
 
 /** The event a subscription payload carries, when it carries one (Delivery of the bus). */
@@ -26,11 +33,11 @@ export interface SharedSubscribeOptions {
 }
 
 /** graphql-ws's `subscribe`, executing each event once per shape. */
-export function sharedSubscribe(query: (args: ExecutionArgs) => string, options: SharedSubscribeOptions = {}) {
+export function sharedSubscribe(options: SharedSubscribeOptions = {}) {
   return async (args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
-    const shape = shapeOf(args, query(args));
+    const shape = shapeOf(args);
     const run = (payload: unknown): Promise<ExecutionResult> => {
       options.onExecute?.();
       return Promise.resolve(execute({ ...args, rootValue: payload }));
