@@ -16,7 +16,12 @@ async function main() {
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
       apollo
         .executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: req.method ?? 'POST', headers, search: '', body: JSON.parse(Buffer.concat(chunks).toString() || '{}') },
+          httpGraphQLRequest: {
+            method: req.method ?? 'POST',
+            headers,
+            search: '',
+            body: JSON.parse(Buffer.concat(chunks).toString() || '{}'),
+          },
           context: async () => ({}),
         })
         .then((r) => {

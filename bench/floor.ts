@@ -1,8 +1,9 @@
-// The "floor" for N2 and G2: a plain Node http server that runs the minimal SQL for the run
-// group page and returns the same JSON as runledger, and answers `{ __typename }` with the same
-// bytes. What runledger costs above this is the price of GraphQL, validation, auth and loaders.
+// The "floor" for N2, G2 and M2: a plain Node http server that runs the minimal SQL for the run
+// group page and returns the same JSON as runledger, answers `{ __typename }` with the same
+// bytes, and runs updateStepStatus's statements for a step (/update). What runledger costs above this is the price of GraphQL, validation, auth and loaders.
 import http from 'node:http';
 import pg from 'pg';
+import { updateStepDirectly } from './updateStatements';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const TYPENAME = JSON.stringify({ data: { __typename: 'Query' } });
@@ -13,14 +14,20 @@ async function page(id: string): Promise<unknown> {
   if (!group) return { data: { runGroup: null } };
   const [counts, runs, total] = await Promise.all([
     q<{ n: number }>('select count(*)::int as n from run where run_group_id = $1', [id]),
-    q<{ id: string; document_id: string }>('select id, document_id from run where run_group_id = $1 order by created_at, id limit 100', [id]),
+    q<{ id: string; document_id: string }>(
+      'select id, document_id from run where run_group_id = $1 order by created_at, id limit 100',
+      [id],
+    ),
     q<{ n: number }>('select count(*)::int as n from run where run_group_id = $1', [id]),
   ]);
   const runIds = runs.map((r) => r.id);
   const docIds = runs.map((r) => r.document_id);
   const [docs, uris, steps] = await Promise.all([
     q<{ id: string; hash: string }>('select id, hash from document where id = any($1)', [docIds]),
-    q<{ document_id: string; uri: string }>('select document_id, uri from document_uri where document_id = any($1) order by created_at, id', [docIds]),
+    q<{ document_id: string; uri: string }>(
+      'select document_id, uri from document_uri where document_id = any($1) order by created_at, id',
+      [docIds],
+    ),
     q<{ id: string; run_id: string; name: string; status: string; worker_id: string | null }>(
       'select id, run_id, name, status, worker_id from step where run_id = any($1) order by number',
       [runIds],
@@ -55,7 +62,10 @@ async function page(id: string): Promise<unknown> {
         runs: {
           totalCount: total[0]!.n,
           nodes: runs.map((r) => ({
-            document: { hash: docById.get(r.document_id)!.hash, uris: (urisByDoc.get(r.document_id) ?? []).map((u) => ({ uri: u.uri })) },
+            document: {
+              hash: docById.get(r.document_id)!.hash,
+              uris: (urisByDoc.get(r.document_id) ?? []).map((u) => ({ uri: u.uri })),
+            },
             steps: (stepsByRun.get(r.id) ?? []).map((s) => ({
               name: s.name,
               status: s.status,
@@ -80,6 +90,14 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     const send = (json: string) => res.writeHead(200, { 'content-type': 'application/json' }).end(json);
     if (req.url === '/typename') return send(TYPENAME);
+    if (req.url === '/update') {
+      const { variables } = JSON.parse(body || '{}') as { variables?: { i?: { stepId: string } } };
+      updateStepDirectly(pool, variables?.i?.stepId ?? '').then(
+        (step) => send(JSON.stringify({ data: { updateStepStatus: step } })),
+        (e: unknown) => res.writeHead(500).end(String(e)),
+      );
+      return;
+    }
     if (req.url !== '/page') return res.writeHead(404).end();
     const { variables } = JSON.parse(body || '{}') as { variables?: { id: string } };
     page(variables?.id ?? '').then(
