@@ -1,7 +1,16 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type TypeNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE } from './pagination';
 
@@ -10,7 +19,9 @@ export const LIMITS = { depth: 10, cost: 5000, aliases: 15, directives: 50, toke
 
 /** Errors of these rules carry `extensions.limit`; they are reported as QUERY_TOO_COMPLEX. */
 function tooComplex(limit: string, message: string, extra: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', limit, ...extra, http: { status: 400 } } });
+  return new GraphQLError(message, {
+    extensions: { code: 'QUERY_TOO_COMPLEX', limit, ...extra, http: { status: 400 } },
+  });
 }
 
 const reject = (limit: string) => ({
@@ -38,11 +49,36 @@ const firstWeighted: ComplexityEstimator = ({ args, childComplexity, field }) =>
   return 1 + childComplexity * Math.max(first, 1);
 };
 
-/** Throws QUERY_TOO_COMPLEX when the operation, with its variables, costs more than the limit. */
-export function checkCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): void {
-  let cost: number;
+// Costs that cannot depend on variables, by document (Apollo and DocumentCache hand out one
+// DocumentNode per query text) and operation name.
+const fixedCosts = new WeakMap<DocumentNode, Map<string, number>>();
+
+/**
+ * Variables change the cost only through `first` (an Int argument) and @include/@skip (Boolean):
+ * an operation that declares no Int or Boolean variable costs the same whatever its variables.
+ */
+function costIsFixed(document: DocumentNode, operationName: string | null | undefined): boolean {
+  const operation = document.definitions.find(
+    (d): d is OperationDefinitionNode =>
+      d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
+  );
+  return !!operation && !(operation.variableDefinitions ?? []).some((v) => COST_TYPES.has(namedType(v.type)));
+}
+
+const COST_TYPES = new Set(['Int', 'Boolean']);
+
+function namedType(type: TypeNode): string {
+  return type.kind === Kind.NAMED_TYPE ? type.name.value : namedType(type.type);
+}
+
+function computeCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName?: string | null,
+): number {
   try {
-    cost = getComplexity({
+    return getComplexity({
       schema,
       query: document,
       variables: variables ?? {},
@@ -51,10 +87,35 @@ export function checkCost(schema: GraphQLSchema, document: DocumentNode, variabl
     });
   } catch (e) {
     // Variables that do not fit the operation: say so, as execution would.
-    if (e instanceof GraphQLError) throw new GraphQLError(e.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    if (e instanceof GraphQLError)
+      throw new GraphQLError(e.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
     throw e;
   }
+}
+
+/** Throws QUERY_TOO_COMPLEX when the operation, with its variables, costs more than the limit. */
+export function checkCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName?: string | null,
+): void {
+  let cost: number;
+  if (costIsFixed(document, operationName)) {
+    let byName = fixedCosts.get(document);
+    if (!byName) fixedCosts.set(document, (byName = new Map()));
+    const key = operationName ?? '';
+    const known = byName.get(key);
+    cost = known ?? computeCost(schema, document, variables, operationName);
+    if (known === undefined) byName.set(key, cost);
+  } else {
+    cost = computeCost(schema, document, variables, operationName);
+  }
   if (cost > LIMITS.cost) {
-    throw tooComplex('cost', `Query cost ${cost} exceeds the limit of ${LIMITS.cost} (lists weigh as many items as their first argument asks for)`, { cost });
+    throw tooComplex(
+      'cost',
+      `Query cost ${cost} exceeds the limit of ${LIMITS.cost} (lists weigh as many items as their first argument asks for)`,
+      { cost },
+    );
   }
 }

@@ -34,6 +34,19 @@ describe('limits on every path', () => {
     expect(viaVariables.status).toBe(400);
   });
 
+  it('weighs the same document again with each request\'s variables (first, @include)', async () => {
+    const byFirst = `query ($n: Int) { runGroups(first: $n) { nodes { runs(first: 100) { nodes { id } } } } }`;
+    expect((await post(s, JSON.stringify({ query: byFirst, variables: { n: 1 } }))).status).toBe(200);
+    expect((await post(s, JSON.stringify({ query: byFirst, variables: { n: 100 } }))).status).toBe(400);
+    expect((await post(s, JSON.stringify({ query: byFirst, variables: { n: 2 } }))).status).toBe(200);
+    const byInclude = `query ($all: Boolean!) { runGroups(first: 100) { nodes { id runs(first: 100) @include(if: $all) { nodes { id } } } } }`;
+    expect((await post(s, JSON.stringify({ query: byInclude, variables: { all: false } }))).status).toBe(200);
+    expect((await post(s, JSON.stringify({ query: byInclude, variables: { all: true } }))).status).toBe(400);
+    // No Int or Boolean variable: the cost is known from the first request on.
+    const fixed = `query ($id: ID!) { runGroup(id: $id) { runs(first: 100) { nodes { steps { llmCalls { id } } } } } }`;
+    for (let i = 0; i < 2; i++) expect((await post(s, JSON.stringify({ query: fixed, variables: { id: '00000000-0000-4000-8000-000000000000' } }))).status).toBe(200);
+  });
+
   it('keeps syntax errors and token floods at 400, never 500', async () => {
     const broken = await post(s, JSON.stringify({ query: '{ workers { id ' }));
     expect(broken.status).toBe(400);
