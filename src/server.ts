@@ -137,13 +137,20 @@ export async function createServer({
     db: eventsDb,
     connectionString: databaseUrl,
     logger,
+    listen: config.liveEvents,
     onDelivered: (lag) => metrics.deliveryLag.observe(lag),
   });
   await bus.start();
   const local = bus;
-  // Off (LIVE_EVENTS=false): no wake-ups at all; subscribers get events from the bus's poll.
+  // Off (LIVE_EVENTS=false): no wake-ups sent or heard; subscribers get events from the bus's poll.
   const notifier = config.liveEvents
-    ? new EventNotifier({ db: eventsDb, instanceId: bus.instanceId, wakeLocal: () => local.wake(), logger })
+    ? new EventNotifier({
+        db: eventsDb,
+        instanceId: bus.instanceId,
+        wakeLocal: () => local.wake(),
+        ownListenerPid: () => local.listenerBackendPid,
+        logger,
+      })
     : undefined;
   const deps: ContextDeps = { db, config, bus, onEventsCommitted: notifier?.committed };
   const rules = limitRules();
@@ -358,6 +365,7 @@ export async function createServer({
     bus: running,
     async stop() {
       await apollo.stop();
+      notifier?.stop();
       await running.stop();
       await eventsDb.destroy();
     },

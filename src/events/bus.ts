@@ -7,7 +7,11 @@ import { createLoaders, type Loaders } from '../loaders';
 import type { Logger } from '../logger';
 import { EVENTS_CHANNEL } from '../services/events';
 import { comparePositions, type LogPosition } from './cursor';
+import { LISTENER_APPLICATION_NAME } from './notifier';
 import { headPosition, readLog } from './log';
+
+/** Commits within this many ms share one read of the log. */
+const WAKE_DELAY_MS = 2;
 
 export type EventListener = (event: G.LifecycleEvent, position: LogPosition, loaders: Loaders) => void;
 
@@ -24,6 +28,8 @@ export interface EventBusOptions {
   logger: Logger;
   /** How often to look at the log without a notification, as a safety net. @default 2000 */
   pollIntervalMs?: number;
+  /** LISTEN for other processes' wake-ups; off (LIVE_EVENTS=false), the bus only polls. @default true */
+  listen?: boolean;
   /** Called with the seconds from an event's commit to its fan-out, for metrics. */
   onDelivered?(lagSeconds: number): void;
 }
@@ -50,14 +56,24 @@ export class EventBus {
 
   constructor(private readonly options: EventBusOptions) {}
 
-  /** Something was committed by this process: read the log now. */
+  private wakeTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Something was committed by this process: read the log within a couple of milliseconds.
+   * Commits in that window share one read (under load, most of them).
+   */
   wake(): void {
-    this.drain();
+    if (this.wakeTimer || this.stopped) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.drain();
+    }, WAKE_DELAY_MS);
+    this.wakeTimer.unref();
   }
 
   async start(): Promise<void> {
     this.position = await headPosition(this.options.db);
-    await this.connect();
+    if (this.options.listen ?? true) await this.connect();
     this.pollTimer = setInterval(() => this.drain(), this.options.pollIntervalMs ?? 2000);
     this.pollTimer.unref();
   }
@@ -124,6 +140,7 @@ export class EventBus {
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     const client = this.listener;
     this.listener = null;
     await client?.end().catch(() => undefined);
@@ -133,7 +150,7 @@ export class EventBus {
   private async connect(): Promise<void> {
     const client = new pg.Client({
       connectionString: this.options.connectionString,
-      application_name: 'runledger-listen',
+      application_name: LISTENER_APPLICATION_NAME,
     });
     client.on('notification', (msg) => {
       if (msg.payload !== this.instanceId) this.drain();

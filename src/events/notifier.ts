@@ -12,7 +12,17 @@ export interface EventNotifierOptions {
   logger?: Logger;
   /** At most one NOTIFY per this many ms; commits in between share the next one. @default 5 */
   intervalMs?: number;
+  /**
+   * The backend pid of this process's own LISTEN connection: with no other listener on the
+   * database, there is no one to NOTIFY (the local bus is woken directly).
+   */
+  ownListenerPid?(): number | null;
+  /** How often to look for other processes' LISTEN connections. @default 1000 */
+  listenersCheckMs?: number;
 }
+
+/** application_name of every bus's LISTEN connection (EventBus). */
+export const LISTENER_APPLICATION_NAME = 'runledger-listen';
 
 /**
  * Tells every server process that events were committed. A NOTIFY inside each write
@@ -20,17 +30,49 @@ export interface EventNotifierOptions {
  * and cost a statement per write; instead each process sends one NOTIFY per interval after
  * commit, however many writes committed in it, and wakes its own bus directly. A notification
  * lost to a crash between commit and NOTIFY only delays other processes until their bus polls
- * the log (the log, not the notification, is what subscribers read).
+ * the log (the log, not the notification, is what subscribers read). With no other process
+ * listening (one server, the usual embedded set-up) no NOTIFY is sent at all.
  */
 export class EventNotifier {
   private cooling = false;
   private pending = false;
+  /** Until the first check says otherwise, assume someone else listens. */
+  private othersListening = true;
+  private checkTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly options: EventNotifierOptions) {}
+  constructor(private readonly options: EventNotifierOptions) {
+    if (options.ownListenerPid) {
+      this.checkTimer = setInterval(() => void this.checkListeners(), options.listenersCheckMs ?? 1000);
+      this.checkTimer.unref();
+      void this.checkListeners();
+    }
+  }
 
+  stop(): void {
+    if (this.checkTimer) clearInterval(this.checkTimer);
+  }
+
+  /**
+   * A replica that starts listening is noticed within a check interval; until then it still
+   * reads the log at start and on its own poll, so it only waits longer, it never misses.
+   */
+  private async checkListeners(): Promise<void> {
+    try {
+      const own = this.options.ownListenerPid?.() ?? null;
+      const { rows } = (await this.options.db.raw(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = ? and pid is distinct from ?`,
+        [LISTENER_APPLICATION_NAME, own],
+      )) as { rows: { n: number }[] };
+      this.othersListening = own === null || rows[0]!.n > 0;
+    } catch (e) {
+      this.othersListening = true;
+      this.options.logger?.warn({ err: e }, 'could not look for other listeners; notifying anyway');
+    }
+  }
   /** Call after a transaction that wrote events has committed. */
   readonly committed = (): void => {
     this.options.wakeLocal?.();
+    if (!this.othersListening) return;
     if (this.cooling) {
       this.pending = true;
       return;

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { EventNotifier } from '../../src/events/notifier';
+import { EventNotifier, LISTENER_APPLICATION_NAME } from '../../src/events/notifier';
 import { EVENTS_CHANNEL, recordEvents } from '../../src/services/events';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { makeProject } from '../helpers/factories';
@@ -39,6 +39,41 @@ describe('waking subscribers after commits', () => {
     await until(() => heard.length === 2, 2000);
     await new Promise((r) => setTimeout(r, 400));
     expect(heard).toEqual(['writer-a', 'writer-a']);
+  });
+
+  it('sends no NOTIFY while no other process listens, and does again once one does', async () => {
+    const listenerAs = async (applicationName: string) => {
+      const client = new pg.Client({ connectionString: database.url, application_name: applicationName });
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      return client;
+    };
+    const own = await listenerAs(LISTENER_APPLICATION_NAME);
+    const ownPid = ((await own.query('select pg_backend_pid() as pid')).rows[0] as { pid: number }).pid;
+    const notifier = new EventNotifier({
+      db: database.db,
+      instanceId: 'writer-b',
+      intervalMs: 10,
+      ownListenerPid: () => ownPid,
+      listenersCheckMs: 50,
+    });
+    let other: pg.Client | undefined;
+    try {
+      await new Promise((r) => setTimeout(r, 150));
+      notifier.committed();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(heard).toEqual([]); // only this process's own bus listens: it was woken directly
+
+      other = await listenerAs(LISTENER_APPLICATION_NAME); // a second server process starts
+      await new Promise((r) => setTimeout(r, 150));
+      notifier.committed();
+      await until(() => heard.length === 1);
+      expect(heard).toEqual(['writer-b']);
+    } finally {
+      notifier.stop();
+      await other?.end();
+      await own.end();
+    }
   });
 
   it('tells the sink once per committed transaction and never for a rolled-back one', async () => {
