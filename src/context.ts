@@ -15,6 +15,11 @@ export interface Context extends ServiceContext {
   principal?: Principal;
   /** Subscriptions: read the next event's fields through the loaders it was delivered with. */
   useEventLoaders?(loaders: Loaders): void;
+  /**
+   * HTTP: the fields the operation selects, by type, once it is known and before execution;
+   * loaders then read only the optional columns those fields need.
+   */
+  useSelection?(selection: ReadonlyMap<string, ReadonlySet<string>>): void;
 }
 
 export interface ContextDeps {
@@ -26,7 +31,16 @@ export interface ContextDeps {
 }
 
 export function createContext(deps: ContextDeps, scope: Scope, requestId: string = randomUUID()): Context {
-  return { ...deps, scope, loaders: createLoaders(deps.db, scope), requestId };
+  let selection: ReadonlyMap<string, ReadonlySet<string>> | undefined;
+  return {
+    ...deps,
+    scope,
+    loaders: createLoaders(deps.db, scope, (type) => selection?.get(type)),
+    requestId,
+    useSelection(s) {
+      selection = s;
+    },
+  };
 }
 
 /**

@@ -24,6 +24,7 @@ import { buildExplorer } from './explorer/build';
 import { explorerRouter, type ExplorerOptions } from './explorer/page';
 import { DocumentCache } from './graphql/documents';
 import { graphqlHttpHandler, sendBodyError } from './graphql/http';
+import { selectedFields } from './graphql/selection';
 import { LIMITS, checkCost, limitRules } from './graphql/limits';
 import { buildSchema } from './graphql/schema';
 import type { Logger } from './logger';
@@ -247,6 +248,7 @@ export async function createServer({
           if (principal && operation) authorizeOperation(principal, operation, document);
           // The name of the operation Apollo resolved, not the one the client sent.
           checkCost(schema, document, req.variables, operation?.name?.value);
+          contextValue.useSelection?.(selectedFields(schema, document));
         },
         async didEncounterErrors({ errors }) {
           for (const e of errors) {

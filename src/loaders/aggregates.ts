@@ -64,7 +64,9 @@ export function fileContentLoader(db: Knex, scope: Scope) {
       for (const k of keys) byLimit.set(k.maxBytes, [...(byLimit.get(k.maxBytes) ?? []), k.id]);
       for (const [maxBytes, ids] of byLimit) {
         const content =
-          maxBytes === null ? 'stored_file.content' : db.raw('substring(stored_file.content from 1 for ?) as content', [maxBytes]);
+          maxBytes === null
+            ? 'stored_file.content'
+            : db.raw('substring(stored_file.content from 1 for ?) as content', [maxBytes]);
         const qb = db('stored_file').select('stored_file.id', content).whereIn('stored_file.id', ids);
         scopeTo(qb, 'stored_file.projectId', scope);
         for (const row of (await qb) as { id: string; content: Buffer }[]) {

@@ -5,98 +5,105 @@ import type * as G from '../graphql/mappers';
 import { documentCountLoader, fileContentLoader, runStatusCountsLoader } from './aggregates';
 import { applyBatchFilter, applyRunFilter } from './filters';
 import { byIdLoader, byParentLoader, childCountLoader, childPageLoader } from './rows';
-import { tables } from './tables';
+import { tables, tablesFor, type Tables } from './tables';
 
 /** How each batched read is made; createLoaders makes one only when a resolver first asks. */
 const factories = {
-  projectById: (db: Knex, scope: Scope) => byIdLoader<G.Project>(db, tables.project, scope),
-  batchById: (db: Knex, scope: Scope) => byIdLoader<G.Batch>(db, tables.batch, scope),
-  documentById: (db: Knex, scope: Scope) => byIdLoader<G.Document>(db, tables.document, scope),
-  runGroupById: (db: Knex, scope: Scope) => byIdLoader<G.RunGroup>(db, tables.runGroup, scope),
-  runById: (db: Knex, scope: Scope) => byIdLoader<G.Run>(db, tables.run, scope),
-  stepById: (db: Knex, scope: Scope) => byIdLoader<G.Step>(db, tables.step, scope),
-  stepConfigById: (db: Knex, scope: Scope) => byIdLoader<G.StepConfig>(db, tables.stepConfig, scope),
-  llmCallById: (db: Knex, scope: Scope) => byIdLoader<G.LlmCall>(db, tables.llmCall, scope),
-  storedFileById: (db: Knex, scope: Scope) => byIdLoader<G.StoredFile>(db, tables.storedFile, scope),
-  workerById: (db: Knex, scope: Scope) => byIdLoader<G.Worker>(db, tables.worker, scope),
+  projectById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Project>(db, t.project, scope),
+  batchById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Batch>(db, t.batch, scope),
+  documentById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Document>(db, t.document, scope),
+  runGroupById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.RunGroup>(db, t.runGroup, scope),
+  runById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Run>(db, t.run, scope),
+  stepById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Step>(db, t.step, scope),
+  stepConfigById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.StepConfig>(db, t.stepConfig, scope),
+  llmCallById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.LlmCall>(db, t.llmCall, scope),
+  storedFileById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.StoredFile>(db, t.storedFile, scope),
+  workerById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Worker>(db, t.worker, scope),
 
-  urisByDocumentId: (db: Knex, scope: Scope) =>
-    byParentLoader<G.DocumentUri>(db, tables.documentUri, 'documentId', scope),
-  historyByDocumentUriId: (db: Knex, scope: Scope) =>
-    byParentLoader<G.DocumentUriVersion>(db, tables.documentUriVersion, 'documentUriId', scope, {
+  urisByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
+    byParentLoader<G.DocumentUri>(db, t.documentUri, 'documentId', scope),
+  historyByDocumentUriId: (db: Knex, scope: Scope, t: Tables) =>
+    byParentLoader<G.DocumentUriVersion>(db, t.documentUriVersion, 'documentUriId', scope, {
       orderBy: ['document_uri_version.version'],
     }),
-  stepsByRunId: (db: Knex, scope: Scope) =>
-    byParentLoader<G.Step>(db, tables.step, 'runId', scope, { orderBy: ['step.number'] }),
-  llmCallsByStepId: (db: Knex, scope: Scope) => byParentLoader<G.LlmCall>(db, tables.llmCall, 'stepId', scope),
-  activeStepsByWorkerId: (db: Knex, scope: Scope) =>
-    byParentLoader<G.Step>(db, tables.step, 'workerId', scope, {
+  stepsByRunId: (db: Knex, scope: Scope, t: Tables) =>
+    byParentLoader<G.Step>(db, t.step, 'runId', scope, { orderBy: ['step.number'] }),
+  llmCallsByStepId: (db: Knex, scope: Scope, t: Tables) => byParentLoader<G.LlmCall>(db, t.llmCall, 'stepId', scope),
+  activeStepsByWorkerId: (db: Knex, scope: Scope, t: Tables) =>
+    byParentLoader<G.Step>(db, t.step, 'workerId', scope, {
       where: (qb) => qb.where('step.status', 'RUNNING'),
     }),
-  filesByDocumentId: (db: Knex, scope: Scope) =>
-    byParentLoader<G.StoredFile>(db, tables.storedFile, 'documentId', scope),
-  filesByRunId: (db: Knex, scope: Scope) => byParentLoader<G.StoredFile>(db, tables.storedFile, 'runId', scope),
-  filesByStepId: (db: Knex, scope: Scope) => byParentLoader<G.StoredFile>(db, tables.storedFile, 'stepId', scope),
-  filesByLlmCallId: (db: Knex, scope: Scope) => byParentLoader<G.StoredFile>(db, tables.storedFile, 'llmCallId', scope),
-  fileContent: (db: Knex, scope: Scope) => fileContentLoader(db, scope),
+  filesByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
+    byParentLoader<G.StoredFile>(db, t.storedFile, 'documentId', scope),
+  filesByRunId: (db: Knex, scope: Scope, t: Tables) => byParentLoader<G.StoredFile>(db, t.storedFile, 'runId', scope),
+  filesByStepId: (db: Knex, scope: Scope, t: Tables) => byParentLoader<G.StoredFile>(db, t.storedFile, 'stepId', scope),
+  filesByLlmCallId: (db: Knex, scope: Scope, t: Tables) =>
+    byParentLoader<G.StoredFile>(db, t.storedFile, 'llmCallId', scope),
+  fileContent: (db: Knex, scope: Scope, t: Tables) => fileContentLoader(db, scope),
 
-  batchPagesByProjectId: (db: Knex, scope: Scope) =>
-    childPageLoader<G.Batch, BatchFilter>(db, tables.batch, 'projectId', scope, applyBatchFilter),
-  batchCountsByProjectId: (db: Knex, scope: Scope) =>
-    childCountLoader<BatchFilter>(db, tables.batch, 'projectId', scope, applyBatchFilter),
-  uriPagesByBatchId: (db: Knex, scope: Scope) =>
-    childPageLoader<G.DocumentUri>(db, tables.documentUri, 'batchId', scope),
-  uriCountsByBatchId: (db: Knex, scope: Scope) => childCountLoader(db, tables.documentUri, 'batchId', scope),
-  runGroupPagesByBatchId: (db: Knex, scope: Scope) =>
-    childPageLoader<G.RunGroup>(db, tables.runGroup, 'batchId', scope),
-  runGroupCountsByBatchId: (db: Knex, scope: Scope) => childCountLoader(db, tables.runGroup, 'batchId', scope),
-  runPagesByRunGroupId: (db: Knex, scope: Scope) =>
-    childPageLoader<G.Run, RunFilter>(db, tables.run, 'runGroupId', scope, applyRunFilter),
-  runCountsByRunGroupId: (db: Knex, scope: Scope) =>
-    childCountLoader<RunFilter>(db, tables.run, 'runGroupId', scope, applyRunFilter),
-  runPagesByDocumentId: (db: Knex, scope: Scope) =>
-    childPageLoader<G.Run, RunFilter>(db, tables.run, 'documentId', scope, applyRunFilter),
-  runCountsByDocumentId: (db: Knex, scope: Scope) =>
-    childCountLoader<RunFilter>(db, tables.run, 'documentId', scope, applyRunFilter),
-  eventPagesByRunGroupId: (db: Knex, scope: Scope) =>
-    childPageLoader<G.LifecycleEvent, EventFilter>(db, tables.lifecycleEvent, 'runGroupId', scope),
-  eventCountsByRunGroupId: (db: Knex, scope: Scope) =>
-    childCountLoader<EventFilter>(db, tables.lifecycleEvent, 'runGroupId', scope),
-  eventPagesByRunId: (db: Knex, scope: Scope) =>
-    childPageLoader<G.LifecycleEvent, EventFilter>(db, tables.lifecycleEvent, 'runId', scope),
-  eventCountsByRunId: (db: Knex, scope: Scope) =>
-    childCountLoader<EventFilter>(db, tables.lifecycleEvent, 'runId', scope),
-  llmCallPagesByRunId: (db: Knex, scope: Scope) => childPageLoader<G.LlmCall>(db, tables.llmCall, 'runId', scope),
-  llmCallCountsByRunId: (db: Knex, scope: Scope) => childCountLoader(db, tables.llmCall, 'runId', scope),
+  batchPagesByProjectId: (db: Knex, scope: Scope, t: Tables) =>
+    childPageLoader<G.Batch, BatchFilter>(db, t.batch, 'projectId', scope, applyBatchFilter),
+  batchCountsByProjectId: (db: Knex, scope: Scope, t: Tables) =>
+    childCountLoader<BatchFilter>(db, t.batch, 'projectId', scope, applyBatchFilter),
+  uriPagesByBatchId: (db: Knex, scope: Scope, t: Tables) =>
+    childPageLoader<G.DocumentUri>(db, t.documentUri, 'batchId', scope),
+  uriCountsByBatchId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.documentUri, 'batchId', scope),
+  runGroupPagesByBatchId: (db: Knex, scope: Scope, t: Tables) =>
+    childPageLoader<G.RunGroup>(db, t.runGroup, 'batchId', scope),
+  runGroupCountsByBatchId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.runGroup, 'batchId', scope),
+  runPagesByRunGroupId: (db: Knex, scope: Scope, t: Tables) =>
+    childPageLoader<G.Run, RunFilter>(db, t.run, 'runGroupId', scope, applyRunFilter),
+  runCountsByRunGroupId: (db: Knex, scope: Scope, t: Tables) =>
+    childCountLoader<RunFilter>(db, t.run, 'runGroupId', scope, applyRunFilter),
+  runPagesByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
+    childPageLoader<G.Run, RunFilter>(db, t.run, 'documentId', scope, applyRunFilter),
+  runCountsByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
+    childCountLoader<RunFilter>(db, t.run, 'documentId', scope, applyRunFilter),
+  eventPagesByRunGroupId: (db: Knex, scope: Scope, t: Tables) =>
+    childPageLoader<G.LifecycleEvent, EventFilter>(db, t.lifecycleEvent, 'runGroupId', scope),
+  eventCountsByRunGroupId: (db: Knex, scope: Scope, t: Tables) =>
+    childCountLoader<EventFilter>(db, t.lifecycleEvent, 'runGroupId', scope),
+  eventPagesByRunId: (db: Knex, scope: Scope, t: Tables) =>
+    childPageLoader<G.LifecycleEvent, EventFilter>(db, t.lifecycleEvent, 'runId', scope),
+  eventCountsByRunId: (db: Knex, scope: Scope, t: Tables) =>
+    childCountLoader<EventFilter>(db, t.lifecycleEvent, 'runId', scope),
+  llmCallPagesByRunId: (db: Knex, scope: Scope, t: Tables) => childPageLoader<G.LlmCall>(db, t.llmCall, 'runId', scope),
+  llmCallCountsByRunId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.llmCall, 'runId', scope),
 
-  runStatusCountsByRunGroupId: (db: Knex, scope: Scope) => runStatusCountsLoader(db, 'runGroupId', scope),
-  runStatusCountsByBatchId: (db: Knex, scope: Scope) => runStatusCountsLoader(db, 'batchId', scope),
-  documentCountByBatchId: (db: Knex, scope: Scope) => documentCountLoader(db, scope),
+  runStatusCountsByRunGroupId: (db: Knex, scope: Scope, t: Tables) => runStatusCountsLoader(db, 'runGroupId', scope),
+  runStatusCountsByBatchId: (db: Knex, scope: Scope, t: Tables) => runStatusCountsLoader(db, 'batchId', scope),
+  documentCountByBatchId: (db: Knex, scope: Scope, t: Tables) => documentCountLoader(db, scope),
 };
 
 export type Loaders = { readonly [K in keyof typeof factories]: ReturnType<(typeof factories)[K]> };
 
 class LazyLoaders {
+  private narrowed: Tables | undefined;
+
   constructor(
     readonly db: Knex,
     readonly scope: Scope,
+    readonly fieldsOf: FieldsOf | undefined,
   ) {}
+
+  /** Read when the first loader is made, after the request's operation is known. */
+  get tables(): Tables {
+    return (this.narrowed ??= this.fieldsOf ? tablesFor(this.fieldsOf) : tables);
+  }
 }
-for (const [name, make] of Object.entries(factories) as [string, (db: Knex, scope: Scope) => unknown][]) {
+for (const [name, make] of Object.entries(factories) as [string, (db: Knex, scope: Scope, t: Tables) => unknown][]) {
   Object.defineProperty(LazyLoaders.prototype, name, {
     get(this: LazyLoaders) {
-      const loader = make(this.db, this.scope);
+      const loader = make(this.db, this.scope, this.tables);
       Object.defineProperty(this, name, { value: loader, enumerable: true });
       return loader;
     },
   });
 }
 
-/**
- * Every batched read of one request. Built per request (and per subscription event), so no
- * cache outlives the request that filled it; a request builds only the loaders it uses
- * (a page uses a handful of the ~40).
- */
-export function createLoaders(db: Knex, scope: Scope): Loaders {
-  return new LazyLoaders(db, scope) as unknown as Loaders;
+/** The fields an operation selects on a GraphQL type (undefined: not known, read everything). */
+export type FieldsOf = (type: string) => ReadonlySet<string> | undefined;
+
+export function createLoaders(db: Knex, scope: Scope, fieldsOf?: FieldsOf): Loaders {
+  return new LazyLoaders(db, scope, fieldsOf) as unknown as Loaders;
 }

@@ -7,8 +7,15 @@ import { tables } from './tables';
 
 // Top-level reads that are not keyed by id: one statement each.
 
-export async function findDocumentByHash(db: Knex, scope: Scope, projectId: string, hash: string): Promise<G.Document | null> {
-  const qb = db('document').select(tables.document.columns(db)).where({ 'document.projectId': projectId, 'document.hash': hash });
+export async function findDocumentByHash(
+  db: Knex,
+  scope: Scope,
+  projectId: string,
+  hash: string,
+): Promise<G.Document | null> {
+  const qb = db('document')
+    .select(tables.document.columns(db))
+    .where({ 'document.projectId': projectId, 'document.hash': hash });
   scopeTo(qb, 'document.projectId', scope);
   return ((await qb.first()) as G.Document | undefined) ?? null;
 }
@@ -28,13 +35,21 @@ export async function findDocumentByUri(
 
 /** Workers are shared; a project key sees those that ran steps of its project. */
 export async function listWorkers(db: Knex, scope: Scope, staleAfterSeconds: number | null): Promise<G.Worker[]> {
-  const qb = db('worker').select(tables.worker.columns(db)).orderBy('worker.lastCheckinAt', 'desc').orderBy('worker.id');
+  const qb = db('worker')
+    .select(tables.worker.columns(db))
+    .orderBy('worker.lastCheckinAt', 'desc')
+    .orderBy('worker.id');
   if (scope.projectIds !== null) {
     qb.whereExists((sub: Knex.QueryBuilder) =>
-      sub.select(db.raw('1')).from('step').whereRaw('step.worker_id = worker.id').whereIn('step.projectId', scope.projectIds as string[]),
+      sub
+        .select(db.raw('1'))
+        .from('step')
+        .whereRaw('step.worker_id = worker.id')
+        .whereIn('step.projectId', scope.projectIds as string[]),
     );
   }
-  if (staleAfterSeconds !== null) qb.whereRaw(`worker.last_checkin_at < now() - make_interval(secs => ?)`, [staleAfterSeconds]);
+  if (staleAfterSeconds !== null)
+    qb.whereRaw(`worker.last_checkin_at < now() - make_interval(secs => ?)`, [staleAfterSeconds]);
   return (await qb) as G.Worker[];
 }
 

@@ -109,10 +109,12 @@ export function childPageLoader<T, F = never>(
         const inner = scoped(db, spec, scope)
           .whereIn(`${spec.table}.${parentColumn}`, parentIds)
           .select(
-            db.raw(`row_number() over (partition by ?? order by ${sortColumns(spec).map(() => '??').join(', ')}) as rn`, [
-              `${spec.table}.${parentColumn}`,
-              ...sortColumns(spec),
-            ]),
+            db.raw(
+              `row_number() over (partition by ?? order by ${sortColumns(spec)
+                .map(() => '??')
+                .join(', ')}) as rn`,
+              [`${spec.table}.${parentColumn}`, ...sortColumns(spec)],
+            ),
           );
         if (args.filter && applyFilter) applyFilter(inner, args.filter);
         afterKeyset(inner, spec, args.after);
@@ -126,7 +128,8 @@ export function childPageLoader<T, F = never>(
           delete row.rn;
           byParent.get(row[parentColumn] as string)!.push(row);
         }
-        for (const key of group) results.set(argsKey(key) + key.parentId, toPage(spec, byParent.get(key.parentId)!, args));
+        for (const key of group)
+          results.set(argsKey(key) + key.parentId, toPage(spec, byParent.get(key.parentId)!, args));
       }
       return keys.map((k) => results.get(argsKey(k) + k.parentId)!);
     },

@@ -4,8 +4,14 @@ import type { Keyset } from '../graphql/pagination';
 /** How a table is read: its columns, its sort key, and the column that ties it to a project. */
 export interface TableSpec {
   table: string;
-  /** Selected columns; raw expressions may add derived values such as `duration`. */
-  columns(db: Knex): (string | Knex.Raw)[];
+  /**
+   * Selected columns; raw expressions may add derived values such as `duration`. With `fields`
+   * (what the request selects on the table's GraphQL type), optional columns not asked for are
+   * left out.
+   */
+  columns(db: Knex, fields?: ReadonlySet<string>): (string | Knex.Raw)[];
+  /** The GraphQL type whose selected fields decide the optional columns. */
+  type?: string;
   keyset: Keyset['kind'];
   /** The column holding the project id, or null for tables scoped through their parent. */
   projectColumn: string | null;
@@ -21,6 +27,30 @@ function duration(db: Knex, table: string, start = 'started_at', end = 'complete
 }
 
 const plain = (table: string) => (_db: Knex) => [`${table}.*`];
+
+/** Status columns of runs and steps that only their own fields read. */
+const STATUS_DETAILS = {
+  statusMeta: 'status_meta',
+  statusAt: 'status_at',
+  startedAt: 'started_at',
+  completedAt: 'completed_at',
+};
+
+/**
+ * Wide rows, narrowed to what a request asks for: every column in `always` (ids, foreign keys,
+ * keyset and anything resolvers read), and each optional column (jsonb and timestamps, the
+ * costly ones to produce in PostgreSQL and to parse in Node) only when its field is selected.
+ * test/loaders/tables.test.ts checks that always + optional is every column of the table.
+ */
+function selective(table: string, always: readonly string[], optional: Record<string, string>, withDuration: boolean) {
+  return (db: Knex, fields?: ReadonlySet<string>): (string | Knex.Raw)[] => {
+    const columns: (string | Knex.Raw)[] = always.map((c) => `${table}.${c}`);
+    for (const [field, column] of Object.entries(optional))
+      if (!fields || fields.has(field)) columns.push(`${table}.${column}`);
+    if (withDuration && (!fields || fields.has('duration'))) columns.push(duration(db, table));
+    return columns;
+  };
+}
 
 export const tables = {
   project: { table: 'project', columns: plain('project'), keyset: 'time', projectColumn: 'project.id' },
@@ -40,8 +70,59 @@ export const tables = {
   },
   stepConfig: { table: 'step_config', columns: plain('step_config'), keyset: 'time', projectColumn: null },
   runGroup: { table: 'run_group', columns: all('run_group'), keyset: 'time', projectColumn: 'run_group.projectId' },
-  run: { table: 'run', columns: all('run'), keyset: 'time', projectColumn: 'run.projectId' },
-  step: { table: 'step', columns: all('step'), keyset: 'time', projectColumn: 'step.projectId' },
+  run: {
+    table: 'run',
+    type: 'Run',
+    columns: selective(
+      'run',
+      [
+        'id',
+        'project_id',
+        'run_group_id',
+        'batch_id',
+        'document_id',
+        'workflow_definition_id',
+        'priority',
+        'version',
+        'status',
+        'status_message',
+        'created_at',
+      ],
+      { ...STATUS_DETAILS, params: 'params' },
+      true,
+    ),
+    keyset: 'time',
+    projectColumn: 'run.projectId',
+  },
+  step: {
+    table: 'step',
+    type: 'Step',
+    columns: selective(
+      'step',
+      [
+        'id',
+        'project_id',
+        'run_id',
+        'number',
+        'name',
+        'type',
+        'step_config_id',
+        'is_last_step',
+        'priority',
+        'retry',
+        'max_retries',
+        'worker_id',
+        'version',
+        'status',
+        'status_message',
+        'created_at',
+      ],
+      STATUS_DETAILS,
+      true,
+    ),
+    keyset: 'time',
+    projectColumn: 'step.projectId',
+  },
   lifecycleEvent: {
     table: 'lifecycle_event',
     // xid8 as text: it can exceed 2^53.
@@ -49,21 +130,76 @@ export const tables = {
     keyset: 'event',
     projectColumn: 'lifecycle_event.projectId',
   },
-  llmCall: { table: 'llm_call', columns: plain('llm_call'), keyset: 'time', projectColumn: 'llm_call.projectId' },
+  llmCall: {
+    table: 'llm_call',
+    type: 'LlmCall',
+    columns: selective(
+      'llm_call',
+      [
+        'id',
+        'project_id',
+        'run_id',
+        'step_id',
+        'provider',
+        'model',
+        'operation',
+        'prompt_tokens',
+        'completion_tokens',
+        'total_tokens',
+        'cost_usd',
+        'latency_ms',
+        'time_to_first_token_ms',
+        'status',
+        'error_message',
+        'created_at',
+      ],
+      { params: 'params', usageDetails: 'usage_details', startedAt: 'started_at', completedAt: 'completed_at' },
+      false,
+    ),
+    keyset: 'time',
+    projectColumn: 'llm_call.projectId',
+  },
   storedFile: {
     table: 'stored_file',
     // Never the bytes: `content` is loaded on its own, only when asked for.
     columns: () =>
-      ['id', 'projectId', 'documentId', 'runId', 'stepId', 'llmCallId', 'kind', 'path', 'mimeType', 'sizeBytes', 'checksum', 'createdAt'].map(
-        (c) => `stored_file.${c}`,
-      ),
+      [
+        'id',
+        'projectId',
+        'documentId',
+        'runId',
+        'stepId',
+        'llmCallId',
+        'kind',
+        'path',
+        'mimeType',
+        'sizeBytes',
+        'checksum',
+        'createdAt',
+      ].map((c) => `stored_file.${c}`),
     keyset: 'time',
     projectColumn: 'stored_file.projectId',
   },
   worker: {
     table: 'worker',
-    columns: (db: Knex) => ['worker.*', db.raw('extract(epoch from (now() - worker.last_checkin_at))::float8 as idle_seconds')],
+    columns: (db: Knex) => [
+      'worker.*',
+      db.raw('extract(epoch from (now() - worker.last_checkin_at))::float8 as idle_seconds'),
+    ],
     keyset: 'time',
     projectColumn: null,
   },
 } satisfies Record<string, TableSpec>;
+
+export type Tables = typeof tables;
+
+/** The tables as one request reads them: optional columns only for the fields it selects. */
+export function tablesFor(fieldsOf: (type: string) => ReadonlySet<string> | undefined): Tables {
+  const narrowed: Record<string, TableSpec> = { ...tables };
+  for (const [name, spec] of Object.entries(tables) as [string, TableSpec][]) {
+    if (!spec.type) continue;
+    const type = spec.type;
+    narrowed[name] = { ...spec, columns: (db, fields) => spec.columns(db, fields ?? fieldsOf(type)) };
+  }
+  return narrowed as Tables;
+}

@@ -1,0 +1,82 @@
+import { tables, type TableSpec } from '../../src/loaders/tables';
+import { makeProject, makeRunGroup, makeWorker } from '../helpers/factories';
+import { startTestServer, type TestServer } from '../helpers/server';
+
+const snake = (c: string) => c.replace(/^[a-z_]+\./, '');
+
+describe('columns a request reads', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer();
+  });
+  afterAll(() => s.stop());
+
+  it('names every column of each narrowed table, always or optionally (a new column must be placed)', async () => {
+    const narrowed = Object.values(tables as Record<string, TableSpec>).filter((t) => t.type);
+    expect(narrowed.map((t) => t.table).sort()).toEqual(['llm_call', 'run', 'step']);
+    for (const spec of narrowed) {
+      const { rows } = (await s.db.raw(
+        `select column_name from information_schema.columns where table_schema = 'public' and table_name = ?`,
+        [spec.table],
+      )) as {
+        rows: { column_name: string }[];
+      };
+      const listed = spec
+        .columns(s.db)
+        .filter((c): c is string => typeof c === 'string')
+        .map(snake);
+      expect({ table: spec.table, columns: [...listed].sort() }).toEqual({
+        table: spec.table,
+        columns: rows.map((r) => r.column_name).sort(),
+      });
+      const lean = spec
+        .columns(s.db, new Set())
+        .filter((c): c is string => typeof c === 'string')
+        .map(snake);
+      expect(lean).toEqual(expect.arrayContaining(['id', 'project_id', 'created_at', 'status']));
+      expect(lean.length).toBeLessThan(listed.length);
+    }
+  });
+
+  it('leaves out jsonb and timestamps a page does not ask for, and reads them for the query that does', async () => {
+    const project = await makeProject(s.db);
+    const workerId = await makeWorker(s.db);
+    const { group } = await makeRunGroup(s.db, {
+      projectId: project.id,
+      runs: 2,
+      stepsPerRun: 2,
+      llmCallsPerStep: 1,
+      workerId,
+    });
+    await s.db('step').update({ startedAt: s.db.fn.now(), statusMeta: JSON.stringify({ page: 7 }) });
+    await s.db('llm_call').update({ params: JSON.stringify({ temperature: 0.2 }) });
+
+    const lean = await s.countStatements(() =>
+      s.gql(`query ($id: ID!) { runGroup(id: $id) { runs { nodes { steps { name llmCalls { model } } } } } }`, {
+        id: group.id,
+      }),
+    );
+    const stepSql = lean.sql.find((q) => q.includes('from "step"'))!;
+    const callSql = lean.sql.find((q) => q.includes('from "llm_call"'))!;
+    expect(stepSql).not.toMatch(/status_meta|started_at|duration/);
+    expect(callSql).not.toMatch(/params|usage_details|started_at/);
+
+    const full = await s.gql(
+      `query ($id: ID!) { runGroup(id: $id) { runs { nodes { startedAt steps { name statusMeta startedAt completedAt duration llmCalls { model params usageDetails } } } } } }`,
+      { id: group.id },
+    );
+    expect(full.errors).toBeUndefined();
+    const step = full.data.runGroup.runs.nodes[0].steps[0];
+    expect(step.statusMeta).toEqual({ page: 7 });
+    expect(typeof step.startedAt).toBe('string');
+    expect(step.llmCalls[0].params).toEqual({ temperature: 0.2 });
+    expect(step.llmCalls[0].usageDetails).toEqual({});
+
+    // Fields asked for through a fragment count too.
+    const viaFragment = await s.gql(
+      `query ($id: ID!) { runGroup(id: $id) { runs { nodes { steps { ...Detail } } } } } fragment Detail on Step { statusMeta }`,
+      { id: group.id },
+    );
+    expect(viaFragment.data.runGroup.runs.nodes[0].steps[0].statusMeta).toEqual({ page: 7 });
+  });
+});
