@@ -58,11 +58,7 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true, precision: 3 }).notNullable().defaultTo(knex.fn.now());
     t.check(`operation in ('CHAT', 'COMPLETION', 'EMBEDDING', 'RERANK', 'OTHER')`, [], 'llm_call_operation');
     t.check(`status in ('SUCCESS', 'ERROR')`, [], 'llm_call_status');
-    t.check(
-      `prompt_tokens >= 0 and completion_tokens >= 0 and total_tokens >= 0`,
-      [],
-      'llm_call_tokens_non_negative',
-    );
+    t.check(`prompt_tokens >= 0 and completion_tokens >= 0 and total_tokens >= 0`, [], 'llm_call_tokens_non_negative');
     t.check(`cost_usd >= 0`, [], 'llm_call_cost_non_negative');
     t.check(`latency_ms >= 0 and time_to_first_token_ms >= 0`, [], 'llm_call_latency_non_negative');
     t.index(['project_id', 'created_at', 'id']);

@@ -7,7 +7,9 @@ import type { Knex } from 'knex';
 const TABLES = ['run', 'step'];
 
 async function hasUuidv7(knex: Knex): Promise<boolean> {
-  const { rows } = (await knex.raw(`select current_setting('server_version_num')::int >= 180000 as ok`)) as { rows: { ok: boolean }[] };
+  const { rows } = (await knex.raw(`select current_setting('server_version_num')::int >= 180000 as ok`)) as {
+    rows: { ok: boolean }[];
+  };
   return rows[0]!.ok;
 }
 

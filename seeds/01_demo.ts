@@ -27,7 +27,14 @@ export async function seed(knex: Knex): Promise<void> {
     ]);
 
     const [batch] = await trx('batch')
-      .insert({ projectId, name: 'Q4 financial reports', source: 'sharepoint', params: { department: 'finance' }, startedAt: minutesAgo(240), completedAt: minutesAgo(200) })
+      .insert({
+        projectId,
+        name: 'Q4 financial reports',
+        source: 'sharepoint',
+        params: { department: 'finance' },
+        startedAt: minutesAgo(240),
+        completedAt: minutesAgo(200),
+      })
       .returning('*');
 
     // 20 documents at 20 URIs; the first URI was re-crawled twice, so it has 3 versions.
@@ -35,22 +42,63 @@ export async function seed(knex: Knex): Promise<void> {
     for (let i = 1; i <= 20; i++) {
       const content = `Demo document ${i}: quarterly figures, section ${i}.`;
       const [doc] = await trx('document')
-        .insert({ projectId, hash: sha256(content), mimeType: 'application/pdf', fileSize: Buffer.byteLength(content), meta: { title: `Report ${i}` } })
+        .insert({
+          projectId,
+          hash: sha256(content),
+          mimeType: 'application/pdf',
+          fileSize: Buffer.byteLength(content),
+          meta: { title: `Report ${i}` },
+        })
         .returning(['id', 'hash']);
       documents.push(doc);
       const [uri] = await trx('document_uri')
-        .insert({ projectId, documentId: doc.id, source: 'sharepoint', uri: `/finance/q4/report-${i}.pdf`, version: i === 1 ? 3 : 1, batchId: batch.id })
+        .insert({
+          projectId,
+          documentId: doc.id,
+          source: 'sharepoint',
+          uri: `/finance/q4/report-${i}.pdf`,
+          version: i === 1 ? 3 : 1,
+          batchId: batch.id,
+        })
         .returning('id');
       if (i === 1) {
         const v1 = sha256('Demo document 1, first draft');
         const v2 = sha256('Demo document 1, second draft');
         await trx('document_uri_version').insert([
-          { documentUriId: uri.id, version: 1, hash: v1, action: 'CREATED', batchId: batch.id, processedAt: minutesAgo(900) },
-          { documentUriId: uri.id, version: 2, hash: v2, action: 'UPDATED', batchId: batch.id, processedAt: minutesAgo(600) },
-          { documentUriId: uri.id, version: 3, hash: doc.hash, action: 'UPDATED', batchId: batch.id, processedAt: minutesAgo(240) },
+          {
+            documentUriId: uri.id,
+            version: 1,
+            hash: v1,
+            action: 'CREATED',
+            batchId: batch.id,
+            processedAt: minutesAgo(900),
+          },
+          {
+            documentUriId: uri.id,
+            version: 2,
+            hash: v2,
+            action: 'UPDATED',
+            batchId: batch.id,
+            processedAt: minutesAgo(600),
+          },
+          {
+            documentUriId: uri.id,
+            version: 3,
+            hash: doc.hash,
+            action: 'UPDATED',
+            batchId: batch.id,
+            processedAt: minutesAgo(240),
+          },
         ]);
       } else {
-        await trx('document_uri_version').insert({ documentUriId: uri.id, version: 1, hash: doc.hash, action: 'CREATED', batchId: batch.id, processedAt: minutesAgo(240) });
+        await trx('document_uri_version').insert({
+          documentUriId: uri.id,
+          version: 1,
+          hash: doc.hash,
+          action: 'CREATED',
+          batchId: batch.id,
+          processedAt: minutesAgo(240),
+        });
       }
       await trx('stored_file').insert({
         projectId,
@@ -76,8 +124,22 @@ export async function seed(knex: Knex): Promise<void> {
     }
 
     // Run group 1: finished. Run group 2: in flight, steps in every status.
-    await createGroup(trx, { projectId, batchId: batch.id, documents, configIds, name: 'initial ingest', finished: true });
-    await createGroup(trx, { projectId, batchId: batch.id, documents: documents.slice(0, 8), configIds, name: 'reprocess with OCR', finished: false });
+    await createGroup(trx, {
+      projectId,
+      batchId: batch.id,
+      documents,
+      configIds,
+      name: 'initial ingest',
+      finished: true,
+    });
+    await createGroup(trx, {
+      projectId,
+      batchId: batch.id,
+      documents: documents.slice(0, 8),
+      configIds,
+      name: 'reprocess with OCR',
+      finished: false,
+    });
   });
 }
 
@@ -126,7 +188,14 @@ async function createGroup(trx: Knex.Transaction, g: GroupSpec): Promise<void> {
       completedAt: g.finished ? minutesAgo(150) : null,
     })
     .returning('id');
-  await trx('lifecycle_event').insert({ projectId: g.projectId, type: 'GROUP_START', batchId: g.batchId, runGroupId: group.id, status: 'RUNNING', occurredAt: start });
+  await trx('lifecycle_event').insert({
+    projectId: g.projectId,
+    type: 'GROUP_START',
+    batchId: g.batchId,
+    runGroupId: group.id,
+    status: 'RUNNING',
+    occurredAt: start,
+  });
 
   for (const [i, doc] of g.documents.entries()) {
     const stepStatuses = g.finished ? STEPS.map(() => 'COMPLETED') : IN_FLIGHT[i]!;
@@ -146,7 +215,15 @@ async function createGroup(trx: Knex.Transaction, g: GroupSpec): Promise<void> {
       })
       .returning('id');
     if (status !== 'PENDING') {
-      await trx('lifecycle_event').insert({ projectId: g.projectId, type: 'ITEM_START', batchId: g.batchId, runGroupId: group.id, runId: run.id, status: 'RUNNING', occurredAt: start });
+      await trx('lifecycle_event').insert({
+        projectId: g.projectId,
+        type: 'ITEM_START',
+        batchId: g.batchId,
+        runGroupId: group.id,
+        runId: run.id,
+        status: 'RUNNING',
+        occurredAt: start,
+      });
     }
     for (const [n, [name, type]] of STEPS.entries()) {
       const stepStatus = stepStatuses[n]!;
@@ -162,7 +239,8 @@ async function createGroup(trx: Knex.Transaction, g: GroupSpec): Promise<void> {
           stepConfigId: g.configIds[n],
           isLastStep: n === STEPS.length - 1,
           status: stepStatus,
-          statusMessage: stepStatus === 'ERROR' ? 'OCR service timed out' : stepStatus === 'FAILED' ? 'Not a valid PDF' : null,
+          statusMessage:
+            stepStatus === 'ERROR' ? 'OCR service timed out' : stepStatus === 'FAILED' ? 'Not a valid PDF' : null,
           retry: stepStatus === 'ERROR' ? 1 : stepStatus === 'FAILED' ? 2 : 0,
           maxRetries: 2,
           workerId: began ? (stepStatus === 'RUNNING' && i === 5 ? 'worker-b' : 'worker-a') : null,
@@ -173,25 +251,74 @@ async function createGroup(trx: Knex.Transaction, g: GroupSpec): Promise<void> {
         })
         .returning(['id', 'type']);
       if (began) {
-        const eventType = stepStatus === 'COMPLETED' ? 'STEP_END' : stepStatus === 'ERROR' || stepStatus === 'FAILED' ? 'STEP_FAILED' : 'STEP_START';
-        await trx('lifecycle_event').insert({ projectId: g.projectId, type: eventType, batchId: g.batchId, runGroupId: group.id, runId: run.id, stepId: step.id, stepType: type, status: stepStatus, previousStatus: 'RUNNING', occurredAt: minutesAgo(19 - n) });
+        const eventType =
+          stepStatus === 'COMPLETED'
+            ? 'STEP_END'
+            : stepStatus === 'ERROR' || stepStatus === 'FAILED'
+              ? 'STEP_FAILED'
+              : 'STEP_START';
+        await trx('lifecycle_event').insert({
+          projectId: g.projectId,
+          type: eventType,
+          batchId: g.batchId,
+          runGroupId: group.id,
+          runId: run.id,
+          stepId: step.id,
+          stepType: type,
+          status: stepStatus,
+          previousStatus: 'RUNNING',
+          occurredAt: minutesAgo(19 - n),
+        });
       }
       if (type === 'PARSE' && began) await llmCalls(trx, g.projectId, run.id, step.id, stepStatus === 'ERROR');
     }
     if (final) {
       const type = status === 'COMPLETED' ? 'ITEM_END' : 'ITEM_FAILED';
-      await trx('lifecycle_event').insert({ projectId: g.projectId, type, batchId: g.batchId, runGroupId: group.id, runId: run.id, status, occurredAt: minutesAgo(5) });
+      await trx('lifecycle_event').insert({
+        projectId: g.projectId,
+        type,
+        batchId: g.batchId,
+        runGroupId: group.id,
+        runId: run.id,
+        status,
+        occurredAt: minutesAgo(5),
+      });
     }
   }
   if (g.finished) {
-    await trx('lifecycle_event').insert({ projectId: g.projectId, type: 'GROUP_END', batchId: g.batchId, runGroupId: group.id, status: 'COMPLETED', occurredAt: minutesAgo(150) });
+    await trx('lifecycle_event').insert({
+      projectId: g.projectId,
+      type: 'GROUP_END',
+      batchId: g.batchId,
+      runGroupId: group.id,
+      status: 'COMPLETED',
+      occurredAt: minutesAgo(150),
+    });
   }
 }
 
-async function llmCalls(trx: Knex.Transaction, projectId: string, runId: string, stepId: string, failed: boolean): Promise<void> {
+async function llmCalls(
+  trx: Knex.Transaction,
+  projectId: string,
+  runId: string,
+  stepId: string,
+  failed: boolean,
+): Promise<void> {
   const calls = [
-    { provider: 'openai', model: 'gpt-4o-mini', operation: 'CHAT', prompt: 'Extract the tables of this page as markdown.', response: '| quarter | revenue |\n|---|---|\n| Q4 | 12.1M |' },
-    { provider: 'ollama', model: 'nomic-embed-text', operation: 'EMBEDDING', prompt: 'Q4 revenue grew 8% year over year.', response: '[0.0132, -0.2211, 0.0913]' },
+    {
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      operation: 'CHAT',
+      prompt: 'Extract the tables of this page as markdown.',
+      response: '| quarter | revenue |\n|---|---|\n| Q4 | 12.1M |',
+    },
+    {
+      provider: 'ollama',
+      model: 'nomic-embed-text',
+      operation: 'EMBEDDING',
+      prompt: 'Q4 revenue grew 8% year over year.',
+      response: '[0.0132, -0.2211, 0.0913]',
+    },
   ];
   for (const [i, c] of calls.entries()) {
     const error = failed && i === 0;

@@ -1,9 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 
-const boolFromEnv = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const boolFromEnv = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -16,9 +14,21 @@ const envSchema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   WORKER_LEASE_SECONDS: z.coerce.number().int().min(1).default(600),
   MAX_RUNS_PER_GROUP: z.coerce.number().int().min(1).default(50_000),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
-  MAX_FILE_BYTES: z.coerce.number().int().min(1).default(5 * 1024 * 1024),
-  MAX_PROMPT_BYTES: z.coerce.number().int().min(1).default(1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(8 * 1024 * 1024),
+  MAX_FILE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(5 * 1024 * 1024),
+  MAX_PROMPT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1024 * 1024),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   LIVE_EVENTS: boolFromEnv.default(true),
 });

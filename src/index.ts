@@ -24,7 +24,11 @@ async function main(): Promise<void> {
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: (line) => logger.info(line) });
   }
   const databaseUrl = config.databaseUrl ?? embedded!.url;
-  const db = createDb({ connection: databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.statementTimeoutMs });
+  const db = createDb({
+    connection: databaseUrl,
+    poolMax: config.dbPoolMax,
+    statementTimeoutMs: config.statementTimeoutMs,
+  });
   try {
     await migrateLatest(db);
     if (embedded && !(await db('project').first())) {
@@ -75,7 +79,11 @@ async function main(): Promise<void> {
 }
 
 async function exampleIds(db: ReturnType<typeof createDb>) {
-  const step = await db('step').select('step.id as stepId', 'run.id as runId', 'run.runGroupId', 'run.batchId').join('run', 'run.id', 'step.runId').where('step.status', 'RUNNING').first();
+  const step = await db('step')
+    .select('step.id as stepId', 'run.id as runId', 'run.runGroupId', 'run.batchId')
+    .join('run', 'run.id', 'step.runId')
+    .where('step.status', 'RUNNING')
+    .first();
   return step ?? {};
 }
 

@@ -4,7 +4,14 @@ import { ConfigError, loadConfig } from '../src/config';
 describe('configuration', () => {
   it('has defaults that start the embedded dev mode', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 4000, host: '127.0.0.1', databaseUrl: undefined, introspection: true, workerLeaseSeconds: 600, maxRunsPerGroup: 50_000 });
+    expect(c).toMatchObject({
+      port: 4000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      introspection: true,
+      workerLeaseSeconds: 600,
+      maxRunsPerGroup: 50_000,
+    });
     expect(c.dataDir).toBe(path.resolve('.runledger'));
   });
 

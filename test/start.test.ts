@@ -17,9 +17,17 @@ const children = new Map<ChildProcess, Promise<number | null>>();
 
 async function start(dataDir: string): Promise<Started> {
   // No DATABASE_URL and no ADMIN_API_KEY: the embedded dev mode, with its printed dev key.
-  const server = await startServerProcess({ RUNLEDGER_DATA_DIR: dataDir, DATABASE_URL: undefined, ADMIN_API_KEY: undefined }, /Authorization: Bearer (\S+)/);
+  const server = await startServerProcess(
+    { RUNLEDGER_DATA_DIR: dataDir, DATABASE_URL: undefined, ADMIN_API_KEY: undefined },
+    /Authorization: Bearer (\S+)/,
+  );
   children.set(server.child, server.exited);
-  return { child: server.child, url: server.url, key: /Authorization: Bearer (\S+)/.exec(server.output)![1]!, exited: server.exited };
+  return {
+    child: server.child,
+    url: server.url,
+    key: /Authorization: Bearer (\S+)/.exec(server.output)![1]!,
+    exited: server.exited,
+  };
 }
 
 async function query(server: Started, q: string, key = server.key) {
@@ -53,7 +61,9 @@ describe('npm start', () => {
   it('serves demo data on an embedded PostgreSQL, stops cleanly, and survives a SIGKILL', async () => {
     const first = await start(dataDir);
     const res = await query(first, NESTED);
-    expect((await query(first, '{ projects { totalCount } }', 'wrong-key')).errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
+    expect((await query(first, '{ projects { totalCount } }', 'wrong-key')).errors).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }),
+    ]);
     expect(res.errors).toBeUndefined();
     const byName = (name: string) => res.data.runGroups.nodes.find((g: any) => g.name === name);
     const finished = byName('initial ingest');

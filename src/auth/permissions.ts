@@ -12,7 +12,11 @@ export function requiredRole(operation: OperationDefinitionNode['operation'], fi
 }
 
 /** Checks every root field of the operation against the caller's role before anything runs. */
-export function authorizeOperation(principal: Principal, operation: OperationDefinitionNode, document: DocumentNode): void {
+export function authorizeOperation(
+  principal: Principal,
+  operation: OperationDefinitionNode,
+  document: DocumentNode,
+): void {
   for (const field of rootFields(operation, document)) {
     const role = requiredRole(operation.operation, field);
     if (!hasRole(principal, role)) {

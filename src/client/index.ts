@@ -32,7 +32,10 @@ export interface SubscribeHandlers<T> {
 }
 
 export interface RunledgerClient {
-  request<TResult, TVariables extends Record<string, unknown>>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables): Promise<TResult>;
+  request<TResult, TVariables extends Record<string, unknown>>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables: TVariables,
+  ): Promise<TResult>;
   /**
    * Subscribes; after a dropped connection, subscribes again with `after` set to the cursor of
    * the last event received, so nothing is missed and nothing arrives twice.

@@ -235,7 +235,11 @@ function pgCtlAsync(bin: Binaries, runAs: UserIds | undefined, args: string[]): 
   return new Promise((resolve, reject) => {
     // detached: PostgreSQL gets its own process group, so a Ctrl-C in the terminal reaches only
     // node, which then shuts down in order.
-    const child = spawn(bin.pg_ctl, args, { ...spawnOptions(runAs), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin.pg_ctl, args, {
+      ...spawnOptions(runAs),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
@@ -276,7 +280,9 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -8,10 +8,19 @@ const CONSTRAINTS: Record<string, { field: string; message: string }> = {
   project_slug_format: { field: 'slug', message: 'slug must be lowercase letters, digits and dashes (at most 63)' },
   project_name_length: { field: 'name', message: 'name must be 1 to 200 characters' },
   document_hash_format: { field: 'hash', message: 'hash must be "sha256-" followed by 64 lowercase hex digits' },
-  document_uri_version_hash_format: { field: 'hash', message: 'hash must be "sha256-" followed by 64 lowercase hex digits' },
+  document_uri_version_hash_format: {
+    field: 'hash',
+    message: 'hash must be "sha256-" followed by 64 lowercase hex digits',
+  },
   document_file_size_non_negative: { field: 'fileSize', message: 'fileSize must be >= 0' },
-  document_uri_project_id_source_uri_unique: { field: 'uri', message: 'this URI was written by a concurrent request; retry' },
-  document_project_id_hash_unique: { field: 'hash', message: 'this document was written by a concurrent request; retry' },
+  document_uri_project_id_source_uri_unique: {
+    field: 'uri',
+    message: 'this URI was written by a concurrent request; retry',
+  },
+  document_project_id_hash_unique: {
+    field: 'hash',
+    message: 'this document was written by a concurrent request; retry',
+  },
   step_retries_non_negative: { field: 'maxRetries', message: 'maxRetries must be >= 0' },
   step_number_positive: { field: 'steps', message: 'step numbers start at 1' },
   llm_call_tokens_non_negative: { field: 'promptTokens', message: 'token counts must be >= 0' },

@@ -27,7 +27,9 @@ export interface KnexConfigOptions {
 export function knexConfig({ connection, poolMax = 10, statementTimeoutMs }: KnexConfigOptions): Knex.Config {
   return {
     client: 'pg',
-    connection: statementTimeoutMs ? { connectionString: connection, statement_timeout: statementTimeoutMs } : connection,
+    connection: statementTimeoutMs
+      ? { connectionString: connection, statement_timeout: statementTimeoutMs }
+      : connection,
     pool: { min: 0, max: poolMax },
     // snake_case in PostgreSQL, camelCase in TypeScript: one mapping for every query.
     ...knexSnakeCaseMappers(),

@@ -30,7 +30,13 @@ export async function buildExplorer(options: { force?: boolean } = {}): Promise<
   if (!options.force && fresh()) return explorerAssets;
   const tmp = `${explorerAssets}.${process.pid}.${Date.now()}`;
   mkdirSync(tmp, { recursive: true });
-  const common = { bundle: true, minify: true, legalComments: 'none' as const, logLevel: 'error' as const, define: { 'process.env.NODE_ENV': '"production"' } };
+  const common = {
+    bundle: true,
+    minify: true,
+    legalComments: 'none' as const,
+    logLevel: 'error' as const,
+    define: { 'process.env.NODE_ENV': '"production"' },
+  };
   await build({
     ...common,
     entryPoints: { explorer: entry },
@@ -42,7 +48,9 @@ export async function buildExplorer(options: { force?: boolean } = {}): Promise<
   });
   await build({
     ...common,
-    entryPoints: Object.fromEntries(Object.entries(WORKERS).map(([name, file]) => [`${name}.worker`, require.resolve(file)])),
+    entryPoints: Object.fromEntries(
+      Object.entries(WORKERS).map(([name, file]) => [`${name}.worker`, require.resolve(file)]),
+    ),
     outdir: tmp,
     format: 'iife',
   });

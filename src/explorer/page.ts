@@ -109,7 +109,9 @@ export function explorerRouter(options: ExplorerOptions): Router {
         "default-src 'self'; connect-src 'self' ws: wss:; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; script-src 'self'",
       )
       .type('html')
-      .send(page({ path: '/graphql', headers: JSON.stringify(options.defaultHeaders ?? {}, null, 2), tabs: tabs(ids) }));
+      .send(
+        page({ path: '/graphql', headers: JSON.stringify(options.defaultHeaders ?? {}, null, 2), tabs: tabs(ids) }),
+      );
   });
   return router;
 }

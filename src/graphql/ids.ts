@@ -4,7 +4,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Ids are database uuids; anything else is refused before it reaches SQL. */
 export function assertUuid(value: string, field: string): string {
-  if (!UUID.test(value)) throw badUserInput(`${field} must be a UUID, got ${JSON.stringify(value.slice(0, 60))}`, field);
+  if (!UUID.test(value))
+    throw badUserInput(`${field} must be a UUID, got ${JSON.stringify(value.slice(0, 60))}`, field);
   return value.toLowerCase();
 }
 

@@ -21,7 +21,8 @@ export type Keyset = { kind: 'time'; createdAt: Date; id: string } | { kind: 'ev
 const PREFIX = { time: 't', event: 'e' } as const;
 
 export function encodeCursor(key: Keyset): string {
-  const parts = key.kind === 'time' ? [PREFIX.time, key.createdAt.toISOString(), key.id] : [PREFIX.event, key.id, key.txId];
+  const parts =
+    key.kind === 'time' ? [PREFIX.time, key.createdAt.toISOString(), key.id] : [PREFIX.event, key.id, key.txId];
   return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
@@ -40,7 +41,13 @@ export function decodeCursor(cursor: string, kind: Keyset['kind'], field = 'afte
     const createdAt = new Date(a);
     if (!Number.isNaN(createdAt.getTime())) return { kind, createdAt, id: b };
   }
-  if (kind === 'event' && prefix === PREFIX.event && Number.isSafeInteger(a) && typeof b === 'string' && /^\d{1,20}$/.test(b)) {
+  if (
+    kind === 'event' &&
+    prefix === PREFIX.event &&
+    Number.isSafeInteger(a) &&
+    typeof b === 'string' &&
+    /^\d{1,20}$/.test(b)
+  ) {
     return { kind, id: a as number, txId: b };
   }
   throw invalid();

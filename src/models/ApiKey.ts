@@ -17,6 +17,10 @@ export class ApiKey extends BaseModel {
   revokedAt!: Date | null;
 
   static override relationMappings = (): RelationMappings => ({
-    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'api_key.projectId', to: 'project.id' } },
+    project: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Project,
+      join: { from: 'api_key.projectId', to: 'project.id' },
+    },
   });
 }

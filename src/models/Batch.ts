@@ -17,8 +17,20 @@ export class Batch extends BaseModel {
   createdAt!: Date;
 
   static override relationMappings = (): RelationMappings => ({
-    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'batch.projectId', to: 'project.id' } },
-    documentUris: { relation: BaseModel.HasManyRelation, modelClass: DocumentUri, join: { from: 'batch.id', to: 'document_uri.batchId' } },
-    runGroups: { relation: BaseModel.HasManyRelation, modelClass: RunGroup, join: { from: 'batch.id', to: 'run_group.batchId' } },
+    project: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Project,
+      join: { from: 'batch.projectId', to: 'project.id' },
+    },
+    documentUris: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: DocumentUri,
+      join: { from: 'batch.id', to: 'document_uri.batchId' },
+    },
+    runGroups: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: RunGroup,
+      join: { from: 'batch.id', to: 'run_group.batchId' },
+    },
   });
 }

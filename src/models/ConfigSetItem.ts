@@ -11,7 +11,15 @@ export class ConfigSetItem extends BaseModel {
   stepConfigId!: string;
 
   static override relationMappings = (): RelationMappings => ({
-    configSet: { relation: BaseModel.BelongsToOneRelation, modelClass: ConfigSet, join: { from: 'config_set_item.configSetId', to: 'config_set.id' } },
-    stepConfig: { relation: BaseModel.BelongsToOneRelation, modelClass: StepConfig, join: { from: 'config_set_item.stepConfigId', to: 'step_config.id' } },
+    configSet: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: ConfigSet,
+      join: { from: 'config_set_item.configSetId', to: 'config_set.id' },
+    },
+    stepConfig: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: StepConfig,
+      join: { from: 'config_set_item.stepConfigId', to: 'step_config.id' },
+    },
   });
 }

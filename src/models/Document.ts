@@ -18,9 +18,21 @@ export class Document extends BaseModel {
   createdAt!: Date;
 
   static override relationMappings = (): RelationMappings => ({
-    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'document.projectId', to: 'project.id' } },
-    uris: { relation: BaseModel.HasManyRelation, modelClass: DocumentUri, join: { from: 'document.id', to: 'document_uri.documentId' } },
+    project: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Project,
+      join: { from: 'document.projectId', to: 'project.id' },
+    },
+    uris: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: DocumentUri,
+      join: { from: 'document.id', to: 'document_uri.documentId' },
+    },
     runs: { relation: BaseModel.HasManyRelation, modelClass: Run, join: { from: 'document.id', to: 'run.documentId' } },
-    files: { relation: BaseModel.HasManyRelation, modelClass: StoredFile, join: { from: 'document.id', to: 'stored_file.documentId' } },
+    files: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: StoredFile,
+      join: { from: 'document.id', to: 'stored_file.documentId' },
+    },
   });
 }

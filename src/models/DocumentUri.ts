@@ -19,9 +19,25 @@ export class DocumentUri extends BaseModel {
   updatedAt!: Date;
 
   static override relationMappings = (): RelationMappings => ({
-    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'document_uri.projectId', to: 'project.id' } },
-    document: { relation: BaseModel.BelongsToOneRelation, modelClass: Document, join: { from: 'document_uri.documentId', to: 'document.id' } },
-    batch: { relation: BaseModel.BelongsToOneRelation, modelClass: Batch, join: { from: 'document_uri.batchId', to: 'batch.id' } },
-    history: { relation: BaseModel.HasManyRelation, modelClass: DocumentUriVersion, join: { from: 'document_uri.id', to: 'document_uri_version.documentUriId' } },
+    project: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Project,
+      join: { from: 'document_uri.projectId', to: 'project.id' },
+    },
+    document: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Document,
+      join: { from: 'document_uri.documentId', to: 'document.id' },
+    },
+    batch: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Batch,
+      join: { from: 'document_uri.batchId', to: 'batch.id' },
+    },
+    history: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: DocumentUriVersion,
+      join: { from: 'document_uri.id', to: 'document_uri_version.documentUriId' },
+    },
   });
 }

@@ -18,7 +18,15 @@ export class DocumentUriVersion extends BaseModel {
   processedAt!: Date;
 
   static override relationMappings = (): RelationMappings => ({
-    documentUri: { relation: BaseModel.BelongsToOneRelation, modelClass: DocumentUri, join: { from: 'document_uri_version.documentUriId', to: 'document_uri.id' } },
-    batch: { relation: BaseModel.BelongsToOneRelation, modelClass: Batch, join: { from: 'document_uri_version.batchId', to: 'batch.id' } },
+    documentUri: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: DocumentUri,
+      join: { from: 'document_uri_version.documentUriId', to: 'document_uri.id' },
+    },
+    batch: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Batch,
+      join: { from: 'document_uri_version.batchId', to: 'batch.id' },
+    },
   });
 }

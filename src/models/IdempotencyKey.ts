@@ -17,6 +17,10 @@ export class IdempotencyKey extends BaseModel {
   createdAt!: Date;
 
   static override relationMappings = (): RelationMappings => ({
-    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'idempotency_key.projectId', to: 'project.id' } },
+    project: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Project,
+      join: { from: 'idempotency_key.projectId', to: 'project.id' },
+    },
   });
 }

@@ -6,14 +6,7 @@ import { RunGroup } from './RunGroup';
 import { Step } from './Step';
 
 export type LifecycleEventTypeValue =
-  | 'GROUP_START'
-  | 'GROUP_END'
-  | 'ITEM_START'
-  | 'ITEM_END'
-  | 'ITEM_FAILED'
-  | 'STEP_START'
-  | 'STEP_END'
-  | 'STEP_FAILED';
+  'GROUP_START' | 'GROUP_END' | 'ITEM_START' | 'ITEM_END' | 'ITEM_FAILED' | 'STEP_START' | 'STEP_END' | 'STEP_FAILED';
 
 export class LifecycleEvent extends BaseModel {
   static override tableName = 'lifecycle_event';
@@ -37,9 +30,25 @@ export class LifecycleEvent extends BaseModel {
   occurredAt!: Date;
 
   static override relationMappings = (): RelationMappings => ({
-    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'lifecycle_event.projectId', to: 'project.id' } },
-    runGroup: { relation: BaseModel.BelongsToOneRelation, modelClass: RunGroup, join: { from: 'lifecycle_event.runGroupId', to: 'run_group.id' } },
-    run: { relation: BaseModel.BelongsToOneRelation, modelClass: Run, join: { from: 'lifecycle_event.runId', to: 'run.id' } },
-    step: { relation: BaseModel.BelongsToOneRelation, modelClass: Step, join: { from: 'lifecycle_event.stepId', to: 'step.id' } },
+    project: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Project,
+      join: { from: 'lifecycle_event.projectId', to: 'project.id' },
+    },
+    runGroup: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: RunGroup,
+      join: { from: 'lifecycle_event.runGroupId', to: 'run_group.id' },
+    },
+    run: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Run,
+      join: { from: 'lifecycle_event.runId', to: 'run.id' },
+    },
+    step: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Step,
+      join: { from: 'lifecycle_event.stepId', to: 'step.id' },
+    },
   });
 }

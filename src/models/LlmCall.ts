@@ -33,9 +33,21 @@ export class LlmCall extends BaseModel {
   createdAt!: Date;
 
   static override relationMappings = (): RelationMappings => ({
-    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'llm_call.projectId', to: 'project.id' } },
+    project: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Project,
+      join: { from: 'llm_call.projectId', to: 'project.id' },
+    },
     run: { relation: BaseModel.BelongsToOneRelation, modelClass: Run, join: { from: 'llm_call.runId', to: 'run.id' } },
-    step: { relation: BaseModel.BelongsToOneRelation, modelClass: Step, join: { from: 'llm_call.stepId', to: 'step.id' } },
-    files: { relation: BaseModel.HasManyRelation, modelClass: StoredFile, join: { from: 'llm_call.id', to: 'stored_file.llmCallId' } },
+    step: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Step,
+      join: { from: 'llm_call.stepId', to: 'step.id' },
+    },
+    files: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: StoredFile,
+      join: { from: 'llm_call.id', to: 'stored_file.llmCallId' },
+    },
   });
 }

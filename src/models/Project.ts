@@ -12,7 +12,15 @@ export class Project extends BaseModel {
   createdAt!: Date;
 
   static override relationMappings = (): RelationMappings => ({
-    batches: { relation: BaseModel.HasManyRelation, modelClass: Batch, join: { from: 'project.id', to: 'batch.projectId' } },
-    apiKeys: { relation: BaseModel.HasManyRelation, modelClass: ApiKey, join: { from: 'project.id', to: 'api_key.projectId' } },
+    batches: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: Batch,
+      join: { from: 'project.id', to: 'batch.projectId' },
+    },
+    apiKeys: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: ApiKey,
+      join: { from: 'project.id', to: 'api_key.projectId' },
+    },
   });
 }

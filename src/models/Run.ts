@@ -24,12 +24,36 @@ export class Run extends BaseModel {
   version!: number;
 
   static override relationMappings = (): RelationMappings => ({
-    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'run.projectId', to: 'project.id' } },
-    runGroup: { relation: BaseModel.BelongsToOneRelation, modelClass: RunGroup, join: { from: 'run.runGroupId', to: 'run_group.id' } },
-    batch: { relation: BaseModel.BelongsToOneRelation, modelClass: Batch, join: { from: 'run.batchId', to: 'batch.id' } },
-    document: { relation: BaseModel.BelongsToOneRelation, modelClass: Document, join: { from: 'run.documentId', to: 'document.id' } },
+    project: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Project,
+      join: { from: 'run.projectId', to: 'project.id' },
+    },
+    runGroup: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: RunGroup,
+      join: { from: 'run.runGroupId', to: 'run_group.id' },
+    },
+    batch: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Batch,
+      join: { from: 'run.batchId', to: 'batch.id' },
+    },
+    document: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Document,
+      join: { from: 'run.documentId', to: 'document.id' },
+    },
     steps: { relation: BaseModel.HasManyRelation, modelClass: Step, join: { from: 'run.id', to: 'step.runId' } },
-    llmCalls: { relation: BaseModel.HasManyRelation, modelClass: LlmCall, join: { from: 'run.id', to: 'llm_call.runId' } },
-    files: { relation: BaseModel.HasManyRelation, modelClass: StoredFile, join: { from: 'run.id', to: 'stored_file.runId' } },
+    llmCalls: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: LlmCall,
+      join: { from: 'run.id', to: 'llm_call.runId' },
+    },
+    files: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: StoredFile,
+      join: { from: 'run.id', to: 'stored_file.runId' },
+    },
   });
 }

@@ -20,9 +20,25 @@ export class RunGroup extends BaseModel {
   version!: number;
 
   static override relationMappings = (): RelationMappings => ({
-    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'run_group.projectId', to: 'project.id' } },
-    batch: { relation: BaseModel.BelongsToOneRelation, modelClass: Batch, join: { from: 'run_group.batchId', to: 'batch.id' } },
-    runs: { relation: BaseModel.HasManyRelation, modelClass: Run, join: { from: 'run_group.id', to: 'run.runGroupId' } },
-    events: { relation: BaseModel.HasManyRelation, modelClass: LifecycleEvent, join: { from: 'run_group.id', to: 'lifecycle_event.runGroupId' } },
+    project: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Project,
+      join: { from: 'run_group.projectId', to: 'project.id' },
+    },
+    batch: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Batch,
+      join: { from: 'run_group.batchId', to: 'batch.id' },
+    },
+    runs: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: Run,
+      join: { from: 'run_group.id', to: 'run.runGroupId' },
+    },
+    events: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: LifecycleEvent,
+      join: { from: 'run_group.id', to: 'lifecycle_event.runGroupId' },
+    },
   });
 }

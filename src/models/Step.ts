@@ -29,11 +29,31 @@ export class Step extends BaseModel {
   version!: number;
 
   static override relationMappings = (): RelationMappings => ({
-    project: { relation: BaseModel.BelongsToOneRelation, modelClass: Project, join: { from: 'step.projectId', to: 'project.id' } },
+    project: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Project,
+      join: { from: 'step.projectId', to: 'project.id' },
+    },
     run: { relation: BaseModel.BelongsToOneRelation, modelClass: Run, join: { from: 'step.runId', to: 'run.id' } },
-    config: { relation: BaseModel.BelongsToOneRelation, modelClass: StepConfig, join: { from: 'step.stepConfigId', to: 'step_config.id' } },
-    worker: { relation: BaseModel.BelongsToOneRelation, modelClass: Worker, join: { from: 'step.workerId', to: 'worker.id' } },
-    llmCalls: { relation: BaseModel.HasManyRelation, modelClass: LlmCall, join: { from: 'step.id', to: 'llm_call.stepId' } },
-    files: { relation: BaseModel.HasManyRelation, modelClass: StoredFile, join: { from: 'step.id', to: 'stored_file.stepId' } },
+    config: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: StepConfig,
+      join: { from: 'step.stepConfigId', to: 'step_config.id' },
+    },
+    worker: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Worker,
+      join: { from: 'step.workerId', to: 'worker.id' },
+    },
+    llmCalls: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: LlmCall,
+      join: { from: 'step.id', to: 'llm_call.stepId' },
+    },
+    files: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: StoredFile,
+      join: { from: 'step.id', to: 'stored_file.stepId' },
+    },
   });
 }

@@ -37,9 +37,25 @@ export class StoredFile extends BaseModel {
   createdAt!: Date;
 
   static override relationMappings = (): RelationMappings => ({
-    document: { relation: BaseModel.BelongsToOneRelation, modelClass: Document, join: { from: 'stored_file.documentId', to: 'document.id' } },
-    run: { relation: BaseModel.BelongsToOneRelation, modelClass: Run, join: { from: 'stored_file.runId', to: 'run.id' } },
-    step: { relation: BaseModel.BelongsToOneRelation, modelClass: Step, join: { from: 'stored_file.stepId', to: 'step.id' } },
-    llmCall: { relation: BaseModel.BelongsToOneRelation, modelClass: LlmCall, join: { from: 'stored_file.llmCallId', to: 'llm_call.id' } },
+    document: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Document,
+      join: { from: 'stored_file.documentId', to: 'document.id' },
+    },
+    run: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Run,
+      join: { from: 'stored_file.runId', to: 'run.id' },
+    },
+    step: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: Step,
+      join: { from: 'stored_file.stepId', to: 'step.id' },
+    },
+    llmCall: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: LlmCall,
+      join: { from: 'stored_file.llmCallId', to: 'llm_call.id' },
+    },
   });
 }

@@ -1,7 +1,13 @@
 import type { QueryResolvers } from '../__generated__/resolvers-types';
 import { badUserInput, notFound } from '../errors';
 import { assertHash, assertUuid } from '../graphql/ids';
-import { applyBatchFilter, applyEventFilter, applyLlmCallFilter, applyRunFilter, applyRunGroupFilter } from '../loaders/filters';
+import {
+  applyBatchFilter,
+  applyEventFilter,
+  applyLlmCallFilter,
+  applyRunFilter,
+  applyRunGroupFilter,
+} from '../loaders/filters';
 import { findDocumentByHash, findDocumentByUri, listWorkers, llmUsage } from '../loaders/lookups';
 import { listConnection } from '../loaders/rows';
 import { tables } from '../loaders/tables';

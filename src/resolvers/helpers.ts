@@ -18,7 +18,12 @@ export function pageArgs<F>(
 }
 
 /** A top-level lookup: a malformed id is BAD_USER_INPUT, an unknown (or out-of-scope) one NOT_FOUND. */
-export async function required<T>(loader: DataLoader<string, T | null>, type: string, id: string, field = 'id'): Promise<T> {
+export async function required<T>(
+  loader: DataLoader<string, T | null>,
+  type: string,
+  id: string,
+  field = 'id',
+): Promise<T> {
   const row = await loader.load(assertUuid(id, field));
   if (!row) throw notFound(type, id);
   return row;

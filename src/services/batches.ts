@@ -48,7 +48,12 @@ export async function addDocuments(ctx: ServiceContext, input: AddDocumentsInput
         return { batch: await loadBatch(trx, batch.id), ...written };
       },
       {
-        encode: (p) => ({ created: p.created, updated: p.updated, unchanged: p.unchanged, uriIds: p.uris.map((u) => u.id) }),
+        encode: (p) => ({
+          created: p.created,
+          updated: p.updated,
+          unchanged: p.unchanged,
+          uriIds: p.uris.map((u) => u.id),
+        }),
         decode: async (stored: { created: number; updated: number; unchanged: number; uriIds: string[] }) => {
           const uris = (await trx('document_uri').whereIn('id', stored.uriIds)) as G.DocumentUri[];
           const byId = new Map(uris.map((u) => [u.id, u]));

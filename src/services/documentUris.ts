@@ -11,7 +11,11 @@ import { countRunDependents, deleteStats, type DeleteStats } from './runGroups';
  * Deletes a URI. Its document (with files, runs, steps, events and LLM calls) goes too only when
  * no other URI points at it; otherwise only the URI and its history. With dryRun, only counts.
  */
-export async function deleteDocumentUri(ctx: ServiceContext, input: DeleteDocumentUriInput, dryRun: boolean): Promise<DeleteStats> {
+export async function deleteDocumentUri(
+  ctx: ServiceContext,
+  input: DeleteDocumentUriInput,
+  dryRun: boolean,
+): Promise<DeleteStats> {
   const projectId = assertUuid(input.projectId, 'projectId');
   return transaction(ctx.db, async (trx) => {
     const qb = trx('document_uri').where({ projectId, source: input.source, uri: input.uri }).forUpdate().first();
@@ -21,7 +25,11 @@ export async function deleteDocumentUri(ctx: ServiceContext, input: DeleteDocume
 
     // Lock the document so a concurrent delete of its other URI cannot leave it orphaned.
     await trx('document').where({ id: uri.documentId }).forUpdate();
-    const others = await trx('document_uri').where({ documentId: uri.documentId }).whereNot({ id: uri.id }).count({ n: '*' }).first();
+    const others = await trx('document_uri')
+      .where({ documentId: uri.documentId })
+      .whereNot({ id: uri.id })
+      .count({ n: '*' })
+      .first();
     if (Number((others as { n: number }).n) > 0) {
       if (!dryRun) await trx('document_uri').where({ id: uri.id }).delete();
       return deleteStats(dryRun, { deletedDocumentUris: 1 });

@@ -20,7 +20,11 @@ export interface PreparedDocument {
 }
 
 /** Checks the whole input before any SQL: exactly one of hash or content, no URI twice. */
-export function prepareDocuments(documents: readonly DocumentInput[], defaultSource: string, maxFileBytes: number): PreparedDocument[] {
+export function prepareDocuments(
+  documents: readonly DocumentInput[],
+  defaultSource: string,
+  maxFileBytes: number,
+): PreparedDocument[] {
   const seen = new Set<string>();
   return documents.map((d, i) => {
     const field = `documents[${i}]`;
@@ -30,7 +34,8 @@ export function prepareDocuments(documents: readonly DocumentInput[], defaultSou
     if (d.uri.length === 0) throw badUserInput(`${field}.uri must not be empty`, `${field}.uri`);
     const source = d.source ?? defaultSource;
     const key = JSON.stringify([source, d.uri]);
-    if (seen.has(key)) throw badUserInput(`${field}: the URI ${d.uri} (source ${source}) appears twice in the input`, `${field}.uri`);
+    if (seen.has(key))
+      throw badUserInput(`${field}: the URI ${d.uri} (source ${source}) appears twice in the input`, `${field}.uri`);
     seen.add(key);
     const content = d.content == null ? null : decodeContent(d.content, 'BASE64', `${field}.content`);
     if (content) assertSize(content.length, maxFileBytes, `${field}.content`, 'MAX_FILE_BYTES');
@@ -82,7 +87,14 @@ export async function writeDocuments(
      returning id, hash, (xmax = 0) as inserted`,
     [
       projectId,
-      JSON.stringify([...byHash.values()].map((d) => ({ hash: d.hash, mime_type: d.mimeType, file_size: d.fileSize, meta: JSON.parse(d.meta) }))),
+      JSON.stringify(
+        [...byHash.values()].map((d) => ({
+          hash: d.hash,
+          mime_type: d.mimeType,
+          file_size: d.fileSize,
+          meta: JSON.parse(d.meta),
+        })),
+      ),
     ],
   );
   const documentIdOf = new Map(docRows.map((r) => [r.hash, r.id]));
@@ -125,7 +137,11 @@ export async function writeDocuments(
          select ?, x.document_id, x.source, x.uri, 1, ?
          from jsonb_to_recordset(?::jsonb) as x(document_id uuid, source text, uri text)
          returning *`,
-        [projectId, batchId, JSON.stringify(fresh.map((d) => ({ document_id: documentIdOf.get(d.hash), source: d.source, uri: d.uri })))],
+        [
+          projectId,
+          batchId,
+          JSON.stringify(fresh.map((d) => ({ document_id: documentIdOf.get(d.hash), source: d.source, uri: d.uri }))),
+        ],
       )
     : [];
   const updated = changed.length

@@ -10,11 +10,7 @@ import { sha256 } from './canonical';
 import type { ServiceContext } from './context';
 import { rowInScope } from './rows';
 
-export type FileOwner =
-  | { documentId: string }
-  | { runId: string }
-  | { stepId: string }
-  | { llmCallId: string };
+export type FileOwner = { documentId: string } | { runId: string } | { stepId: string } | { llmCallId: string };
 
 const OWNER_PREFIX: Record<string, string> = {
   documentId: 'documents',
@@ -70,8 +66,15 @@ export async function insertFiles(trx: Knex.Transaction, files: NewFile[]): Prom
               kind text, path text, folder text, mime_type text, size_bytes bigint, checksum text, content_index int)
        join unnest(?::bytea[]) with ordinality as c(content, n) on c.n = f.content_index
      ) x
-     returning ${tables.storedFile.columns().map((c) => c.replace('stored_file.', '')).map(snake).join(', ')}`,
-    [JSON.stringify(rows.map(({ content: _c, ...r }, i) => ({ ...r, content_index: i + 1 }))), rows.map((r) => r.content)],
+     returning ${tables.storedFile
+       .columns()
+       .map((c) => c.replace('stored_file.', ''))
+       .map(snake)
+       .join(', ')}`,
+    [
+      JSON.stringify(rows.map(({ content: _c, ...r }, i) => ({ ...r, content_index: i + 1 }))),
+      rows.map((r) => r.content),
+    ],
   );
 }
 
@@ -98,7 +101,13 @@ export async function storeFile(ctx: ServiceContext, input: StoreFileInput): Pro
     const table = ownerKey === 'documentId' ? 'document' : ownerKey === 'runId' ? 'run' : 'step';
     const owner = await rowInScope<{ projectId: string }>(trx, table, ownerId, ctx.scope, { field: ownerKey });
     const [file] = await insertFiles(trx, [
-      { projectId: owner.projectId, owner: { [ownerKey]: ownerId } as FileOwner, kind: input.kind, content, mimeType: input.mimeType },
+      {
+        projectId: owner.projectId,
+        owner: { [ownerKey]: ownerId } as FileOwner,
+        kind: input.kind,
+        content,
+        mimeType: input.mimeType,
+      },
     ]);
     return file!;
   });

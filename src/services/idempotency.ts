@@ -31,7 +31,9 @@ export async function idempotent<T, R>(
     .returning('id');
   if (inserted.length === 1) {
     const result = await run();
-    await trx('idempotency_key').where({ id: inserted[0].id }).update({ result: JSON.stringify(codec.encode(result)) });
+    await trx('idempotency_key')
+      .where({ id: inserted[0].id })
+      .update({ result: JSON.stringify(codec.encode(result)) });
     return result;
   }
   const stored = (await trx('idempotency_key')

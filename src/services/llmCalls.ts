@@ -31,7 +31,8 @@ export async function recordLlmCall(ctx: ServiceContext, input: RecordLlmCallInp
   nonNegative(input.latencyMs, 'latencyMs');
   nonNegative(input.timeToFirstTokenMs, 'timeToFirstTokenMs');
   assertSize(Buffer.byteLength(input.prompt), ctx.config.maxPromptBytes, 'prompt', 'MAX_PROMPT_BYTES');
-  if (input.response != null) assertSize(Buffer.byteLength(input.response), ctx.config.maxPromptBytes, 'response', 'MAX_PROMPT_BYTES');
+  if (input.response != null)
+    assertSize(Buffer.byteLength(input.response), ctx.config.maxPromptBytes, 'response', 'MAX_PROMPT_BYTES');
   const params = jsonObject(input.params, 'params');
   const usageDetails = jsonObject(input.usageDetails, 'usageDetails');
 
@@ -73,12 +74,26 @@ export async function recordLlmCall(ctx: ServiceContext, input: RecordLlmCallInp
           })
           .returning('id');
         await insertFiles(trx, [
-          { projectId: owner.projectId, owner: { llmCallId: call.id }, kind: 'PROMPT', content: Buffer.from(input.prompt), mimeType: 'text/plain; charset=utf-8', name: 'prompt.txt' },
+          {
+            projectId: owner.projectId,
+            owner: { llmCallId: call.id },
+            kind: 'PROMPT',
+            content: Buffer.from(input.prompt),
+            mimeType: 'text/plain; charset=utf-8',
+            name: 'prompt.txt',
+          },
         ]);
         failpoint('recordLlmCall.beforeResponse');
         if (input.response != null) {
           await insertFiles(trx, [
-            { projectId: owner.projectId, owner: { llmCallId: call.id }, kind: 'RESPONSE', content: Buffer.from(input.response), mimeType: 'text/plain; charset=utf-8', name: 'response.txt' },
+            {
+              projectId: owner.projectId,
+              owner: { llmCallId: call.id },
+              kind: 'RESPONSE',
+              content: Buffer.from(input.response),
+              mimeType: 'text/plain; charset=utf-8',
+              name: 'response.txt',
+            },
           ]);
         }
         return loadLlmCall(trx, call.id);

@@ -11,7 +11,10 @@ import { rowInScope } from './rows';
 export async function createProject(ctx: ServiceContext, input: CreateProjectInput): Promise<G.Project> {
   if (ctx.scope.projectIds !== null) throw forbidden('only an admin key for every project can create projects');
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(input.slug)) {
-    throw badUserInput('slug must be lowercase letters, digits and dashes (at most 63), starting with a letter or digit', 'slug');
+    throw badUserInput(
+      'slug must be lowercase letters, digits and dashes (at most 63), starting with a letter or digit',
+      'slug',
+    );
   }
   return transaction(ctx.db, async (trx) => {
     const [project] = await trx('project').insert({ slug: input.slug, name: input.name }).returning('*');

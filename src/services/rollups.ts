@@ -27,12 +27,22 @@ export async function rollUp(trx: Knex.Transaction, step: ChangedStep, sink: Eve
   if (step.status === 'RUNNING') {
     const started = await trx('run')
       .where({ id: step.runId, status: 'PENDING' })
-      .update({ status: 'RUNNING', startedAt: trx.raw('coalesce(started_at, now())'), statusAt: trx.fn.now(), version: trx.raw('version + 1') })
+      .update({
+        status: 'RUNNING',
+        startedAt: trx.raw('coalesce(started_at, now())'),
+        statusAt: trx.fn.now(),
+        version: trx.raw('version + 1'),
+      })
       .returning('id');
     if (started.length) events.push({ ...ids, type: 'ITEM_START', status: 'RUNNING', previousStatus: 'PENDING' });
     await trx('run_group')
       .where({ id: step.runGroupId, status: 'PENDING' })
-      .update({ status: 'RUNNING', startedAt: trx.raw('coalesce(started_at, now())'), statusAt: trx.fn.now(), version: trx.raw('version + 1') });
+      .update({
+        status: 'RUNNING',
+        startedAt: trx.raw('coalesce(started_at, now())'),
+        statusAt: trx.fn.now(),
+        version: trx.raw('version + 1'),
+      });
     await recordEvents(trx, events, sink);
     return;
   }
@@ -54,7 +64,14 @@ export async function rollUp(trx: Knex.Transaction, step: ChangedStep, sink: Eve
       [step.runId, step.id],
     );
     for (const c of cancelled) {
-      events.push({ ...ids, stepId: c.id, stepType: c.type, type: 'STEP_END', status: 'CANCELLED', previousStatus: c.previousStatus });
+      events.push({
+        ...ids,
+        stepId: c.id,
+        stepType: c.type,
+        type: 'STEP_END',
+        status: 'CANCELLED',
+        previousStatus: c.previousStatus,
+      });
     }
   }
   const [run] = await rawRows<{ previousStatus: RunStatusValue }>(
@@ -65,7 +82,12 @@ export async function rollUp(trx: Knex.Transaction, step: ChangedStep, sink: Eve
     [runStatus, step.runId],
   );
   if (run) {
-    events.push({ ...ids, type: runStatus === 'FAILED' ? 'ITEM_FAILED' : 'ITEM_END', status: runStatus, previousStatus: run.previousStatus });
+    events.push({
+      ...ids,
+      type: runStatus === 'FAILED' ? 'ITEM_FAILED' : 'ITEM_END',
+      status: runStatus,
+      previousStatus: run.previousStatus,
+    });
   }
   await recordEvents(trx, events, sink);
   if (run) await closeGroupIfDone(trx, step.runGroupId, sink);
@@ -76,7 +98,11 @@ export async function rollUp(trx: Knex.Transaction, step: ChangedStep, sink: Eve
  * under READ COMMITTED the count after the lock sees every run committed before it.
  */
 async function closeGroupIfDone(trx: Knex.Transaction, runGroupId: string, sink: EventsSink): Promise<void> {
-  const group = await trx('run_group').select('id', 'projectId', 'batchId', 'status').where({ id: runGroupId }).forNoKeyUpdate().first();
+  const group = await trx('run_group')
+    .select('id', 'projectId', 'batchId', 'status')
+    .where({ id: runGroupId })
+    .forNoKeyUpdate()
+    .first();
   if (!group || ['COMPLETED', 'FAILED', 'CANCELLED'].includes(group.status)) return;
   const [counts] = await rawRows<{ open: number; failed: number }>(
     trx,
@@ -90,7 +116,18 @@ async function closeGroupIfDone(trx: Knex.Transaction, runGroupId: string, sink:
   await trx('run_group')
     .where({ id: runGroupId })
     .update({ status, statusAt: trx.fn.now(), completedAt: trx.fn.now(), version: trx.raw('version + 1') });
-  await recordEvents(trx, [
-    { projectId: group.projectId, batchId: group.batchId, runGroupId, type: 'GROUP_END', status, previousStatus: group.status },
-  ], sink);
+  await recordEvents(
+    trx,
+    [
+      {
+        projectId: group.projectId,
+        batchId: group.batchId,
+        runGroupId,
+        type: 'GROUP_END',
+        status,
+        previousStatus: group.status,
+      },
+    ],
+    sink,
+  );
 }

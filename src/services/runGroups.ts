@@ -18,7 +18,10 @@ import { scopeTo } from '../auth/scope';
 const MAX_STEPS = 100;
 
 export function loadRunGroup(trx: Knex | Knex.Transaction, id: string): Promise<G.RunGroup> {
-  return trx('run_group').select(tables.runGroup.columns(trx as Knex)).where('run_group.id', id).first();
+  return trx('run_group')
+    .select(tables.runGroup.columns(trx as Knex))
+    .where('run_group.id', id)
+    .first();
 }
 
 interface PreparedStep {
@@ -41,7 +44,8 @@ function prepareSteps(steps: readonly StepSpecInput[]): PreparedStep[] {
     if (names.has(s.name)) throw badUserInput(`${field}.name ${JSON.stringify(s.name)} is used twice`, `${field}.name`);
     names.add(s.name);
     const maxRetries = s.maxRetries ?? 0;
-    if (!Number.isInteger(maxRetries) || maxRetries < 0) throw badUserInput(`${field}.maxRetries must be >= 0`, `${field}.maxRetries`);
+    if (!Number.isInteger(maxRetries) || maxRetries < 0)
+      throw badUserInput(`${field}.maxRetries must be >= 0`, `${field}.maxRetries`);
     const config = JSON.parse(jsonObject(s.config, `${field}.config`)) as Record<string, unknown>;
     cumulative[s.name] = config;
     const cumulativeConfig = { ...cumulative };
@@ -71,7 +75,10 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
   const documentIds = input.documentIds?.map((id, i) => assertUuid(id, `documentIds[${i}]`));
   if (documentIds && documentIds.length === 0) throw badUserInput('documentIds must not be empty', 'documentIds');
   if (documentIds && documentIds.length > ctx.config.maxRunsPerGroup) {
-    throw badUserInput(`a run group has at most ${ctx.config.maxRunsPerGroup} runs, asked for ${documentIds.length}`, 'documentIds');
+    throw badUserInput(
+      `a run group has at most ${ctx.config.maxRunsPerGroup} runs, asked for ${documentIds.length}`,
+      'documentIds',
+    );
   }
 
   return transaction(ctx.db, async (trx) => {
@@ -82,12 +89,15 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
       const batch = await rowInScope<G.Batch>(trx, 'batch', input.batchId, ctx.scope, { field: 'batchId' });
       projectId = batch.projectId;
       batchId = batch.id;
-      docs = (
-        await trx('document_uri').distinct('documentId').where({ batchId }).orderBy('documentId')
-      ).map((r: { documentId: string }) => r.documentId);
+      docs = (await trx('document_uri').distinct('documentId').where({ batchId }).orderBy('documentId')).map(
+        (r: { documentId: string }) => r.documentId,
+      );
       if (docs.length === 0) throw badUserInput('the batch has no documents to run', 'batchId');
       if (docs.length > ctx.config.maxRunsPerGroup) {
-        throw badUserInput(`a run group has at most ${ctx.config.maxRunsPerGroup} runs; the batch has ${docs.length} documents`, 'batchId');
+        throw badUserInput(
+          `a run group has at most ${ctx.config.maxRunsPerGroup} runs; the batch has ${docs.length} documents`,
+          'batchId',
+        );
       }
     } else {
       const unique = [...new Set(documentIds!)];
@@ -113,7 +123,16 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
            from jsonb_to_recordset(?::jsonb) as x(step_type text, config jsonb, cumulative_config jsonb, content_hash text)
            on conflict (content_hash) do update set content_hash = excluded.content_hash
            returning id, content_hash`,
-          [JSON.stringify(steps.map((s) => ({ step_type: s.type, config: s.config, cumulative_config: s.cumulativeConfig, content_hash: s.contentHash })))],
+          [
+            JSON.stringify(
+              steps.map((s) => ({
+                step_type: s.type,
+                config: s.config,
+                cumulative_config: s.cumulativeConfig,
+                content_hash: s.contentHash,
+              })),
+            ),
+          ],
         );
         const configOf = new Map(configs.map((c) => [c.contentHash, c.id]));
 
@@ -163,9 +182,20 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
           ],
         );
 
-        await recordEvents(trx, [
-          { projectId, type: 'GROUP_START', status: 'PENDING', batchId, runGroupId: group.id, statusMeta: { runs: created!.runs, steps: steps.length } },
-        ], ctx);
+        await recordEvents(
+          trx,
+          [
+            {
+              projectId,
+              type: 'GROUP_START',
+              status: 'PENDING',
+              batchId,
+              runGroupId: group.id,
+              statusMeta: { runs: created!.runs, steps: steps.length },
+            },
+          ],
+          ctx,
+        );
         return loadRunGroup(trx, group.id);
       },
       { encode: (g) => ({ id: g.id }), decode: ({ id }: { id: string }) => loadRunGroup(trx, id) },
@@ -180,7 +210,10 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
   return transaction(ctx.db, async (trx) => {
     const group = await rowInScope<G.RunGroup>(trx, 'run_group', id, ctx.scope, { lock: true });
     if (group.status === 'CANCELLED') return loadRunGroup(trx, id);
-    if (FINAL.includes(group.status)) throw conflict(`RunGroup ${id} is ${group.status}; only a group that is not final can be cancelled`, { current: group.status });
+    if (FINAL.includes(group.status))
+      throw conflict(`RunGroup ${id} is ${group.status}; only a group that is not final can be cancelled`, {
+        current: group.status,
+      });
 
     // Steps first (their events name their previous status), then runs, then the group.
     await trx.raw(
@@ -207,10 +240,27 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
     failpoint('cancelRunGroup.beforeGroup');
     await trx('run_group')
       .where({ id })
-      .update({ status: 'CANCELLED', statusAt: trx.fn.now(), completedAt: trx.fn.now(), version: trx.raw('version + 1') });
-    await recordEvents(trx, [
-      { projectId: group.projectId, type: 'GROUP_END', status: 'CANCELLED', previousStatus: group.status, batchId: group.batchId, runGroupId: id, statusMessage: 'cancelled' },
-    ], ctx);
+      .update({
+        status: 'CANCELLED',
+        statusAt: trx.fn.now(),
+        completedAt: trx.fn.now(),
+        version: trx.raw('version + 1'),
+      });
+    await recordEvents(
+      trx,
+      [
+        {
+          projectId: group.projectId,
+          type: 'GROUP_END',
+          status: 'CANCELLED',
+          previousStatus: group.status,
+          batchId: group.batchId,
+          runGroupId: id,
+          statusMessage: 'cancelled',
+        },
+      ],
+      ctx,
+    );
     return loadRunGroup(trx, id);
   });
 }
@@ -228,7 +278,10 @@ export interface DeleteStats {
   totalDeleted: number;
 }
 
-export function deleteStats(dryRun: boolean, counts: Partial<Omit<DeleteStats, 'dryRun' | 'totalDeleted'>>): DeleteStats {
+export function deleteStats(
+  dryRun: boolean,
+  counts: Partial<Omit<DeleteStats, 'dryRun' | 'totalDeleted'>>,
+): DeleteStats {
   const stats = {
     deletedRunGroups: 0,
     deletedRuns: 0,
@@ -266,7 +319,12 @@ export async function deleteRunGroup(ctx: ServiceContext, id: string, dryRun: bo
   return transaction(ctx.db, async (trx) => {
     await rowInScope(trx, 'run_group', id, ctx.scope, { lock: true });
     const counts = await countRunDependents(trx, 'select id from run where run_group_id = ?', [id]);
-    const groupEvents = await trx('lifecycle_event').where({ runGroupId: id }).whereNull('runId').whereNull('stepId').count({ n: '*' }).first();
+    const groupEvents = await trx('lifecycle_event')
+      .where({ runGroupId: id })
+      .whereNull('runId')
+      .whereNull('stepId')
+      .count({ n: '*' })
+      .first();
     const stats = deleteStats(dryRun, {
       deletedRunGroups: 1,
       deletedRuns: counts.runs,

@@ -98,22 +98,28 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
         statusMessage: takeover ? `taken over from worker ${candidate.workerId} (lease expired)` : null,
         version: trx.raw('version + 1'),
       });
-    await recordEvents(trx, [
-      {
-        projectId: candidate.projectId,
-        batchId: candidate.batchId,
-        runGroupId: candidate.runGroupId,
-        runId: candidate.runId,
-        stepId: candidate.id,
-        stepType: candidate.type,
-        type: 'STEP_START',
-        status: 'RUNNING',
-        previousStatus: candidate.status,
-        handlerName: workerId,
-        statusMessage: takeover ? `taken over from worker ${candidate.workerId} (lease expired)` : null,
-        statusMeta: takeover ? { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds } : {},
-      },
-    ], ctx);
+    await recordEvents(
+      trx,
+      [
+        {
+          projectId: candidate.projectId,
+          batchId: candidate.batchId,
+          runGroupId: candidate.runGroupId,
+          runId: candidate.runId,
+          stepId: candidate.id,
+          stepType: candidate.type,
+          type: 'STEP_START',
+          status: 'RUNNING',
+          previousStatus: candidate.status,
+          handlerName: workerId,
+          statusMessage: takeover ? `taken over from worker ${candidate.workerId} (lease expired)` : null,
+          statusMeta: takeover
+            ? { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds }
+            : {},
+        },
+      ],
+      ctx,
+    );
     await rollUp(trx, { ...candidate, status: 'RUNNING' }, ctx);
     return loadStep(trx, candidate.id);
   });
@@ -136,10 +142,13 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
     );
     if (!step) throw notFound('Step', stepId);
     if (input.expectedVersion != null && input.expectedVersion !== step.version) {
-      throw conflict(`Step ${stepId} is at version ${step.version}, not ${input.expectedVersion}: reload it and retry`, {
-        currentVersion: step.version,
-        expectedVersion: input.expectedVersion,
-      });
+      throw conflict(
+        `Step ${stepId} is at version ${step.version}, not ${input.expectedVersion}: reload it and retry`,
+        {
+          currentVersion: step.version,
+          expectedVersion: input.expectedVersion,
+        },
+      );
     }
     if (!canMove(step.status, input.status)) {
       throw conflict(`Step ${stepId} is ${step.status}; it cannot move to ${input.status}`, {
@@ -173,22 +182,26 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
         workerId: workerId ?? step.workerId,
         version: trx.raw('version + 1'),
       });
-    await recordEvents(trx, [
-      {
-        projectId: step.projectId,
-        batchId: step.batchId,
-        runGroupId: step.runGroupId,
-        runId: step.runId,
-        stepId,
-        stepType: step.type,
-        type: stepEventType(status),
-        status,
-        previousStatus: step.status,
-        handlerName: workerId ?? step.workerId,
-        statusMessage: input.message ?? null,
-        statusMeta: JSON.parse(meta) as Record<string, unknown>,
-      },
-    ], ctx);
+    await recordEvents(
+      trx,
+      [
+        {
+          projectId: step.projectId,
+          batchId: step.batchId,
+          runGroupId: step.runGroupId,
+          runId: step.runId,
+          stepId,
+          stepType: step.type,
+          type: stepEventType(status),
+          status,
+          previousStatus: step.status,
+          handlerName: workerId ?? step.workerId,
+          statusMessage: input.message ?? null,
+          statusMeta: JSON.parse(meta) as Record<string, unknown>,
+        },
+      ],
+      ctx,
+    );
     await rollUp(trx, { ...step, status }, ctx);
     return loadStep(trx, stepId);
   });

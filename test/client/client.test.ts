@@ -36,7 +36,11 @@ describe('the typed client', () => {
     const batch = await createBatch(s, project.id, 5);
     const group = await startRunGroup(s, batch.id, [{ name: 'parse', type: 'PARSE' }]);
     const step = await claim(s, 'typed', { projectId: project.id });
-    await must(s, `mutation ($s: ID!) { recordLlmCall(input: { stepId: $s, provider: "p", model: "typed-model", operation: CHAT, prompt: "x", promptTokens: 3, completionTokens: 2, latencyMs: 10, status: SUCCESS }) { id } }`, { s: step!.id });
+    await must(
+      s,
+      `mutation ($s: ID!) { recordLlmCall(input: { stepId: $s, provider: "p", model: "typed-model", operation: CHAT, prompt: "x", promptTokens: 3, completionTokens: 2, latencyMs: 10, status: SUCCESS }) { id } }`,
+      { s: step!.id },
+    );
 
     const seen: string[] = [];
     let after: string | null | undefined = null;
@@ -63,7 +67,10 @@ describe('the typed client', () => {
     const project = await createProject(s);
     const batch = await createBatch(s, project.id, 3);
     const group = await startRunGroup(s, batch.id, [{ name: 'only', type: 'PARSE' }]);
-    const start = await s.gql(`query ($g: ID!) { lifecycleEvents(filter: { runGroupId: $g }, first: 1) { nodes { cursor } } }`, { g: group.id });
+    const start = await s.gql(
+      `query ($g: ID!) { lifecycleEvents(filter: { runGroupId: $g }, first: 1) { nodes { cursor } } }`,
+      { g: group.id },
+    );
     const received: StepStatusChangedSubscription['stepStatusChanged'][] = [];
     const stop = client.subscribe(
       StepStatusChangedDocument,
@@ -92,16 +99,26 @@ describe('the typed client', () => {
     const check = (body: string) => {
       const file = path.join(dir, `usage-${Math.random().toString(36).slice(2)}.ts`);
       writeFileSync(file, `import { createRunledgerClient, RunDetailDocument } from '../../../src/client';\n${body}\n`);
-      const config = ts.getParsedCommandLineOfConfigFile(path.join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })!;
+      const config = ts.getParsedCommandLineOfConfigFile(
+        path.join(root, 'tsconfig.json'),
+        {},
+        { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+      )!;
       const program = ts.createProgram([file], { ...config.options, noEmit: true });
       return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     };
     try {
-      const ok = check(`export async function f() { const c = createRunledgerClient({ url: '', apiKey: '' }); const r = await c.request(RunDetailDocument, { id: 'x' }); return r.run?.steps[0]?.worker?.isStale; }`);
+      const ok = check(
+        `export async function f() { const c = createRunledgerClient({ url: '', apiKey: '' }); const r = await c.request(RunDetailDocument, { id: 'x' }); return r.run?.steps[0]?.worker?.isStale; }`,
+      );
       expect(ok).toEqual([]);
-      const wrong = check(`export async function f() { const c = createRunledgerClient({ url: '', apiKey: '' }); const r = await c.request(RunDetailDocument, { id: 'x' }); return r.run?.steps[0]?.workerName; }`);
+      const wrong = check(
+        `export async function f() { const c = createRunledgerClient({ url: '', apiKey: '' }); const r = await c.request(RunDetailDocument, { id: 'x' }); return r.run?.steps[0]?.workerName; }`,
+      );
       expect(wrong.join('\n')).toMatch(/workerName/);
-      const wrongVariables = check(`export async function f() { const c = createRunledgerClient({ url: '', apiKey: '' }); return c.request(RunDetailDocument, { runId: 'x' }); }`);
+      const wrongVariables = check(
+        `export async function f() { const c = createRunledgerClient({ url: '', apiKey: '' }); return c.request(RunDetailDocument, { runId: 'x' }); }`,
+      );
       expect(wrongVariables.join('\n')).toMatch(/runId/);
     } finally {
       require('node:fs').rmSync(dir, { recursive: true, force: true });

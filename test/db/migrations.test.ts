@@ -1,12 +1,28 @@
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 const TABLES = [
-  'api_key', 'batch', 'config_set', 'config_set_item', 'document', 'document_uri', 'document_uri_version', 'idempotency_key',
-  'lifecycle_event', 'llm_call', 'project', 'run', 'run_group', 'step', 'step_config', 'stored_file', 'worker',
+  'api_key',
+  'batch',
+  'config_set',
+  'config_set_item',
+  'document',
+  'document_uri',
+  'document_uri_version',
+  'idempotency_key',
+  'lifecycle_event',
+  'llm_call',
+  'project',
+  'run',
+  'run_group',
+  'step',
+  'step_config',
+  'stored_file',
+  'worker',
 ];
 
 async function tables(t: TestDatabase): Promise<string[]> {
-  const rows = await t.db('information_schema.tables')
+  const rows = await t
+    .db('information_schema.tables')
     .select('tableName')
     .where({ tableSchema: 'public', tableType: 'BASE TABLE' })
     .whereNotIn('tableName', ['knex_migrations', 'knex_migrations_lock']);

@@ -16,40 +16,103 @@ describe('Objection models', () => {
     const ids: Record<string, unknown> = {};
     const project = await M.Project.query(db).insert({ slug: 'models', name: 'Models' });
     ids.project = project.id;
-    ids.apiKey = (await M.ApiKey.query(db).insert({ projectId: project.id, role: 'READER', secretHash: sha256('s') })).id;
+    ids.apiKey = (
+      await M.ApiKey.query(db).insert({ projectId: project.id, role: 'READER', secretHash: sha256('s') })
+    ).id;
     const batch = await M.Batch.query(db).insert({ projectId: project.id, name: 'b', source: 'fs', params: { a: 1 } });
     ids.batch = batch.id;
-    const document = await M.Document.query(db).insert({ projectId: project.id, hash: sha256('doc'), mimeType: 'text/plain', meta: {} });
+    const document = await M.Document.query(db).insert({
+      projectId: project.id,
+      hash: sha256('doc'),
+      mimeType: 'text/plain',
+      meta: {},
+    });
     ids.document = document.id;
-    const uri = await M.DocumentUri.query(db).insert({ projectId: project.id, documentId: document.id, source: 'fs', uri: '/a', batchId: batch.id });
+    const uri = await M.DocumentUri.query(db).insert({
+      projectId: project.id,
+      documentId: document.id,
+      source: 'fs',
+      uri: '/a',
+      batchId: batch.id,
+    });
     ids.documentUri = uri.id;
     ids.documentUriVersion = (
-      await M.DocumentUriVersion.query(db).insert({ documentUriId: uri.id, version: 1, hash: document.hash, action: 'CREATED' })
+      await M.DocumentUriVersion.query(db).insert({
+        documentUriId: uri.id,
+        version: 1,
+        hash: document.hash,
+        action: 'CREATED',
+      })
     ).id;
-    const config = await M.StepConfig.query(db).insert({ stepType: 'PARSE', config: { ocr: true }, contentHash: sha256('cfg') });
+    const config = await M.StepConfig.query(db).insert({
+      stepType: 'PARSE',
+      config: { ocr: true },
+      contentHash: sha256('cfg'),
+    });
     ids.stepConfig = config.id;
     const configSet = await M.ConfigSet.query(db).insert({ yamlId: 'default', yamlContents: 'parse: {}' });
     ids.configSet = configSet.id;
-    ids.configSetItem = (await M.ConfigSetItem.query(db).insert({ configSetId: configSet.id, stepConfigId: config.id })).id;
-    const group = await M.RunGroup.query(db).insert({ projectId: project.id, batchId: batch.id, workflowDefinitionId: 'wf' });
+    ids.configSetItem = (
+      await M.ConfigSetItem.query(db).insert({ configSetId: configSet.id, stepConfigId: config.id })
+    ).id;
+    const group = await M.RunGroup.query(db).insert({
+      projectId: project.id,
+      batchId: batch.id,
+      workflowDefinitionId: 'wf',
+    });
     ids.runGroup = group.id;
-    const run = await M.Run.query(db).insert({ projectId: project.id, runGroupId: group.id, documentId: document.id, workflowDefinitionId: 'wf' });
+    const run = await M.Run.query(db).insert({
+      projectId: project.id,
+      runGroupId: group.id,
+      documentId: document.id,
+      workflowDefinitionId: 'wf',
+    });
     ids.run = run.id;
-    const step = await M.Step.query(db).insert({ projectId: project.id, runId: run.id, number: 1, name: 'parse', type: 'PARSE', stepConfigId: config.id });
+    const step = await M.Step.query(db).insert({
+      projectId: project.id,
+      runId: run.id,
+      number: 1,
+      name: 'parse',
+      type: 'PARSE',
+      stepConfigId: config.id,
+    });
     ids.step = step.id;
-    const event = await M.LifecycleEvent.query(db).insert({ projectId: project.id, type: 'STEP_START', stepId: step.id, status: 'RUNNING' });
+    const event = await M.LifecycleEvent.query(db).insert({
+      projectId: project.id,
+      type: 'STEP_START',
+      stepId: step.id,
+      status: 'RUNNING',
+    });
     ids.lifecycleEvent = event.id;
     const call = await M.LlmCall.query(db).insert({
-      projectId: project.id, runId: run.id, stepId: step.id, provider: 'openai', model: 'm', operation: 'CHAT', latencyMs: 5, status: 'SUCCESS',
+      projectId: project.id,
+      runId: run.id,
+      stepId: step.id,
+      provider: 'openai',
+      model: 'm',
+      operation: 'CHAT',
+      latencyMs: 5,
+      status: 'SUCCESS',
     });
     ids.llmCall = call.id;
     ids.storedFile = (
       await M.StoredFile.query(db).insert({
-        projectId: project.id, llmCallId: call.id, kind: 'PROMPT', path: `llm-calls/${call.id}/prompt.txt`, sizeBytes: 2, checksum: sha256('hi'), content: Buffer.from('hi'),
+        projectId: project.id,
+        llmCallId: call.id,
+        kind: 'PROMPT',
+        path: `llm-calls/${call.id}/prompt.txt`,
+        sizeBytes: 2,
+        checksum: sha256('hi'),
+        content: Buffer.from('hi'),
       })
     ).id;
     ids.idempotencyKey = (
-      await M.IdempotencyKey.query(db).insert({ projectId: project.id, operation: 'createBatch', key: 'k1', requestHash: sha256('input') })
+      await M.IdempotencyKey.query(db).insert({
+        projectId: project.id,
+        operation: 'createBatch',
+        key: 'k1',
+        requestHash: sha256('input'),
+      })
     ).id;
     // The worker names itself (its id is the worker's own, not the database's).
     expect((await M.Worker.query(db).insert({ id: 'worker-1' })).id).toBe('worker-1');
@@ -62,7 +125,9 @@ describe('Objection models', () => {
   });
 
   it('follow relation mappings both ways', async () => {
-    const run = await M.Run.query(t.db).first().withGraphFetched('[runGroup.project, document.uris.history, steps.[config, llmCalls.files]]');
+    const run = await M.Run.query(t.db)
+      .first()
+      .withGraphFetched('[runGroup.project, document.uris.history, steps.[config, llmCalls.files]]');
     const loaded = run as unknown as {
       runGroup: { project: { slug: string } };
       document: { uris: { history: { version: number }[] }[] };
@@ -79,7 +144,14 @@ describe('Objection models', () => {
     const step = await M.Step.query(t.db).first();
     await expect(
       M.StoredFile.query(t.db).insert({
-        projectId: run!.projectId, runId: run!.id, stepId: step!.id, kind: 'LOG', path: 'x', sizeBytes: 0, checksum: sha256(''), content: Buffer.alloc(0),
+        projectId: run!.projectId,
+        runId: run!.id,
+        stepId: step!.id,
+        kind: 'LOG',
+        path: 'x',
+        sizeBytes: 0,
+        checksum: sha256(''),
+        content: Buffer.alloc(0),
       }),
     ).rejects.toThrow(/stored_file_one_owner/);
   });

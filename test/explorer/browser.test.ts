@@ -27,11 +27,26 @@ describe('the explorer in a browser', () => {
     const batch = await createBatch(s, project.id, 2);
     const group = await startRunGroup(s, batch.id, STEPS);
     const step = await claim(s, 'browser-worker', { projectId: project.id });
-    examples = ids = { runId: step!.run.id, runGroupId: group.id, batchId: batch.id, stepId: step!.id, projectId: project.id };
+    examples = ids = {
+      runId: step!.run.id,
+      runGroupId: group.id,
+      batchId: batch.id,
+      stepId: step!.id,
+      projectId: project.id,
+    };
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage',
+      ],
     });
     page = await browser.newPage();
     await page.setViewport({ width: 1400, height: 900 });
@@ -54,25 +69,35 @@ describe('the explorer in a browser', () => {
 
     // The first tab holds the run detail query with a real run id: run it.
     await page.click('.graphiql-execute-button');
-    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('"steps"'), { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('"steps"'), {
+      timeout: 30_000,
+    });
     expect(await resultText()).toContain('browser-worker');
 
     // The third tab is the live step status subscription.
     const tabs = await page.$$('.graphiql-tab');
     expect(tabs.length).toBeGreaterThanOrEqual(4);
     await tabs[2]!.click();
-    await page.waitForFunction(() => document.querySelector('.graphiql-editor')?.textContent?.includes('stepStatusChanged'), { timeout: 10_000 });
+    await page.waitForFunction(
+      () => document.querySelector('.graphiql-editor')?.textContent?.includes('stepStatusChanged'),
+      { timeout: 10_000 },
+    );
     // Start the subscription: the button turns to "Stop" while it runs. Under load a click can
     // land while the tab is still switching; click again only if nothing started.
     const before = s.server.bus.listensTotal;
     for (let attempt = 0; attempt < 3 && s.server.bus.listensTotal === before; attempt++) {
-      const running = await page.$eval('.graphiql-execute-button', (b) => b.getAttribute('aria-label')?.startsWith('Stop') ?? false);
+      const running = await page.$eval(
+        '.graphiql-execute-button',
+        (b) => b.getAttribute('aria-label')?.startsWith('Stop') ?? false,
+      );
       if (!running) await page.click('.graphiql-execute-button');
       await until(() => s.server.bus.listensTotal > before, 8_000).catch(() => undefined);
     }
     expect(s.server.bus.listensTotal).toBeGreaterThan(before);
     await setStatus(s, ids.stepId, 'COMPLETED');
-    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('COMPLETED'), { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('COMPLETED'), {
+      timeout: 30_000,
+    });
     expect(await resultText()).toContain('stepStatusChanged');
 
     mkdirSync(OUTPUT, { recursive: true });

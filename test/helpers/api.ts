@@ -14,7 +14,9 @@ export async function must<T = any>(s: TestServer, query: string, variables?: Re
 
 export async function createProject(s: TestServer): Promise<{ id: string; slug: string }> {
   const slug = uniqueSlug();
-  const data = await must(s, `mutation ($i: CreateProjectInput!) { createProject(input: $i) { id slug } }`, { i: { slug, name: slug } });
+  const data = await must(s, `mutation ($i: CreateProjectInput!) { createProject(input: $i) { id slug } }`, {
+    i: { slug, name: slug },
+  });
   return data.createProject;
 }
 
@@ -27,7 +29,11 @@ export async function createBatch(s: TestServer, projectId: string, documents: n
         projectId,
         name: tag,
         source: 'fs',
-        documents: Array.from({ length: documents }, (_, n) => ({ uri: `/${tag}/${n}`, content: b64(`${tag} ${n}`), mimeType: 'text/plain' })),
+        documents: Array.from({ length: documents }, (_, n) => ({
+          uri: `/${tag}/${n}`,
+          content: b64(`${tag} ${n}`),
+          mimeType: 'text/plain',
+        })),
       },
     },
   );
@@ -40,12 +46,15 @@ export const STEPS = [
   { name: 'embed', type: 'EMBED' },
 ];
 
-export async function startRunGroup(s: TestServer, batchId: string, steps: unknown[] = STEPS, extra: Record<string, unknown> = {}) {
-  const data = await must(
-    s,
-    `mutation ($i: StartRunGroupInput!) { startRunGroup(input: $i) { id status } }`,
-    { i: { batchId, workflowDefinitionId: 'wf', steps, ...extra } },
-  );
+export async function startRunGroup(
+  s: TestServer,
+  batchId: string,
+  steps: unknown[] = STEPS,
+  extra: Record<string, unknown> = {},
+) {
+  const data = await must(s, `mutation ($i: StartRunGroupInput!) { startRunGroup(input: $i) { id status } }`, {
+    i: { batchId, workflowDefinitionId: 'wf', steps, ...extra },
+  });
   return data.startRunGroup as { id: string; status: string };
 }
 
@@ -55,18 +64,45 @@ export async function claim(s: TestServer, workerId: string, extra: Record<strin
     `mutation ($i: ClaimStepInput!) { claimNextStep(input: $i) { id number name status version retry run { id status } worker { id } } }`,
     { i: { workerId, ...extra } },
   );
-  return data.claimNextStep as null | { id: string; number: number; name: string; status: string; version: number; retry: number; run: { id: string; status: string } };
+  return data.claimNextStep as null | {
+    id: string;
+    number: number;
+    name: string;
+    status: string;
+    version: number;
+    retry: number;
+    run: { id: string; status: string };
+  };
 }
 
 export const UPDATE = `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { id status version retry completedAt } }`;
 
 export async function setStatus(s: TestServer, stepId: string, status: string, extra: Record<string, unknown> = {}) {
   const data = await must(s, UPDATE, { i: { stepId, status, ...extra } });
-  return data.updateStepStatus as { id: string; status: string; version: number; retry: number; completedAt: string | null };
+  return data.updateStepStatus as {
+    id: string;
+    status: string;
+    version: number;
+    retry: number;
+    completedAt: string | null;
+  };
 }
 
 /** Row counts of every table the write path touches. */
-const COUNTED = ['batch', 'document', 'document_uri', 'document_uri_version', 'run_group', 'run', 'step', 'step_config', 'lifecycle_event', 'llm_call', 'stored_file', 'idempotency_key'] as const;
+const COUNTED = [
+  'batch',
+  'document',
+  'document_uri',
+  'document_uri_version',
+  'run_group',
+  'run',
+  'step',
+  'step_config',
+  'lifecycle_event',
+  'llm_call',
+  'stored_file',
+  'idempotency_key',
+] as const;
 
 export async function tableCounts(s: TestServer): Promise<Record<(typeof COUNTED)[number], number>> {
   const tables = COUNTED;

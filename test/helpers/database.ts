@@ -26,7 +26,9 @@ async function admin<T>(fn: (k: ReturnType<typeof knex>) => Promise<T>): Promise
 }
 
 /** A fresh, fully migrated database of this test file's own (copied from the template). */
-export async function createTestDatabase(options: { poolMax?: number; template?: string | null } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { poolMax?: number; template?: string | null } = {},
+): Promise<TestDatabase> {
   const name = `runledger_test_${randomBytes(6).toString('hex')}`;
   const template = options.template === undefined ? TEMPLATE_DATABASE : options.template;
   await admin((k) => k.raw(`create database ${name}${template ? ` template ${template}` : ''}`));

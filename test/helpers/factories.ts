@@ -8,7 +8,9 @@ const unique = () => randomBytes(4).toString('hex');
 
 export async function makeProject(db: Db, overrides: { slug?: string; name?: string } = {}) {
   const slug = overrides.slug ?? `p-${unique()}`;
-  const [row] = await db('project').insert({ slug, name: overrides.name ?? `Project ${slug}` }).returning('*');
+  const [row] = await db('project')
+    .insert({ slug, name: overrides.name ?? `Project ${slug}` })
+    .returning('*');
   return row as { id: string; slug: string; name: string; createdAt: Date };
 }
 

@@ -39,7 +39,11 @@ export interface TestServer {
   server: RunningServer;
   /** POSTs one operation to /graphql. */
   // Tests read many response shapes; each test narrows what it asserts on.
-  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
   /** Counts SQL statements the server sends while `fn` runs. */
   countStatements(fn: () => Promise<unknown>): Promise<{ count: number; sql: string[] }>;
   stop(): Promise<void>;

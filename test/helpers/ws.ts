@@ -33,7 +33,15 @@ export function collect<T = any>(client: Client, query: string, variables: Recor
     completed: false,
     waitFor(count, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out with ${received.values.length}/${count} values; errors: ${JSON.stringify(received.errors)}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `timed out with ${received.values.length}/${count} values; errors: ${JSON.stringify(received.errors)}`,
+              ),
+            ),
+          timeoutMs,
+        );
         const check = () => {
           if (received.values.length >= count || received.completed || received.errors.length) {
             clearTimeout(timer);

@@ -28,7 +28,13 @@ describe('racing writers', () => {
     );
     expect(claimed).toHaveLength(500);
     expect(new Set(claimed).size).toBe(500);
-    const running = await s.db('step').join('run', 'run.id', 'step.runId').where('run.batchId', batch.id).where('step.status', 'RUNNING').count({ n: '*' }).first();
+    const running = await s
+      .db('step')
+      .join('run', 'run.id', 'step.runId')
+      .where('run.batchId', batch.id)
+      .where('step.status', 'RUNNING')
+      .count({ n: '*' })
+      .first();
     expect(Number(running!.n)).toBe(500);
   });
 
@@ -39,7 +45,9 @@ describe('racing writers', () => {
     const step = await claim(s, 'w', { projectId: project.id });
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        s.gql(UPDATE, { i: { stepId: step!.id, status: i % 2 ? 'COMPLETED' : 'ERROR', expectedVersion: step!.version } }),
+        s.gql(UPDATE, {
+          i: { stepId: step!.id, status: i % 2 ? 'COMPLETED' : 'ERROR', expectedVersion: step!.version },
+        }),
       ),
     );
     const ok = results.filter((r) => !r.errors);
@@ -51,7 +59,13 @@ describe('racing writers', () => {
 
   it('two racing calls with one idempotency key write one set of rows', async () => {
     const project = await createProject(s);
-    const input = { projectId: project.id, name: 'idem', source: 'fs', idempotencyKey: 'race-key', documents: [{ uri: '/r', content: b64('race'), mimeType: 'a' }] };
+    const input = {
+      projectId: project.id,
+      name: 'idem',
+      source: 'fs',
+      idempotencyKey: 'race-key',
+      documents: [{ uri: '/r', content: b64('race'), mimeType: 'a' }],
+    };
     const q = `mutation ($i: CreateBatchInput!) { createBatch(input: $i) { id } }`;
     const [a, b2] = await Promise.all([s.gql(q, { i: input }), s.gql(q, { i: input })]);
     expect(a.errors).toBeUndefined();
@@ -65,9 +79,13 @@ describe('racing writers', () => {
     const project = await createProject(s);
     const b = await createBatch(s, project.id, 16);
     const g = await startRunGroup(s, b.id, [{ name: 'only', type: 'PARSE' }]);
-    const steps = await Promise.all(Array.from({ length: 16 }, (_, i) => claim(s, `fin-${i}`, { projectId: project.id })));
+    const steps = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => claim(s, `fin-${i}`, { projectId: project.id })),
+    );
     await Promise.all(steps.map((st) => must(s, UPDATE, { i: { stepId: st!.id, status: 'COMPLETED' } })));
-    const group = (await must(s, `query ($id: ID!) { runGroup(id: $id) { status progress { completed } } }`, { id: g.id })).runGroup;
+    const group = (
+      await must(s, `query ($id: ID!) { runGroup(id: $id) { status progress { completed } } }`, { id: g.id })
+    ).runGroup;
     expect(group).toEqual({ status: 'COMPLETED', progress: { completed: 16 } });
     const ends = await s.db('lifecycle_event').where({ runGroupId: g.id, type: 'GROUP_END' }).count({ n: '*' }).first();
     expect(Number(ends!.n)).toBe(1);

@@ -19,7 +19,10 @@ describe('claiming and reporting steps (pool of one connection)', () => {
   }
 
   it('runs a group to completion: steps in order, rollups and every lifecycle event', async () => {
-    const { project, group } = await freshGroup(1, [{ name: 'a', type: 'INGEST' }, { name: 'b', type: 'PARSE' }]);
+    const { project, group } = await freshGroup(1, [
+      { name: 'a', type: 'INGEST' },
+      { name: 'b', type: 'PARSE' },
+    ]);
     const first = await claim(s, 'w1', { projectId: project.id });
     expect(first).toMatchObject({ number: 1, status: 'RUNNING', run: { status: 'RUNNING' }, version: 2 });
     // Step 2 waits for step 1.
@@ -34,8 +37,14 @@ describe('claiming and reporting steps (pool of one connection)', () => {
     expect(g).toMatchObject({ status: 'COMPLETED', progress: { total: 1, completed: 1, running: 0 } });
     expect(g.completedAt).toEqual(expect.any(String));
     expect(g.events.nodes.map((e: any) => `${e.type}:${e.status}${e.step ? ':' + e.step.number : ''}`)).toEqual([
-      'GROUP_START:PENDING', 'STEP_START:RUNNING:1', 'ITEM_START:RUNNING', 'STEP_END:COMPLETED:1',
-      'STEP_START:RUNNING:2', 'STEP_END:COMPLETED:2', 'ITEM_END:COMPLETED', 'GROUP_END:COMPLETED',
+      'GROUP_START:PENDING',
+      'STEP_START:RUNNING:1',
+      'ITEM_START:RUNNING',
+      'STEP_END:COMPLETED:1',
+      'STEP_START:RUNNING:2',
+      'STEP_END:COMPLETED:2',
+      'ITEM_END:COMPLETED',
+      'GROUP_END:COMPLETED',
     ]);
     const worker = (await must(s, `{ workers { id lastCheckinAt } }`)).workers.find((w: any) => w.id === 'w2');
     expect(worker).toBeDefined();
@@ -68,32 +77,52 @@ describe('claiming and reporting steps (pool of one connection)', () => {
     expect(illegal.errors![0]!.extensions).toMatchObject({ currentStatus: 'COMPLETED', requestedStatus: 'RUNNING' });
 
     const next = await claim(s, 'w1', { projectId: project.id });
-    const stale = await s.gql(UPDATE, { i: { stepId: next!.id, status: 'COMPLETED', expectedVersion: next!.version - 1 } });
+    const stale = await s.gql(UPDATE, {
+      i: { stepId: next!.id, status: 'COMPLETED', expectedVersion: next!.version - 1 },
+    });
     expect(errorCodes(stale)).toEqual(['CONFLICT']);
     expect(stale.errors![0]!.message).toMatch(/version/);
     const held = await s.gql(UPDATE, { i: { stepId: next!.id, status: 'COMPLETED', workerId: 'someone-else' } });
     expect(errorCodes(held)).toEqual(['CONFLICT']);
     expect(held.errors![0]!.message).toMatch(/held by worker w1/);
-    expect((await setStatus(s, next!.id, 'COMPLETED', { expectedVersion: next!.version, workerId: 'w1' })).version).toBe(next!.version + 1);
-    expect(errorCodes(await s.gql(UPDATE, { i: { stepId: '00000000-0000-4000-8000-000000000000', status: 'RUNNING' } }))).toEqual(['NOT_FOUND']);
+    expect(
+      (await setStatus(s, next!.id, 'COMPLETED', { expectedVersion: next!.version, workerId: 'w1' })).version,
+    ).toBe(next!.version + 1);
+    expect(
+      errorCodes(await s.gql(UPDATE, { i: { stepId: '00000000-0000-4000-8000-000000000000', status: 'RUNNING' } })),
+    ).toEqual(['NOT_FOUND']);
   });
 
   it('a cancelled step cancels the rest of its run', async () => {
     const { project } = await freshGroup(1);
     const step = await claim(s, 'w1', { projectId: project.id });
     await setStatus(s, step!.id, 'CANCELLED');
-    const run = (await must(s, `query ($id: ID!) { step(id: $id) { run { status steps { status } } } }`, { id: step!.id })).step.run;
-    expect(run).toEqual({ status: 'CANCELLED', steps: [{ status: 'CANCELLED' }, { status: 'CANCELLED' }, { status: 'CANCELLED' }] });
+    const run = (
+      await must(s, `query ($id: ID!) { step(id: $id) { run { status steps { status } } } }`, { id: step!.id })
+    ).step.run;
+    expect(run).toEqual({
+      status: 'CANCELLED',
+      steps: [{ status: 'CANCELLED' }, { status: 'CANCELLED' }, { status: 'CANCELLED' }],
+    });
   });
 
   it('lets another worker take over a step whose worker went silent past the lease, and records it', async () => {
     const { project } = await freshGroup(1);
     const step = await claim(s, 'sleepy', { projectId: project.id });
     expect(await claim(s, 'eager', { projectId: project.id })).toBeNull();
-    await s.db('worker').where({ id: 'sleepy' }).update({ lastCheckinAt: s.db.raw(`now() - interval '1 hour'`) });
+    await s
+      .db('worker')
+      .where({ id: 'sleepy' })
+      .update({ lastCheckinAt: s.db.raw(`now() - interval '1 hour'`) });
     const taken = await claim(s, 'eager', { projectId: project.id });
     expect(taken).toMatchObject({ id: step!.id, status: 'RUNNING', worker: { id: 'eager' } });
-    const events = (await must(s, `query ($id: ID!) { step(id: $id) { run { events { nodes { type statusMessage statusMeta } } } } }`, { id: step!.id })).step.run.events.nodes;
+    const events = (
+      await must(
+        s,
+        `query ($id: ID!) { step(id: $id) { run { events { nodes { type statusMessage statusMeta } } } } }`,
+        { id: step!.id },
+      )
+    ).step.run.events.nodes;
     expect(events[events.length - 1]).toMatchObject({ type: 'STEP_START', statusMeta: { takenOverFrom: 'sleepy' } });
     expect(events[events.length - 1].statusMessage).toMatch(/taken over from worker sleepy/);
   });
@@ -107,7 +136,9 @@ describe('claiming and reporting steps (pool of one connection)', () => {
     expect((await claim(s, 'w', { projectId: project.id, types: ['CHUNK'] }))!.name).toBe('high');
     expect((await claim(s, 'w', { projectId: project.id, types: ['CHUNK'] }))!.name).toBe('low');
     expect(await claim(s, 'w', { projectId: project.id, types: ['CHUNK'] })).toBeNull();
-    expect(errorCodes(await s.gql(`mutation { claimNextStep(input: { workerId: "", projectId: null }) { id } }`))).toEqual(['BAD_USER_INPUT']);
+    expect(
+      errorCodes(await s.gql(`mutation { claimNextStep(input: { workerId: "", projectId: null }) { id } }`)),
+    ).toEqual(['BAD_USER_INPUT']);
   });
 
   it('workerCheckin creates a worker, then moves its check-in', async () => {

@@ -27,7 +27,13 @@ describe('nested run group query', () => {
   async function measure(runs: number) {
     const project = await makeProject(s.db);
     const workerId = await makeWorker(s.db);
-    const { group } = await makeRunGroup(s.db, { projectId: project.id, runs, stepsPerRun: 3, llmCallsPerStep: 2, workerId });
+    const { group } = await makeRunGroup(s.db, {
+      projectId: project.id,
+      runs,
+      stepsPerRun: 3,
+      llmCallsPerStep: 2,
+      workerId,
+    });
     let res: { data?: any; errors?: unknown[] } | undefined;
     const { count, sql } = await s.countStatements(async () => {
       res = await s.gql(NESTED, { id: group.id });

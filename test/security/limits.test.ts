@@ -3,7 +3,11 @@ import { TEST_ADMIN_KEY, errorCodes, startTestServer, type TestServer } from '..
 import { collect, wsClient } from '../helpers/ws';
 
 const post = (s: TestServer, body: string, headers: Record<string, string> = {}) =>
-  fetch(s.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}`, ...headers }, body });
+  fetch(s.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}`, ...headers },
+    body,
+  });
 
 describe('limits on every path', () => {
   let s: TestServer;
@@ -12,11 +16,16 @@ describe('limits on every path', () => {
   });
   afterAll(() => s.stop());
 
-  const deep = (n: number) => `{ runs { nodes { ${'runGroup { runs { nodes { '.repeat(Math.ceil(n / 4))}id${' } } }'.repeat(Math.ceil(n / 4))} } } }`;
+  const deep = (n: number) =>
+    `{ runs { nodes { ${'runGroup { runs { nodes { '.repeat(Math.ceil(n / 4))}id${' } } }'.repeat(Math.ceil(n / 4))} } } }`;
 
   it.each([
     ['depth above 10', deep(12), 'depth'],
-    ['more than 15 aliases', `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: workers { id }`).join(' ')} }`, 'aliases'],
+    [
+      'more than 15 aliases',
+      `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: workers { id }`).join(' ')} }`,
+      'aliases',
+    ],
     ['more than 50 directives', `{ workers { id ${'@include(if: true) '.repeat(51)} } }`, 'directives'],
     ['a cost above 5,000', `{ runGroups(first: 100) { nodes { runs(first: 100) { nodes { id } } } } }`, 'cost'],
   ])('refuses %s with QUERY_TOO_COMPLEX over HTTP (400)', async (_n, query, limit) => {
@@ -30,11 +39,17 @@ describe('limits on every path', () => {
     const page = `{ runGroups(first: 1) { nodes { progress { total } runs(first: 100) { totalCount nodes { document { hash uris { uri } } steps { name status worker { id } llmCalls { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } } } } } } } }`;
     expect((await post(s, JSON.stringify({ query: page }))).status).toBe(200);
     const variables = { n: 100 };
-    const viaVariables = await post(s, JSON.stringify({ query: `query ($n: Int) { runGroups(first: $n) { nodes { runs(first: 100) { nodes { id } } } } }`, variables }));
+    const viaVariables = await post(
+      s,
+      JSON.stringify({
+        query: `query ($n: Int) { runGroups(first: $n) { nodes { runs(first: 100) { nodes { id } } } } }`,
+        variables,
+      }),
+    );
     expect(viaVariables.status).toBe(400);
   });
 
-  it('weighs the same document again with each request\'s variables (first, @include)', async () => {
+  it("weighs the same document again with each request's variables (first, @include)", async () => {
     const byFirst = `query ($n: Int) { runGroups(first: $n) { nodes { runs(first: 100) { nodes { id } } } } }`;
     expect((await post(s, JSON.stringify({ query: byFirst, variables: { n: 1 } }))).status).toBe(200);
     expect((await post(s, JSON.stringify({ query: byFirst, variables: { n: 100 } }))).status).toBe(400);
@@ -44,7 +59,11 @@ describe('limits on every path', () => {
     expect((await post(s, JSON.stringify({ query: byInclude, variables: { all: true } }))).status).toBe(400);
     // No Int or Boolean variable: the cost is known from the first request on.
     const fixed = `query ($id: ID!) { runGroup(id: $id) { runs(first: 100) { nodes { steps { llmCalls { id } } } } } }`;
-    for (let i = 0; i < 2; i++) expect((await post(s, JSON.stringify({ query: fixed, variables: { id: '00000000-0000-4000-8000-000000000000' } }))).status).toBe(200);
+    for (let i = 0; i < 2; i++)
+      expect(
+        (await post(s, JSON.stringify({ query: fixed, variables: { id: '00000000-0000-4000-8000-000000000000' } })))
+          .status,
+      ).toBe(200);
   });
 
   it('keeps syntax errors and token floods at 400, never 500', async () => {
@@ -57,9 +76,15 @@ describe('limits on every path', () => {
   });
 
   it('refuses a body over the limit, invalid JSON and batched requests with a coded error', async () => {
-    const big = await post(s, JSON.stringify({ query: '{ workers { id } }', variables: { pad: 'x'.repeat(70 * 1024) } }));
+    const big = await post(
+      s,
+      JSON.stringify({ query: '{ workers { id } }', variables: { pad: 'x'.repeat(70 * 1024) } }),
+    );
     expect(big.status).toBe(413);
-    expect(((await big.json()) as any).errors[0]).toMatchObject({ message: expect.stringMatching(/larger than 65536 bytes/), extensions: { code: 'BAD_REQUEST' } });
+    expect(((await big.json()) as any).errors[0]).toMatchObject({
+      message: expect.stringMatching(/larger than 65536 bytes/),
+      extensions: { code: 'BAD_REQUEST' },
+    });
     const notJson = await post(s, '{"query": ');
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as any).errors[0].extensions.code).toBe('BAD_REQUEST');
@@ -68,7 +93,9 @@ describe('limits on every path', () => {
   });
 
   it('keeps Apollo CSRF prevention on', async () => {
-    const res = await fetch(`${s.url}?query=${encodeURIComponent('{ workers { id } }')}`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+    const res = await fetch(`${s.url}?query=${encodeURIComponent('{ workers { id } }')}`, {
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+    });
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/CSRF/i);
   });
@@ -76,7 +103,12 @@ describe('limits on every path', () => {
   it('refuses prompts and files over their limits with a clear BAD_USER_INPUT', async () => {
     const project = await createProject(s);
     const res = await s.gql(`mutation ($i: CreateBatchInput!) { createBatch(input: $i) { id } }`, {
-      i: { projectId: project.id, name: 'b', source: 'fs', documents: [{ uri: '/big', content: b64('x'.repeat(40_000)), mimeType: 'a' }] },
+      i: {
+        projectId: project.id,
+        name: 'b',
+        source: 'fs',
+        documents: [{ uri: '/big', content: b64('x'.repeat(40_000)), mimeType: 'a' }],
+      },
     });
     // 40,000 bytes pass the 64 KiB body limit and the 5 MiB file limit
     expect(res.errors).toBeUndefined();
@@ -84,7 +116,12 @@ describe('limits on every path', () => {
     try {
       const p = await createProject(tooBig);
       const huge = await tooBig.gql(`mutation ($i: CreateBatchInput!) { createBatch(input: $i) { id } }`, {
-        i: { projectId: p.id, name: 'b', source: 'fs', documents: [{ uri: '/huge', content: Buffer.alloc(5 * 1024 * 1024 + 1).toString('base64'), mimeType: 'a' }] },
+        i: {
+          projectId: p.id,
+          name: 'b',
+          source: 'fs',
+          documents: [{ uri: '/huge', content: Buffer.alloc(5 * 1024 * 1024 + 1).toString('base64'), mimeType: 'a' }],
+        },
       });
       expect(errorCodes(huge)).toEqual(['BAD_USER_INPUT']);
       expect(huge.errors![0]!.message).toMatch(/limit is 5242880 \(MAX_FILE_BYTES\)/);
@@ -96,7 +133,10 @@ describe('limits on every path', () => {
   it('applies the same limits on the WebSocket path, rejecting only the offending operation', async () => {
     const client = wsClient(s.url);
     const live = collect(client, `subscription { lifecycleEvents(filter: {}) { id } }`);
-    const tooDeep = collect(client, `subscription { lifecycleEvents(filter: {}) { run { runGroup { runs { nodes { runGroup { runs { nodes { runGroup { runs { nodes { id } } } } } } } } } } } }`);
+    const tooDeep = collect(
+      client,
+      `subscription { lifecycleEvents(filter: {}) { run { runGroup { runs { nodes { runGroup { runs { nodes { runGroup { runs { nodes { id } } } } } } } } } } } }`,
+    );
     await tooDeep.waitForEnd();
     expect(JSON.stringify(tooDeep.errors)).toMatch(/QUERY_TOO_COMPLEX/);
     const syntax = collect(client, `subscription { lifecycleEvents(`);
@@ -145,10 +185,15 @@ describe('limits on every path', () => {
       await logged.db.raw('alter table worker_gone rename to worker');
       expect(res.errors).toHaveLength(1);
       const error = res.errors![0]!;
-      expect(error.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expect(error.extensions).toEqual({
+        code: 'INTERNAL_SERVER_ERROR',
+        requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      });
       const text = JSON.stringify(res);
       expect(text).not.toMatch(/relation|select |does not exist|stack|\.ts:|lifecycle_event|worker_gone/i);
-      const line = lines.map((l) => JSON.parse(l)).find((l) => l.requestId === error.extensions!.requestId && l.level === 50);
+      const line = lines
+        .map((l) => JSON.parse(l))
+        .find((l) => l.requestId === error.extensions!.requestId && l.level === 50);
       expect(line.err.message).toMatch(/relation "worker" does not exist/);
       expect(await must(logged, `{ workers { id } }`)).toEqual({ workers: [] });
     } finally {

@@ -38,8 +38,19 @@ describe('subscriptions', () => {
     const step = await claim(s, 'w', { projectId: project.id });
     await setStatus(s, step!.id, 'COMPLETED');
     const [started, ended] = await sub.waitFor(2);
-    expect(started.stepStatusChanged).toMatchObject({ previousStatus: 'PENDING', status: 'RUNNING', event: { type: 'STEP_START' }, step: { id: step!.id, number: 1 }, run: { id: step!.run.id }, runGroupProgress: { total: 1 } });
-    expect(ended.stepStatusChanged).toMatchObject({ previousStatus: 'RUNNING', status: 'COMPLETED', event: { type: 'STEP_END' } });
+    expect(started.stepStatusChanged).toMatchObject({
+      previousStatus: 'PENDING',
+      status: 'RUNNING',
+      event: { type: 'STEP_START' },
+      step: { id: step!.id, number: 1 },
+      run: { id: step!.run.id },
+      runGroupProgress: { total: 1 },
+    });
+    expect(ended.stepStatusChanged).toMatchObject({
+      previousStatus: 'RUNNING',
+      status: 'COMPLETED',
+      event: { type: 'STEP_END' },
+    });
     expect(started.stepStatusChanged.cursor).not.toBe(ended.stepStatusChanged.cursor);
     sub.unsubscribe();
   });
@@ -50,7 +61,9 @@ describe('subscriptions', () => {
     const sub = collect(client, LIFECYCLE, { f: { runGroupId: g.id } });
     await listened(1);
     armFailpoint('cancelRunGroup.beforeGroup'); // after the step and run events were inserted
-    expect(errorCodes(await s.gql(`mutation ($id: ID!) { cancelRunGroup(id: $id) { id } }`, { id: g.id }))).toEqual(['INTERNAL_SERVER_ERROR']);
+    expect(errorCodes(await s.gql(`mutation ($id: ID!) { cancelRunGroup(id: $id) { id } }`, { id: g.id }))).toEqual([
+      'INTERNAL_SERVER_ERROR',
+    ]);
     disarmFailpoints();
     const step = await claim(s, 'w', { projectId: project.id });
     expect(step).not.toBeNull();
@@ -63,7 +76,10 @@ describe('subscriptions', () => {
   });
 
   it('resumes after a cursor: replays what was missed, then goes live, nothing twice', async () => {
-    const { project, group: g } = await group(1, [{ name: 'a', type: 'PARSE' }, { name: 'b', type: 'CHUNK' }]);
+    const { project, group: g } = await group(1, [
+      { name: 'a', type: 'PARSE' },
+      { name: 'b', type: 'CHUNK' },
+    ]);
     const listened = listening(s);
     const first = collect(client, LIFECYCLE, { f: { runGroupId: g.id } });
     await listened(1);
@@ -81,7 +97,14 @@ describe('subscriptions', () => {
     expect(replayed.map((v) => v.lifecycleEvents.type)).toEqual(['ITEM_START', 'STEP_END', 'STEP_START']);
     await setStatus(s, b!.id, 'COMPLETED');
     const all = await resumed.waitFor(6);
-    expect(all.map((v) => v.lifecycleEvents.type)).toEqual(['ITEM_START', 'STEP_END', 'STEP_START', 'STEP_END', 'ITEM_END', 'GROUP_END']);
+    expect(all.map((v) => v.lifecycleEvents.type)).toEqual([
+      'ITEM_START',
+      'STEP_END',
+      'STEP_START',
+      'STEP_END',
+      'ITEM_END',
+      'GROUP_END',
+    ]);
     expect(new Set(all.map((v) => v.lifecycleEvents.cursor)).size).toBe(6);
     resumed.unsubscribe();
   });
@@ -98,7 +121,10 @@ describe('subscriptions', () => {
   });
 
   it('filters by step type and project', async () => {
-    const { project, group: g } = await group(1, [{ name: 'a', type: 'PARSE' }, { name: 'b', type: 'CHUNK' }]);
+    const { project, group: g } = await group(1, [
+      { name: 'a', type: 'PARSE' },
+      { name: 'b', type: 'CHUNK' },
+    ]);
     const listened = listening(s);
     const chunks = collect(client, STEP_CHANGES, { f: { runGroupId: g.id, stepTypes: ['CHUNK'] } });
     const elsewhere = collect(client, STEP_CHANGES, { f: { projectId: '00000000-0000-4000-8000-000000000000' } });
@@ -117,7 +143,14 @@ describe('subscriptions', () => {
     const { project, group: g } = await group(2, [{ name: 'only', type: 'PARSE' }]);
     const sub = collect(client, PROGRESS, { id: g.id });
     const [initial] = await sub.waitFor(1);
-    expect(initial.runGroupProgress).toEqual({ total: 2, pending: 2, running: 0, completed: 0, failed: 0, fractionDone: 0 });
+    expect(initial.runGroupProgress).toEqual({
+      total: 2,
+      pending: 2,
+      running: 0,
+      completed: 0,
+      failed: 0,
+      fractionDone: 0,
+    });
     for (let i = 0; i < 2; i++) {
       const st = await claim(s, 'w', { projectId: project.id });
       await setStatus(s, st!.id, i === 0 ? 'COMPLETED' : 'FAILED');
@@ -163,4 +196,3 @@ describe('subscriptions', () => {
     expect(s.server.bus.listenerCount).toBe(before);
   });
 });
-

@@ -62,7 +62,9 @@ describe('live events in production conditions', () => {
       const { group } = await groupOf(10);
       const clients = Array.from({ length: Math.min(subscribers, 10) }, () => wsClient(s.url));
       const listened = listening(s);
-      const subs = Array.from({ length: subscribers }, (_, i) => collect(clients[i % clients.length]!, SUB, { f: { runGroupId: group.id } }));
+      const subs = Array.from({ length: subscribers }, (_, i) =>
+        collect(clients[i % clients.length]!, SUB, { f: { runGroupId: group.id } }),
+      );
       await listened(subscribers);
       // Count what the server runs to deliver (its request pool and the bus's pool); the writes
       // go through a pool of their own.
@@ -92,7 +94,9 @@ describe('live events in production conditions', () => {
     };
     const one = await statementsPerEvent(1);
     const hundred = await statementsPerEvent(100);
-    console.log(`statements to deliver 10 events: ${one} with 1 subscriber, ${hundred} with 100; GraphQL executions: ${executionsSeen.join(' and ')}`);
+    console.log(
+      `statements to deliver 10 events: ${one} with 1 subscriber, ${hundred} with 100; GraphQL executions: ${executionsSeen.join(' and ')}`,
+    );
     expect(hundred).toBeLessThanOrEqual(one);
     // Subscribers of one shape share each event's execution.
     expect(executionsSeen).toEqual([10, 10]);
@@ -115,7 +119,13 @@ describe('live events in production conditions', () => {
       const latencies: number[] = [];
       const committedAt = new Map<string, number>();
       const listened = listening(s);
-      const subs = Array.from({ length: subscribers }, (_, i) => collect(clients[i % clients.length]!, `subscription ($f: EventFilter!) { stepStatusChanged(filter: $f) { step { id } status } }`, { f: { runGroupId: group.id } }));
+      const subs = Array.from({ length: subscribers }, (_, i) =>
+        collect(
+          clients[i % clients.length]!,
+          `subscription ($f: EventFilter!) { stepStatusChanged(filter: $f) { step { id } status } }`,
+          { f: { runGroupId: group.id } },
+        ),
+      );
       await listened(subscribers);
       const arrived = new Map<string, number>();
       for (const x of subs) {
@@ -160,11 +170,18 @@ describe('live events in production conditions', () => {
       const client = wsClient(b.url);
       // Subscribing on B is asynchronous: resuming from the group's first event makes the
       // stream complete whenever B starts listening.
-      const start = await s.gql(`query ($g: ID!) { lifecycleEvents(filter: { runGroupId: $g }, first: 1) { nodes { cursor } } }`, { g: group.id });
-      const sub = collect(client, `subscription ($f: EventFilter!, $after: String) { stepStatusChanged(filter: $f, after: $after) { status } }`, {
-        f: { runGroupId: group.id },
-        after: start.data.lifecycleEvents.nodes[0].cursor,
-      });
+      const start = await s.gql(
+        `query ($g: ID!) { lifecycleEvents(filter: { runGroupId: $g }, first: 1) { nodes { cursor } } }`,
+        { g: group.id },
+      );
+      const sub = collect(
+        client,
+        `subscription ($f: EventFilter!, $after: String) { stepStatusChanged(filter: $f, after: $after) { status } }`,
+        {
+          f: { runGroupId: group.id },
+          after: start.data.lifecycleEvents.nodes[0].cursor,
+        },
+      );
       await work(project.id, 10); // through server A's services and pool
       const values = await sub.waitFor(20);
       expect(values).toHaveLength(20);
@@ -176,7 +193,7 @@ describe('live events in production conditions', () => {
     }
   });
 
-  it('closes subscribers\' sockets with 1001 when the server shuts down', async () => {
+  it("closes subscribers' sockets with 1001 when the server shuts down", async () => {
     const other = await startTestServer();
     const project = await createProject(other);
     const batch = await createBatch(other, project.id, 1);
@@ -187,7 +204,13 @@ describe('live events in production conditions', () => {
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${TEST_ADMIN_KEY}` } }));
     await new Promise((r) => socket.once('message', r));
     const listened = listening(other);
-    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUB, variables: { f: { runGroupId: group.id } } } }));
+    socket.send(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: { query: SUB, variables: { f: { runGroupId: group.id } } },
+      }),
+    );
     await listened(1);
     await other.stop();
     expect(await closed).toBe(1001);

@@ -27,7 +27,10 @@ describe('resuming under load', () => {
     const project = await createProject(s);
     const [batch] = await s.db('batch').insert({ projectId: project.id, name: 'load', source: 'fs' }).returning('id');
     await makeDocuments(s.db, project.id, batch.id, 1000);
-    const group = await startRunGroup(s, batch.id, [{ name: 'a', type: 'PARSE' }, { name: 'b', type: 'EMBED' }]);
+    const group = await startRunGroup(s, batch.id, [
+      { name: 'a', type: 'PARSE' },
+      { name: 'b', type: 'EMBED' },
+    ]);
 
     const received: Seen[] = [];
     let lastCursor: string | null = null;
@@ -82,7 +85,11 @@ describe('resuming under load', () => {
     writing = false;
     await chaos;
 
-    const committed = await s.db('lifecycle_event').where({ runGroupId: group.id }).whereNotNull('stepId').orderBy('id');
+    const committed = await s
+      .db('lifecycle_event')
+      .where({ runGroupId: group.id })
+      .whereNotNull('stepId')
+      .orderBy('id');
     expect(committed).toHaveLength(4000);
     await current!.waitFor(consumed + committed.length - received.length, 30_000);
     drainCurrent();
@@ -92,7 +99,8 @@ describe('resuming under load', () => {
     expect(new Set(received.map((r) => r.cursor)).size).toBe(4000);
     // Per step: PENDING -> RUNNING, then RUNNING -> COMPLETED, in that order.
     const byStep = new Map<string, string[]>();
-    for (const r of received) byStep.set(r.step.id, [...(byStep.get(r.step.id) ?? []), `${r.previousStatus}>${r.status}`]);
+    for (const r of received)
+      byStep.set(r.step.id, [...(byStep.get(r.step.id) ?? []), `${r.previousStatus}>${r.status}`]);
     expect(byStep.size).toBe(2000);
     for (const transitions of byStep.values()) expect(transitions).toEqual(['PENDING>RUNNING', 'RUNNING>COMPLETED']);
     console.log(`4,000 changes by 8 writers; the subscriber reconnected ${reconnects} times and saw each change once`);
