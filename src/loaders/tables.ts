@@ -12,6 +12,8 @@ export interface TableSpec {
   columns(db: Knex, fields?: ReadonlySet<string>): (string | Knex.Raw)[];
   /** The GraphQL type whose selected fields decide the optional columns. */
   type?: string;
+  /** Columns loaders never read (loaded on their own, such as file content). */
+  unread?: readonly string[];
   keyset: Keyset['kind'];
   /** The column holding the project id, or null for tables scoped through their parent. */
   projectColumn: string | null;
@@ -161,22 +163,15 @@ export const tables = {
   },
   storedFile: {
     table: 'stored_file',
+    type: 'StoredFile',
     // Never the bytes: `content` is loaded on its own, only when asked for.
-    columns: () =>
-      [
-        'id',
-        'projectId',
-        'documentId',
-        'runId',
-        'stepId',
-        'llmCallId',
-        'kind',
-        'path',
-        'mimeType',
-        'sizeBytes',
-        'checksum',
-        'createdAt',
-      ].map((c) => `stored_file.${c}`),
+    columns: selective(
+      'stored_file',
+      ['id', 'project_id', 'document_id', 'run_id', 'step_id', 'llm_call_id', 'kind', 'size_bytes'],
+      { path: 'path', mimeType: 'mime_type', checksum: 'checksum', createdAt: 'created_at' },
+      false,
+    ),
+    unread: ['content'],
     keyset: 'time',
     projectColumn: 'stored_file.projectId',
   },

@@ -67,7 +67,8 @@ export async function insertFiles(trx: Knex.Transaction, files: NewFile[]): Prom
        join unnest(?::bytea[]) with ordinality as c(content, n) on c.n = f.content_index
      ) x
      returning ${tables.storedFile
-       .columns()
+       .columns(trx)
+       .filter((c): c is string => typeof c === 'string')
        .map((c) => c.replace('stored_file.', ''))
        .map(snake)
        .join(', ')}`,
