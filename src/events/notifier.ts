@@ -39,6 +39,7 @@ export class EventNotifier {
   /** Until the first check says otherwise, assume someone else listens. */
   private othersListening = true;
   private checkTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
 
   constructor(private readonly options: EventNotifierOptions) {
     if (options.ownListenerPid) {
@@ -49,6 +50,7 @@ export class EventNotifier {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.checkTimer) clearInterval(this.checkTimer);
   }
 
@@ -66,9 +68,11 @@ export class EventNotifier {
       this.othersListening = own === null || rows[0]!.n > 0;
     } catch (e) {
       this.othersListening = true;
+      if (this.stopped) return; // the pool closed under a check at shutdown
       this.options.logger?.warn({ err: e }, 'could not look for other listeners; notifying anyway');
     }
   }
+
   /** Call after a transaction that wrote events has committed. */
   readonly committed = (): void => {
     this.options.wakeLocal?.();
