@@ -98,6 +98,12 @@ describe('limits on every path', () => {
     });
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/CSRF/i);
+    // A GET that says it is not a simple request is answered like a POST.
+    const preflighted = await fetch(`${s.url}?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'apollo-require-preflight': 'true', accept: 'application/json' },
+    });
+    expect(preflighted.status).toBe(200);
+    expect(await preflighted.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
   it('refuses prompts and files over their limits with a clear BAD_USER_INPUT', async () => {
