@@ -30,29 +30,26 @@ function duration(db: Knex, table: string, start = 'started_at', end = 'complete
 
 const plain = (table: string) => (_db: Knex) => [`${table}.*`];
 
-/** Status columns of runs and steps that only their own fields read. */
-const STATUS_DETAILS = {
-  statusMeta: 'status_meta',
-  statusAt: 'status_at',
-  startedAt: 'started_at',
-  completedAt: 'completed_at',
-};
+const camel = (column: string) => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
- * Wide rows, narrowed to what a request asks for: every column in `always` (ids, foreign keys,
- * keyset and anything resolvers read), and each optional column (jsonb and timestamps, the
- * costly ones to produce in PostgreSQL and to parse in Node) only when its field is selected.
- * test/loaders/tables.test.ts checks that always + optional is every column of the table.
+ * Wide rows, narrowed to what a request asks for. `always`: ids, foreign keys and the keyset,
+ * the only columns resolvers read besides their own field's (relations, cursors, scoping).
+ * Every other column is read only when the field of the same name (camelCase) is selected:
+ * producing jsonb and timestamps in PostgreSQL and parsing them in Node is most of what a row
+ * costs. test/loaders/tables.test.ts checks that always + optional is every column of the table.
  */
-function selective(table: string, always: readonly string[], optional: Record<string, string>, withDuration: boolean) {
+function selective(table: string, always: readonly string[], optional: readonly string[], withDuration: boolean) {
+  const byField = optional.map((column) => [camel(column), `${table}.${column}`] as const);
   return (db: Knex, fields?: ReadonlySet<string>): (string | Knex.Raw)[] => {
     const columns: (string | Knex.Raw)[] = always.map((c) => `${table}.${c}`);
-    for (const [field, column] of Object.entries(optional))
-      if (!fields || fields.has(field)) columns.push(`${table}.${column}`);
+    for (const [field, column] of byField) if (!fields || fields.has(field)) columns.push(column);
     if (withDuration && (!fields || fields.has('duration'))) columns.push(duration(db, table));
     return columns;
   };
 }
+
+const STATUS = ['status', 'status_message', 'status_meta', 'status_at', 'started_at', 'completed_at'];
 
 export const tables = {
   project: { table: 'project', columns: plain('project'), keyset: 'time', projectColumn: 'project.id' },
@@ -77,20 +74,8 @@ export const tables = {
     type: 'Run',
     columns: selective(
       'run',
-      [
-        'id',
-        'project_id',
-        'run_group_id',
-        'batch_id',
-        'document_id',
-        'workflow_definition_id',
-        'priority',
-        'version',
-        'status',
-        'status_message',
-        'created_at',
-      ],
-      { ...STATUS_DETAILS, params: 'params' },
+      ['id', 'project_id', 'run_group_id', 'batch_id', 'document_id', 'created_at'],
+      ['workflow_definition_id', 'priority', 'params', 'version', ...STATUS],
       true,
     ),
     keyset: 'time',
@@ -101,25 +86,8 @@ export const tables = {
     type: 'Step',
     columns: selective(
       'step',
-      [
-        'id',
-        'project_id',
-        'run_id',
-        'number',
-        'name',
-        'type',
-        'step_config_id',
-        'is_last_step',
-        'priority',
-        'retry',
-        'max_retries',
-        'worker_id',
-        'version',
-        'status',
-        'status_message',
-        'created_at',
-      ],
-      STATUS_DETAILS,
+      ['id', 'project_id', 'run_id', 'step_config_id', 'worker_id', 'created_at'],
+      ['number', 'name', 'type', 'is_last_step', 'priority', 'retry', 'max_retries', 'version', ...STATUS],
       true,
     ),
     keyset: 'time',
@@ -137,25 +105,24 @@ export const tables = {
     type: 'LlmCall',
     columns: selective(
       'llm_call',
+      ['id', 'project_id', 'run_id', 'step_id', 'created_at'],
       [
-        'id',
-        'project_id',
-        'run_id',
-        'step_id',
         'provider',
         'model',
         'operation',
+        'params',
         'prompt_tokens',
         'completion_tokens',
         'total_tokens',
+        'usage_details',
         'cost_usd',
         'latency_ms',
         'time_to_first_token_ms',
         'status',
         'error_message',
-        'created_at',
+        'started_at',
+        'completed_at',
       ],
-      { params: 'params', usageDetails: 'usage_details', startedAt: 'started_at', completedAt: 'completed_at' },
       false,
     ),
     keyset: 'time',
@@ -167,8 +134,8 @@ export const tables = {
     // Never the bytes: `content` is loaded on its own, only when asked for.
     columns: selective(
       'stored_file',
-      ['id', 'project_id', 'document_id', 'run_id', 'step_id', 'llm_call_id', 'kind', 'size_bytes'],
-      { path: 'path', mimeType: 'mime_type', checksum: 'checksum', createdAt: 'created_at' },
+      ['id', 'project_id', 'document_id', 'run_id', 'step_id', 'llm_call_id', 'kind'],
+      ['path', 'mime_type', 'size_bytes', 'checksum', 'created_at'],
       false,
     ),
     unread: ['content'],

@@ -1,3 +1,5 @@
+import type { GraphQLObjectType } from 'graphql';
+import { buildSchema } from '../../src/graphql/schema';
 import { tables, type TableSpec } from '../../src/loaders/tables';
 import { makeProject, makeRunGroup, makeWorker } from '../helpers/factories';
 import { startTestServer, type TestServer } from '../helpers/server';
@@ -36,6 +38,32 @@ describe('columns a request reads', () => {
         .map(snake);
       expect(lean).toEqual(expect.arrayContaining(['id', 'project_id']));
       expect(lean.length).toBeLessThan(listed.length);
+    }
+  });
+
+  it('reads the column of every field that has one when that field is selected', async () => {
+    const schema = buildSchema();
+    for (const spec of Object.values(tables as Record<string, TableSpec>).filter((t) => t.type)) {
+      const { rows } = (await s.db.raw(`select column_name from information_schema.columns where table_name = ?`, [
+        spec.table,
+      ])) as {
+        rows: { column_name: string }[];
+      };
+      const columns = new Set(rows.map((r) => r.column_name));
+      const type = schema.getType(spec.type!) as GraphQLObjectType;
+      for (const field of Object.keys(type.getFields())) {
+        const column = field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+        if (!columns.has(column) || spec.unread?.includes(column)) continue;
+        const read = spec
+          .columns(s.db, new Set([field]))
+          .filter((c): c is string => typeof c === 'string')
+          .map(snake);
+        expect({ type: spec.type, field, reads: read.includes(column) }).toEqual({
+          type: spec.type,
+          field,
+          reads: true,
+        });
+      }
     }
   });
 
