@@ -51,7 +51,8 @@ const firstWeighted: ComplexityEstimator = ({ args, childComplexity, field }) =>
 
 // Costs that cannot depend on variables, by document (Apollo and DocumentCache hand out one
 // DocumentNode per query text) and operation name.
-const fixedCosts = new WeakMap<DocumentNode, Map<string, number>>();
+// null: the operation's cost depends on its variables (decided once per document and name).
+const fixedCosts = new WeakMap<DocumentNode, Map<string, number | null>>();
 
 /**
  * Variables change the cost only through `first` (an Int argument) and @include/@skip (Boolean):
@@ -100,17 +101,15 @@ export function checkCost(
   variables: Record<string, unknown> | undefined,
   operationName?: string | null,
 ): void {
-  let cost: number;
-  if (costIsFixed(document, operationName)) {
-    let byName = fixedCosts.get(document);
-    if (!byName) fixedCosts.set(document, (byName = new Map()));
-    const key = operationName ?? '';
-    const known = byName.get(key);
-    cost = known ?? computeCost(schema, document, variables, operationName);
-    if (known === undefined) byName.set(key, cost);
-  } else {
-    cost = computeCost(schema, document, variables, operationName);
+  let byName = fixedCosts.get(document);
+  if (!byName) fixedCosts.set(document, (byName = new Map()));
+  const key = operationName ?? '';
+  let known = byName.get(key);
+  if (known === undefined) {
+    known = costIsFixed(document, operationName) ? computeCost(schema, document, variables, operationName) : null;
+    byName.set(key, known);
   }
+  const cost = known ?? computeCost(schema, document, variables, operationName);
   if (cost > LIMITS.cost) {
     throw tooComplex(
       'cost',

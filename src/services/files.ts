@@ -70,17 +70,12 @@ export async function insertFiles(trx: Knex.Transaction, files: NewFile[]): Prom
        .columns(trx)
        .filter((c): c is string => typeof c === 'string')
        .map((c) => c.replace('stored_file.', ''))
-       .map(snake)
        .join(', ')}`,
     [
       JSON.stringify(rows.map(({ content: _c, ...r }, i) => ({ ...r, content_index: i + 1 }))),
       rows.map((r) => r.content),
     ],
   );
-}
-
-function snake(column: string): string {
-  return column.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 export function decodeContent(content: string, encoding: 'UTF8' | 'BASE64', field = 'content'): Buffer {
