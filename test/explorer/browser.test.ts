@@ -7,11 +7,24 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { STEPS, claim, createBatch, createProject, setStatus, startRunGroup } from '../helpers/api';
 import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
 import { until } from '../helpers/wait';
+import { HOW_TO_ENABLE, findBrowser } from '../helpers/browser';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUTPUT = path.resolve(__dirname, '../../test-output');
+const browserFound = findBrowser();
+const CHROMIUM = browserFound.path;
 
-describe('the explorer in a browser', () => {
+if (!CHROMIUM && process.env.CI === 'true') {
+  // CI must run the browser test: a missing browser is a failure there, not a skip.
+  describe('the explorer in a browser', () => {
+    it('has a browser to run in', () => {
+      throw new Error(`${browserFound.reason} ${HOW_TO_ENABLE}`);
+    });
+  });
+} else if (!CHROMIUM) {
+  console.warn(`Skipping the explorer browser test: ${browserFound.reason} ${HOW_TO_ENABLE}`);
+}
+
+(CHROMIUM ? describe : describe.skip)('the explorer in a browser', () => {
   let s: TestServer;
   let browser: Browser;
   let page: Page;
