@@ -161,6 +161,8 @@ export type BatchStats = {
 export type ClaimStepInput = {
   /** Only steps of this project. */
   projectId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only steps of this run group. */
+  runGroupId?: InputMaybe<Scalars['ID']['input']>;
   /** Only steps of these types. */
   types?: InputMaybe<Array<StepType>>;
   /** The worker's own name; claiming counts as its check-in. */
@@ -1322,6 +1324,13 @@ export type Subscription = {
    * goes live: nothing missed, nothing twice. An unknown or malformed cursor is BAD_USER_INPUT.
    */
   stepStatusChanged: StepStatusEvent;
+  /**
+   * A signal, after the commit that made steps claimable (a group started, a step completed, a
+   * step failed with retries left), for idle workers to claim instead of polling. A hint, not a
+   * reservation: several workers may hear it and only one gets each step. Steps whose worker's
+   * lease expired send nothing: poll slowly for those.
+   */
+  workAvailable: WorkAvailable;
 };
 
 /**
@@ -1356,6 +1365,16 @@ export type SubscriptionStepStatusChangedArgs = {
   filter: EventFilter;
 };
 
+/**
+ * Live progress over graphql-ws, on the same URL as queries (`ws://<host>/graphql`). Events reach
+ * subscribers only after their transaction committed, in commit order per step. Pass the
+ * `cursor` of the last event you saw as `after` when you reconnect: everything since is replayed,
+ * then the stream goes live, with nothing missed and nothing twice.
+ */
+export type SubscriptionWorkAvailableArgs = {
+  filter: WorkFilter;
+};
+
 export type UpdateStepStatusInput = {
   /** The step's version as you last saw it; a newer one is a CONFLICT. */
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
@@ -1369,6 +1388,34 @@ export type UpdateStepStatusInput = {
 
 export type UriAction = 'CREATED' | 'DELETED' | 'UPDATED';
 
+/** Sent by `workAvailable`: claimable work may exist; claim it with `claimNextStep`. */
+export type WorkAvailable = {
+  __typename?: 'WorkAvailable';
+  projectId: Scalars['ID']['output'];
+  reason: WorkReason;
+  runGroupId: Scalars['ID']['output'];
+  /** The types of the steps that became claimable. */
+  stepTypes: Array<StepType>;
+};
+
+export type WorkFilter = {
+  /** Only work of this project. */
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only work of this run group. */
+  runGroupId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only work of steps of these types. */
+  stepTypes?: InputMaybe<Array<StepType>>;
+};
+
+/** Why a step may have become claimable. */
+export type WorkReason =
+  /** A run group started: the first step of each of its runs. */
+  | 'GROUP_START'
+  /** A step failed with retries left (ERROR): the same step again. */
+  | 'RETRY'
+  /** A step completed: the next step of its run. */
+  | 'STEP_COMPLETED';
+
 /** A process that claims and runs steps. Workers name themselves; claiming counts as a check-in. */
 export type Worker = {
   __typename?: 'Worker';
@@ -1379,6 +1426,11 @@ export type Worker = {
   /** True when the last check-in is older than `afterSeconds` (by the database clock). */
   isStale: Scalars['Boolean']['output'];
   lastCheckinAt: Scalars['DateTime']['output'];
+  /**
+   * Seconds of silence after which this worker's steps may be claimed by another worker (the
+   * server's lease): check in at least that often while a step runs.
+   */
+  leaseSeconds: Scalars['Int']['output'];
 };
 
 /** A process that claims and runs steps. Workers name themselves; claiming counts as a check-in. */
@@ -1546,6 +1598,9 @@ export type ResolversTypes = {
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UpdateStepStatusInput: UpdateStepStatusInput;
   UriAction: UriAction;
+  WorkAvailable: ResolverTypeWrapper<WorkAvailable>;
+  WorkFilter: WorkFilter;
+  WorkReason: WorkReason;
   Worker: ResolverTypeWrapper<WorkerModel>;
 };
 
@@ -1615,6 +1670,8 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   UpdateStepStatusInput: UpdateStepStatusInput;
+  WorkAvailable: WorkAvailable;
+  WorkFilter: WorkFilter;
   Worker: WorkerModel;
 };
 
@@ -2275,6 +2332,23 @@ export type SubscriptionResolvers<
     ContextType,
     RequireFields<SubscriptionStepStatusChangedArgs, 'filter'>
   >;
+  workAvailable?: SubscriptionResolver<
+    ResolversTypes['WorkAvailable'],
+    'workAvailable',
+    ParentType,
+    ContextType,
+    RequireFields<SubscriptionWorkAvailableArgs, 'filter'>
+  >;
+};
+
+export type WorkAvailableResolvers<
+  ContextType = Context,
+  ParentType extends ResolversParentTypes['WorkAvailable'] = ResolversParentTypes['WorkAvailable'],
+> = {
+  projectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['WorkReason'], ParentType, ContextType>;
+  runGroupId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  stepTypes?: Resolver<Array<ResolversTypes['StepType']>, ParentType, ContextType>;
 };
 
 export type WorkerResolvers<
@@ -2291,6 +2365,7 @@ export type WorkerResolvers<
     RequireFields<WorkerIsStaleArgs, 'afterSeconds'>
   >;
   lastCheckinAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  leaseSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = Context> = {
@@ -2336,5 +2411,6 @@ export type Resolvers<ContextType = Context> = {
   StepStatusEvent?: StepStatusEventResolvers<ContextType>;
   StoredFile?: StoredFileResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  WorkAvailable?: WorkAvailableResolvers<ContextType>;
   Worker?: WorkerResolvers<ContextType>;
 };

@@ -2,6 +2,7 @@ import type { StepStatusEventResolvers, SubscriptionResolvers } from '../__gener
 import { positionCursor } from '../events/cursor';
 import { runGroupProgressStream } from '../events/progress';
 import { eventStream, type Delivery } from '../events/subscriptions';
+import { workStream, type WorkSignal } from '../events/work';
 import type { Context } from '../context';
 import type * as G from '../graphql/mappers';
 import { progressOf } from '../loaders/aggregates';
@@ -25,6 +26,10 @@ export const Subscription: SubscriptionResolvers = {
   runGroupProgress: {
     subscribe: (_, { runGroupId }, ctx) => runGroupProgressStream(ctx, runGroupId),
     resolve: (progress: G.RunProgress) => progress,
+  },
+  workAvailable: {
+    subscribe: (_, { filter }, ctx) => workStream(ctx, filter),
+    resolve: (signal: WorkSignal) => signal,
   },
 };
 

@@ -8,5 +8,6 @@ export const Worker: WorkerResolvers = {
     // idleSeconds comes from the database clock, so app and database clocks need not agree.
     return (worker.idleSeconds ?? 0) > limit;
   },
+  leaseSeconds: (_worker, _, { config }) => config.workerLeaseSeconds,
   activeSteps: (worker, _, { loaders }) => loaders.activeStepsByWorkerId.load(worker.id),
 };

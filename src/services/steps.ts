@@ -33,6 +33,7 @@ function loadStep(trx: Knex.Transaction, id: string): Promise<G.Step> {
 export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput): Promise<G.Step | null> {
   const workerId = assertWorkerId(input.workerId);
   const projectId = input.projectId == null ? null : assertUuid(input.projectId, 'projectId');
+  const runGroupId = input.runGroupId == null ? null : assertUuid(input.runGroupId, 'runGroupId');
   if (projectId && !inScope(ctx.scope, projectId)) return null;
   return transaction(ctx.db, async (trx) => {
     const conditions: string[] = [];
@@ -44,6 +45,10 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
     if (projectId) {
       conditions.push('and s.project_id = ?');
       filters.push(projectId);
+    }
+    if (runGroupId) {
+      conditions.push('and r.run_group_id = ?');
+      filters.push(runGroupId);
     }
     if (ctx.scope.projectIds !== null) {
       conditions.push('and s.project_id = any(?::uuid[])');
