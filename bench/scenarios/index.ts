@@ -1,0 +1,14 @@
+// The registry: every scenario, in the order a run measures them. Adding a scenario is one
+// module in this folder and one line here.
+import type { Scenario } from '../harness';
+import { g2 } from './g2';
+import { m1 } from './m1';
+import { m2 } from './m2';
+import { m4 } from './m4';
+import { n1 } from './n1';
+import { n2 } from './n2';
+import { s1 } from './s1';
+import { s3 } from './s3';
+import { s4 } from './s4';
+
+export const scenarios: Scenario[] = [n1, n2, g2, m1, m2, m4, s3, s1, s4];

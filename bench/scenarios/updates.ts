@@ -1,0 +1,63 @@
+// The write load M2 and M4 share: 8 clients flipping their own steps RUNNING <-> ERROR through
+// updateStepStatus (or through the same statements on plain pg), updates per second.
+import pg from 'pg';
+import { gql, type Bench } from '../harness';
+import { updateStepDirectly } from '../updateStatements';
+
+const CLIENTS = 8;
+
+export interface UpdateLoad {
+  /** Updates/s through a GraphQL endpoint (runledger by default, or the floor's `/update`). */
+  viaApi(url?: string, pathName?: string): Promise<number>;
+  /** Updates/s through the same statements on plain pg (bench/updateStatements.ts). */
+  viaPg(): Promise<number>;
+}
+
+export function updateLoad(b: Bench): Promise<UpdateLoad> {
+  return b.memo('updateLoad', async () => {
+    const { S, db, rl, databaseUrl, groups } = b;
+    const stepRows = (await db('step')
+      .join('run', 'run.id', 'step.runId')
+      .where('run.runGroupId', groups[S.sizes[1]])
+      .select('step.id')
+      .limit(400)) as { id: string }[];
+    const ids = stepRows.map((s) => s.id);
+    await db('step').whereIn('id', ids).update({ status: 'RUNNING', maxRetries: 1_000_000 });
+    const perClient = Math.ceil(S.updates / CLIENTS);
+    const flip = new Map(ids.map((id) => [id, 'RUNNING']));
+    // Each client owns its own steps (index % 8), so no two clients race on one step.
+    const stepOf = (c: number, i: number) => ids[(c + CLIENTS * i) % ids.length]!;
+    const reset = async () => {
+      await db('step').whereIn('id', ids).update({ status: 'RUNNING' });
+      for (const key of flip.keys()) flip.set(key, 'RUNNING');
+    };
+    const timed = async (update: (c: number, i: number) => Promise<unknown>) => {
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, c) => {
+          for (let i = 0; i < perClient; i++) await update(c, i);
+        }),
+      );
+      return (perClient * CLIENTS) / ((performance.now() - t0) / 1000);
+    };
+    const raw = new pg.Pool({ connectionString: databaseUrl, max: CLIENTS });
+    b.onStop(() => raw.end());
+    return {
+      async viaApi(url = rl.url, pathName = '/graphql') {
+        await reset();
+        return timed((c, i) => {
+          const step = stepOf(c, i);
+          const next = flip.get(step) === 'RUNNING' ? 'ERROR' : 'RUNNING';
+          flip.set(step, next);
+          return gql(
+            url,
+            `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { version } }`,
+            { i: { stepId: step, status: next } },
+            pathName,
+          );
+        });
+      },
+      viaPg: () => timed((c, i) => updateStepDirectly(raw, stepOf(c, i))),
+    };
+  });
+}
