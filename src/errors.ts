@@ -1,13 +1,28 @@
 import { GraphQLError } from 'graphql';
 
-export type ErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'QUERY_TOO_COMPLEX'
-  | 'INTERNAL_SERVER_ERROR';
+/**
+ * The one list of error codes. `client`: the client sees the error as it is (its own words);
+ * `masked`: the client sees only the code and a request id, the log has the detail. The last
+ * group are the codes Apollo Server and graphql-js give to protocol errors (parse, validation,
+ * operation resolution), which the WebSocket path reproduces.
+ */
+export const ERROR_CODES = {
+  BAD_USER_INPUT: 'client',
+  NOT_FOUND: 'client',
+  CONFLICT: 'client',
+  UNAUTHENTICATED: 'client',
+  FORBIDDEN: 'client',
+  QUERY_TOO_COMPLEX: 'client',
+  INTERNAL_SERVER_ERROR: 'masked',
+  GRAPHQL_PARSE_FAILED: 'client',
+  GRAPHQL_VALIDATION_FAILED: 'client',
+  BAD_REQUEST: 'client',
+  PERSISTED_QUERY_NOT_FOUND: 'client',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'client',
+  OPERATION_RESOLUTION_FAILURE: 'client',
+} as const satisfies Record<string, 'client' | 'masked'>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
 
 function coded(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { ...extensions, code } });

@@ -6,6 +6,7 @@ import {
   type DocumentNode,
   type GraphQLError,
   type GraphQLSchema,
+  type ParseOptions,
   type ValidationRule,
 } from 'graphql';
 import { LIMITS } from './limits';
@@ -25,6 +26,7 @@ export class DocumentCache {
     private readonly schema: GraphQLSchema,
     private readonly rules: readonly ValidationRule[],
     max = 1000,
+    private readonly parseOptions: ParseOptions = { maxTokens: LIMITS.tokens },
   ) {
     this.cache = new LRUCache({ max });
   }
@@ -32,7 +34,7 @@ export class DocumentCache {
   get(query: string): ParsedOperation {
     const hit = this.cache.get(query);
     if (hit) return hit;
-    const document = parse(query, { maxTokens: LIMITS.tokens });
+    const document = parse(query, this.parseOptions);
     const errors = validate(this.schema, document, [...specifiedRules, ...this.rules]);
     const parsed: ParsedOperation = errors.length ? { errors } : { document };
     this.cache.set(query, parsed);

@@ -1,0 +1,63 @@
+import type http from 'node:http';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { migrationsCurrent, type Db } from '../db/knex';
+import { buildExplorer } from '../explorer/build';
+import { explorerRouter, type ExplorerOptions } from '../explorer/page';
+import type { Logger } from '../logger';
+import type { Metrics } from '../observability/metrics';
+import { sendBodyError } from './nodeHttp';
+
+export interface RoutesOptions {
+  db: Db;
+  metrics: Metrics;
+  logger: Logger;
+  /** The GraphiQL page at GET /graphql (browsers); false: none. */
+  explorer: ExplorerOptions | false;
+  /** GET /graphql (and any other method but POST) that is not the explorer. */
+  graphql(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+}
+
+/** Everything but POST /graphql: health, readiness, metrics, the explorer, GET /graphql. */
+export async function createRoutes(options: RoutesOptions): Promise<Express> {
+  const { db, metrics, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await db.raw('select 1');
+      if (!(await migrationsCurrent(db))) {
+        res.status(503).json({ status: 'migrations pending' });
+        return;
+      }
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  if (options.explorer) {
+    await buildExplorer();
+    app.use(explorerRouter(options.explorer));
+  }
+  app.all('/graphql', (req, res, next) => {
+    options.graphql(req, res).catch(next);
+  });
+  const lastResort: ErrorRequestHandler = (err: unknown, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    failed(logger, err, res);
+  };
+  app.use(lastResort);
+  return app;
+}
+
+/** A request that failed outside GraphQL: logged, answered 500 without detail. */
+export function failed(logger: Logger, err: unknown, res: http.ServerResponse): void {
+  logger.error({ err }, 'request failed');
+  if (!res.headersSent) sendBodyError(res, 500, 'Internal server error');
+  else res.destroy();
+}

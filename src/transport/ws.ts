@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import type { ExecutionArgs, GraphQLError, GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { bearerSecret, type Principal } from '../auth/principal';
+import { createContext, createSubscriptionContext, type Context, type ContextDeps } from '../context';
+import { unauthenticated } from '../errors';
+import { sharedSubscribe } from '../events/sharedExecution';
+import type { Admission } from '../graphql/admission';
+import { toGraphQLError, type ErrorPolicy } from '../graphql/errorPolicy';
+import type { Metrics } from '../observability/metrics';
+
+export interface WsTransportOptions {
+  httpServer: http.Server;
+  schema: GraphQLSchema;
+  admission: Admission;
+  errors: ErrorPolicy;
+  deps: ContextDeps;
+  metrics: Metrics;
+  /** MAX_BODY_BYTES: the largest WebSocket message. */
+  maxPayload: number;
+}
+
+type SocketExtra = {
+  principal?: Principal;
+  secret?: string | null;
+};
+
+export interface WsTransport {
+  /** Closes every socket with 1001 (going away) and stops accepting; idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** graphql-ws on the http server's /graphql: a thin adapter around admission and the error policy. */
+export function createWsTransport(options: WsTransportOptions): WsTransport {
+  const { schema, admission, errors, deps, metrics } = options;
+  const wsServer = new WebSocketServer({
+    server: options.httpServer,
+    path: '/graphql',
+    maxPayload: options.maxPayload,
+  });
+  const server = useServer<Record<string, unknown> | undefined, SocketExtra>(
+    {
+      schema,
+      subscribe: sharedSubscribe({ onExecute: () => metrics.subscriptionExecutions.inc() }),
+      onConnect: async (ctx) => {
+        const secret = bearerSecret(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
+        let principal: Principal | null;
+        try {
+          principal = await admission.authenticate(secret);
+        } catch (e) {
+          // graphql-ws puts a thrown error's message in the close reason (4500): only the id goes.
+          throw new Error(errors.fromThrown(e, randomUUID(), 'connection failed').message);
+        }
+        if (!principal) return false; // graphql-ws closes with 4403 Forbidden
+        ctx.extra.principal = principal;
+        ctx.extra.secret = secret;
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+        const requestId = randomUUID();
+        // A rejected operation gets its errors; the socket and its other subscriptions stay.
+        try {
+          // Revoked since the socket opened? Then no new operations.
+          const principal = await admission.authenticate(ctx.extra.secret ?? null);
+          if (!principal) throw unauthenticated('The API key of this connection is no longer valid');
+          const { document, errors: invalid } = admission.prepare(payload.query);
+          if (invalid) {
+            // As on HTTP (Apollo): a failed validation is GRAPHQL_VALIDATION_FAILED unless a limit said otherwise.
+            return errors.mask(
+              invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED')),
+              requestId,
+            );
+          }
+          const admitted = admission.admit({
+            principal,
+            document,
+            operationName: payload.operationName,
+            variables: payload.variables,
+          });
+          const contextValue =
+            admitted.operation.operation === 'subscription'
+              ? createSubscriptionContext(deps, admitted.scope, requestId)
+              : createContext(deps, admitted.scope, requestId);
+          contextValue.principal = principal;
+          contextValue.useSelection?.(admitted.selection);
+          return {
+            schema,
+            document,
+            operationName: payload.operationName,
+            variableValues: payload.variables,
+            contextValue,
+          };
+        } catch (e) {
+          return [errors.fromThrown(e, requestId, 'subscribe failed')];
+        }
+      },
+      onNext: (_ctx, _id, _payload, args, result) => {
+        metrics.subscriptionPayloads.inc();
+        if (!('errors' in result) || !result.errors?.length) return undefined;
+        const requestId = (args.contextValue as Context | undefined)?.requestId;
+        return { ...result, errors: errors.mask(result.errors, requestId) };
+      },
+    },
+    wsServer,
+  );
+  let disposed: Promise<void> | undefined;
+  return {
+    dispose: () => (disposed ??= Promise.resolve(server.dispose())),
+  };
+}
+
+/** The error with `code` unless it has one (cached validation errors are shared: not changed). */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return error.extensions.code
+    ? error
+    : toGraphQLError({ ...error.toJSON(), extensions: { code, ...error.extensions } });
+}
