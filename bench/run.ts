@@ -16,6 +16,7 @@ import knex from 'knex';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embeddedPostgres';
 import { createDb, migrateLatest } from '../src/db/knex';
 import { child, FULL, gql, KEY, log, root, SMOKE, type Bench, type Row, type Server } from './harness';
+import { enableStatementCounts } from './peer';
 import { scenarios } from './scenarios';
 import { seedGroup, seedWorkers } from './seed';
 
@@ -38,6 +39,7 @@ if (only) {
     process.exit(2);
   }
 }
+const countsStatements = chosen.some((s) => s.optIn === 'peer');
 // A full run (every default scenario, and the peer's when asked) is the one that writes bench/.
 const writesResults = !smoke && !only;
 
@@ -48,7 +50,11 @@ async function main() {
   let serverUrl = process.env.BENCH_DATABASE_URL;
   if (!serverUrl) {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'runledger-bench-'));
-    embedded = await startEmbeddedPostgres({ dataDir });
+    // The peer's scenarios count statements with pg_stat_statements; other runs stay as they were.
+    embedded = await startEmbeddedPostgres({
+      dataDir,
+      settings: countsStatements ? { shared_preload_libraries: 'pg_stat_statements' } : {},
+    });
     serverUrl = embedded.url;
   }
   const dbName = `runledger_bench_${Date.now()}`;
@@ -60,6 +66,7 @@ async function main() {
   const databaseUrl = dbUrl.toString();
   const db = createDb({ connection: databaseUrl, poolMax: 4 });
   await migrateLatest(db);
+  if (countsStatements) await enableStatementCounts(db);
   const pgVersion = (await db.raw('show server_version')).rows[0].server_version as string;
 
   const procs: Server['proc'][] = [];

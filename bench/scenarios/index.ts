@@ -7,8 +7,23 @@ import { m2 } from './m2';
 import { m4 } from './m4';
 import { n1 } from './n1';
 import { n2 } from './n2';
+import { n3 } from './n3';
+import { n4 } from './n4';
 import { s1 } from './s1';
 import { s3 } from './s3';
 import { s4 } from './s4';
 
-export const scenarios: Scenario[] = [n1, n2, g2, m1, m2, m4, s3, s1, s4];
+export const scenarios: Scenario[] = [
+  n1,
+  n2,
+  g2,
+  m1,
+  m2,
+  m4,
+  s3,
+  s1,
+  s4,
+  // Opt-in (--peer): against PostGraphile v5.
+  n3,
+  n4,
+];
