@@ -41,6 +41,8 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
       // A `let` that a closure reads before its one assignment is deliberate (server.ts, the bus).
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      // Resources rethrow the first failure of a release, whatever it was.
+      '@typescript-eslint/only-throw-error': ['error', { allowThrowingUnknown: true }],
       // The event queue hands on whatever its source threw, unchanged.
       '@typescript-eslint/prefer-promise-reject-errors': 'off',
       '@typescript-eslint/no-floating-promises': 'error',
