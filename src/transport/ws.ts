@@ -35,10 +35,16 @@ export interface WsTransport {
 /** graphql-ws on the http server's /graphql: a thin adapter around admission and the error policy. */
 export function createWsTransport(options: WsTransportOptions): WsTransport {
   const { schema, admission, errors, deps, metrics } = options;
-  const wsServer = new WebSocketServer({
-    server: options.httpServer,
-    path: '/graphql',
-    maxPayload: options.maxPayload,
+  // Upgrades are handed over by hand (noServer) so that errors of the http server, a busy port
+  // above all, are not re-emitted on the WebSocket server (graphql-ws reports those as its own
+  // "Internal error" on the console).
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
+  options.httpServer.on('upgrade', (req, socket, head) => {
+    if ((req.url ?? '').split('?')[0] !== '/graphql') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wsServer.handleUpgrade(req, socket, head, (client) => wsServer.emit('connection', client, req));
   });
   const server = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
