@@ -87,6 +87,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const tail = await readTail(logFile, startedAt);
     throw new Error(
       `PostgreSQL did not start (data: ${pgData}). Its log, kept in ${logFile}, says:\n${tail}\n(${(e as Error).message})`,
+      { cause: e },
     );
   }
   log(`embedded PostgreSQL listening on 127.0.0.1:${port} (data: ${pgData})`);
@@ -328,7 +329,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

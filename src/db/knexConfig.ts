@@ -13,7 +13,7 @@ useFastTimestamps();
 
 const root = path.resolve(__dirname, '..', '..');
 
-const migrationsDirectory = path.join(root, 'migrations');
+export const migrationsDirectory = path.join(root, 'migrations');
 const seedsDirectory = path.join(root, 'seeds');
 
 export interface KnexConfigOptions {
