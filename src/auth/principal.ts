@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { RoleValue } from '../models/ApiKey';
-import type { Scope } from './scope';
 import { isWellFormedSecret } from './secretFormat';
 
 /** Who is calling: the API key's role and its project (null: every project). */
@@ -9,10 +8,6 @@ export interface Principal {
   keyId: string | null;
   role: RoleValue;
   projectId: string | null;
-}
-
-export function scopeOf(principal: Principal): Scope {
-  return { projectIds: principal.projectId === null ? null : [principal.projectId] };
 }
 
 const RANK: Record<RoleValue, number> = { READER: 1, WRITER: 2, ADMIN: 3 };

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { ALL_PROJECTS } from '../../src/auth/scope';
+import { scopeOf } from '../../src/auth/scope';
 import type { Db } from '../../src/db/knex';
 import { EventNotifier } from '../../src/events/notifier';
 import type { ServiceContext } from '../../src/services/context';
@@ -23,7 +23,7 @@ const testServiceConfig = {
  */
 export function writerContext(db: Db): ServiceContext {
   const notifier = new EventNotifier({ db, instanceId: 'test-writer' });
-  return { db, scope: ALL_PROJECTS, config: testServiceConfig, onEventsCommitted: notifier.committed };
+  return { db, scope: scopeOf({ keyId: null, role: 'ADMIN', projectId: null }), config: testServiceConfig, onEventsCommitted: notifier.committed };
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
