@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CreateApiKeyInput, CreateProjectInput } from '../__generated__/resolvers-types';
 import { transaction } from '../db/transaction';
-import { badUserInput, forbidden, notFound } from '../errors';
+import { badUserInput, forbidden } from '../errors';
 import type * as G from '../graphql/mappers';
 import { hashSecret } from '../auth/principal';
 import type { ServiceContext } from './context';

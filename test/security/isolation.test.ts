@@ -5,16 +5,16 @@ import { startTestServer, type TestServer } from '../helpers/server';
 import { until } from '../helpers/wait';
 import { collect, wsClient } from '../helpers/ws';
 
-export const KEY = `mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`;
+const KEY = `mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`;
 
-export async function keyFor(s: TestServer, projectId: string | null, role: string) {
+async function keyFor(s: TestServer, projectId: string | null, role: string) {
   const data = await must(s, KEY, { i: { projectId, role } });
   return data.createApiKey as { secret: string; apiKey: { id: string } };
 }
 
-export const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
+const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
-export const CLAIM = `mutation ($i: ClaimStepInput!) { claimNextStep(input: $i) { id } }`;
+const CLAIM = `mutation ($i: ClaimStepInput!) { claimNextStep(input: $i) { id } }`;
 
 describe('tenant isolation', () => {
   let s: TestServer;
