@@ -115,7 +115,9 @@ describe('a fleet of SDK workers', () => {
         .where('r.run_group_id', id)
         .whereNotIn('s.status', ['COMPLETED', 'FAILED', 'CANCELLED'])
         .select('s.id', 's.status', 's.worker_id', 's.retry');
-      throw new Error(`group ${id} did not end: ${JSON.stringify(left.slice(0, 20))} (${left.length} open)`);
+      throw new Error(`group ${id} did not end: ${JSON.stringify(left.slice(0, 20))} (${left.length} open)`, {
+        cause: e,
+      });
     }
   };
   const startsOf = (f: Fleet) => f.lines.filter((l) => l.startsWith('start '));
