@@ -8,6 +8,7 @@ import { startEvents } from './events/start';
 import type { ExplorerOptions } from './explorer/page';
 import { createAdmission } from './graphql/admission';
 import { createErrorPolicy } from './graphql/errorPolicy';
+import { queryLimits, type QueryLimitsConfig } from './graphql/limits';
 import { buildSchema } from './graphql/schema';
 import type { Logger } from './logger';
 import { createMetrics } from './observability/metrics';
@@ -28,17 +29,13 @@ export type ServerConfig = Pick<
   | 'maxBodyBytes'
   | 'adminApiKey'
   | 'liveEvents'
->;
+> &
+  Partial<QueryLimitsConfig>;
 
 export interface ServerOptions {
   db: Db;
   /** The same database as `db`: the event bus holds its own LISTEN connection to it. */
   databaseUrl: string;
-  /**
-   * Where the bus's LISTEN connection goes (a direct, session-capable URL), or, without one,
-   * how often it polls the log instead. @default { url: databaseUrl }
-   */
-  listen?: { url: string } | { pollIntervalMs: number };
   config: ServerConfig;
   logger: Logger;
   /** The GraphiQL page at GET /graphql (browsers); on unless `false`. */
@@ -63,7 +60,6 @@ const GRAPHQL_POST = /^\/graphql\/?(\?|$)/;
 export async function createServer({
   db,
   databaseUrl,
-  listen = { url: databaseUrl },
   config,
   logger,
   explorer = {},
@@ -77,6 +73,7 @@ export async function createServer({
       db,
       adminApiKey: config.adminApiKey,
       introspection: config.introspection,
+      limits: queryLimits(config),
     });
     // The bus reads the log through a small pool of its own: event delivery never waits behind
     // requests for a connection, and request statements stay countable on their own.
@@ -86,7 +83,7 @@ export async function createServer({
     const events = await startEvents(
       {
         eventsDb,
-        listen,
+        databaseUrl,
         liveEvents: config.liveEvents,
         logger,
         onDelivered: (lag) => metrics.deliveryLag.observe(lag),

@@ -7,11 +7,8 @@ import { EventNotifier } from './notifier';
 export interface EventMachineryOptions {
   /** The bus's own small pool (see createServer): event delivery never waits behind requests. */
   eventsDb: Knex;
-  /**
-   * The bus's LISTEN connection: a session-capable URL of the same database, or, where there is
-   * none (behind a transaction pooler), how often to poll the log instead.
-   */
-  listen: { url: string } | { pollIntervalMs: number };
+  /** The same database: the bus holds its own LISTEN connection to it. */
+  databaseUrl: string;
   /** LIVE_EVENTS: off, no wake-ups are sent or heard and subscribers get events from the poll. */
   liveEvents: boolean;
   logger: Logger;
@@ -28,10 +25,9 @@ export interface EventMachinery {
 export async function startEvents(options: EventMachineryOptions, resources: Resources): Promise<EventMachinery> {
   const bus = new EventBus({
     db: options.eventsDb,
-    connectionString: 'url' in options.listen ? options.listen.url : '',
+    connectionString: options.databaseUrl,
     logger: options.logger,
-    listen: options.liveEvents && 'url' in options.listen,
-    pollIntervalMs: 'pollIntervalMs' in options.listen ? options.listen.pollIntervalMs : undefined,
+    listen: options.liveEvents,
     onDelivered: options.onDelivered,
   });
   await bus.start();

@@ -14,15 +14,6 @@ export interface PageArgs<F> {
   filter: F | null;
 }
 
-/**
- * `column = ANY($1)`: the keys travel as one array parameter. A `whereIn` of a page's keys is
- * one bind parameter per key (3,000 for a page's LLM calls) that knex numbers, pg encodes and
- * PostgreSQL parses and plans one by one. PostgreSQL types the array from the column.
- */
-export function whereAny(qb: Knex.QueryBuilder, column: string, values: readonly string[]): Knex.QueryBuilder {
-  return qb.whereRaw('?? = any(?)', [column, values as string[]]);
-}
-
 function scoped(db: Knex, spec: TableSpec, scope: Scope): Knex.QueryBuilder {
   const qb = db(spec.table).select(spec.columns(db));
   if (spec.projectColumn) scopeTo(qb, spec.projectColumn, scope);
@@ -58,25 +49,43 @@ function toPage<T>(spec: TableSpec, rows: T[], args: PageArgs<unknown>): Page<T>
 /** Belongs-to: one `WHERE id = ANY(...)` per batch, results in key order. */
 export function byIdLoader<T>(db: Knex, spec: TableSpec, scope: Scope): DataLoader<string, T | null> {
   return new DataLoader(async (ids) => {
-    const rows = (await whereAny(scoped(db, spec, scope), `${spec.table}.id`, ids)) as (T & { id: string })[];
+    const rows = (await scoped(db, spec, scope).whereIn(`${spec.table}.id`, ids as string[])) as (T & { id: string })[];
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   });
 }
 
-/** Has-many without paging (short lists such as a run's steps): one statement, grouped in memory. */
+/**
+ * Has-many without paging (short lists such as a run's steps): one statement, grouped in memory,
+ * at most `perParent` rows per parent (ROW_NUMBER per parent), so a list weighs its maximum.
+ */
 export function byParentLoader<T>(
   db: Knex,
   spec: TableSpec,
   parentColumn: string,
   scope: Scope,
-  options: { orderBy?: string[]; where?: (qb: Knex.QueryBuilder) => void } = {},
+  options: { orderBy?: string[]; where?: (qb: Knex.QueryBuilder) => void; perParent?: number } = {},
 ): DataLoader<string, T[]> {
   return new DataLoader(async (parentIds) => {
-    const qb = whereAny(scoped(db, spec, scope), `${spec.table}.${parentColumn}`, parentIds);
+    const orderBy = options.orderBy ?? sortColumns(spec);
+    const qb = scoped(db, spec, scope).whereIn(`${spec.table}.${parentColumn}`, parentIds as string[]);
     options.where?.(qb);
-    qb.orderBy((options.orderBy ?? sortColumns(spec)).map((column) => ({ column })));
-    const rows = (await qb) as (T & Record<string, string>)[];
+    let query: Knex.QueryBuilder = qb.orderBy(orderBy.map((column) => ({ column })));
+    if (options.perParent !== undefined) {
+      qb.clearOrder().select(
+        db.raw(`row_number() over (partition by ?? order by ${orderBy.map(() => '??').join(', ')}) as rn`, [
+          `${spec.table}.${parentColumn}`,
+          ...orderBy,
+        ]),
+      );
+      query = db
+        .select('*')
+        .from(qb.as('capped'))
+        .where('rn', '<=', options.perParent)
+        .orderBy([{ column: parentColumn }, { column: 'rn' }]);
+    }
+    const rows = (await query) as (T & Record<string, string>)[];
+    if (options.perParent !== undefined) for (const row of rows) delete row.rn;
     const groups = new Map<string, T[]>(parentIds.map((id) => [id, []]));
     for (const row of rows) groups.get(row[parentColumn] as string)?.push(row);
     return parentIds.map((id) => groups.get(id) ?? []);
@@ -115,14 +124,16 @@ export function childPageLoader<T, F = never>(
       for (const group of groupByArgs(keys).values()) {
         const args = group[0]!;
         const parentIds = [...new Set(group.map((k) => k.parentId))];
-        const inner = whereAny(scoped(db, spec, scope), `${spec.table}.${parentColumn}`, parentIds).select(
-          db.raw(
-            `row_number() over (partition by ?? order by ${sortColumns(spec)
-              .map(() => '??')
-              .join(', ')}) as rn`,
-            [`${spec.table}.${parentColumn}`, ...sortColumns(spec)],
-          ),
-        );
+        const inner = scoped(db, spec, scope)
+          .whereIn(`${spec.table}.${parentColumn}`, parentIds)
+          .select(
+            db.raw(
+              `row_number() over (partition by ?? order by ${sortColumns(spec)
+                .map(() => '??')
+                .join(', ')}) as rn`,
+              [`${spec.table}.${parentColumn}`, ...sortColumns(spec)],
+            ),
+          );
         if (args.filter && applyFilter) applyFilter(inner, args.filter);
         afterKeyset(inner, spec, args.after);
         const rows = (await db
@@ -169,8 +180,11 @@ export function childCountLoader<F = never>(
       for (const group of groups.values()) {
         const filter = group[0]!.filter;
         const column = `${spec.table}.${parentColumn}`;
-        const qb = db(spec.table).select({ parentId: column }).count({ count: '*' }).groupBy(column);
-        whereAny(qb, column, [...new Set(group.map((k) => k.parentId))]);
+        const qb = db(spec.table)
+          .select({ parentId: column })
+          .count({ count: '*' })
+          .whereIn(column, [...new Set(group.map((k) => k.parentId))])
+          .groupBy(column);
         if (spec.projectColumn) scopeTo(qb, spec.projectColumn, scope);
         if (filter && applyFilter) applyFilter(qb, filter);
         const counts = new Map(((await qb) as { parentId: string; count: number }[]).map((r) => [r.parentId, r.count]));

@@ -12,14 +12,14 @@ export const Subscription: SubscriptionResolvers = {
   stepStatusChanged: {
     subscribe: (_, { filter, after }, ctx) => eventStream(ctx, { filter, after, stepsOnly: true }),
     resolve: (delivery: Delivery, _args: unknown, ctx: Context): G.StepStatusEvent => {
-      ctx.useEventBatch?.(delivery.batch);
+      ctx.useEventLoaders?.(delivery.loaders);
       return { event: delivery.event };
     },
   },
   lifecycleEvents: {
     subscribe: (_, { filter, after }, ctx) => eventStream(ctx, { filter, after, stepsOnly: false }),
     resolve: (delivery: Delivery, _args: unknown, ctx: Context): G.LifecycleEvent => {
-      ctx.useEventBatch?.(delivery.batch);
+      ctx.useEventLoaders?.(delivery.loaders);
       return delivery.event;
     },
   },

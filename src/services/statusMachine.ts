@@ -11,6 +11,12 @@ const NEXT: Record<RunStatusValue, readonly RunStatusValue[]> = {
   CANCELLED: [],
 };
 
+export const FINAL_STATUSES: readonly RunStatusValue[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+export function isFinal(status: RunStatusValue): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
 export function canMove(from: RunStatusValue, to: RunStatusValue): boolean {
   return NEXT[from].includes(to);
 }
