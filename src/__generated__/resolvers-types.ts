@@ -232,7 +232,7 @@ export type Document = {
   __typename?: 'Document';
   /** Bytes. */
   fileSize: Maybe<Scalars['Int']['output']>;
-  /** Files stored under this document (the original bytes, parsed forms, chunks...), oldest first; at most `first` (default and maximum 100). */
+  /** Files stored under this document (the original bytes, parsed forms, chunks...). */
   files: Array<StoredFile>;
   hash: Scalars['String']['output'];
   id: Scalars['ID']['output'];
@@ -240,16 +240,8 @@ export type Document = {
   mimeType: Scalars['String']['output'];
   project: Project;
   runs: RunConnection;
-  /** The URIs that point at these bytes now, oldest first; at most `first` (default and maximum 100). */
+  /** Every URI that points at these bytes now. */
   uris: Array<DocumentUri>;
-};
-
-/**
- * A document is its bytes: identified by its content hash (`sha256-` + 64 hex digits), unique per
- * project. The same bytes reached through two URIs are one document.
- */
-export type DocumentFilesArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /**
@@ -259,14 +251,6 @@ export type DocumentFilesArgs = {
 export type DocumentRunsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<RunFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-/**
- * A document is its bytes: identified by its content hash (`sha256-` + 64 hex digits), unique per
- * project. The same bytes reached through two URIs are one document.
- */
-export type DocumentUrisArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -297,21 +281,13 @@ export type DocumentUri = {
   batch: Maybe<Batch>;
   /** The document the URI points at now. */
   document: Document;
-  /** Versions, oldest first; at most `first` (default and maximum 100). */
+  /** Every version, oldest first. */
   history: Array<DocumentUriVersion>;
   id: Scalars['ID']['output'];
   source: Scalars['String']['output'];
   uri: Scalars['String']['output'];
   /** 1 when first seen; +1 each time the hash at this URI changed. */
   version: Scalars['Int']['output'];
-};
-
-/**
- * Where a document was found: a URI in a source system. Unique per project, source and URI; when
- * the bytes at a URI change, `version` goes up and `history` keeps every version.
- */
-export type DocumentUriHistoryArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type DocumentUriConnection = {
@@ -485,13 +461,18 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Adds documents to a batch; the payload counts new, changed and unchanged URIs. */
   addDocuments: AddDocumentsPayload;
-  /** Cancels every run and step of the group that is not final, and records the events. */
+  /**
+   * Cancels every run and step of the group that is not final, and records the events; the group
+   * becomes CANCELLED (FAILED when one of its runs had failed). A final group is a CONFLICT.
+   */
   cancelRunGroup: RunGroup;
   /**
    * Gives the worker the most urgent claimable step and marks it RUNNING: a PENDING step, or an
    * ERROR step with retries left, whose earlier steps are all COMPLETED, in a group not
    * cancelled; or a step whose worker has been silent longer than the lease. Null when nothing
-   * is claimable. Two workers never get the same step.
+   * is claimable. Two workers never get the same step. Taking a step over counts as an attempt
+   * (retry + 1); a step whose worker was lost with no retry left becomes FAILED (its message says
+   * the worker was lost) and is not handed out.
    */
   claimNextStep: Maybe<Step>;
   /** Sets completedAt; completing a completed batch returns it unchanged. */
@@ -527,7 +508,15 @@ export type Mutation = {
   /**
    * Moves a step to a new status (legal transitions only, else CONFLICT) and rolls the change up
    * to its run and group, with their lifecycle events, in the same transaction. ERROR with no
-   * retry left becomes FAILED.
+   * retry left becomes FAILED. RUNNING is never set here (CONFLICT): a step becomes RUNNING only by
+   * claimNextStep. CANCELLED cancels the rest of the run.
+   *
+   * Rollups are total functions of the children, recomputed in the same transaction by every
+   * change (deletes included). A run: any step FAILED -> FAILED; else any CANCELLED -> CANCELLED;
+   * else all COMPLETED -> COMPLETED; else all PENDING -> PENDING; else RUNNING. A run group: while
+   * a run is not final, RUNNING once any run left PENDING, else PENDING; when every run is final,
+   * any FAILED -> FAILED; else any CANCELLED (or no run left) -> CANCELLED; else COMPLETED. A final
+   * group stays final.
    */
   updateStepStatus: Step;
   /** Records a check-in; a worker is created on its first one. */
@@ -766,7 +755,7 @@ export type Query = {
   llmCall: Maybe<LlmCall>;
   /** LLM calls, oldest first. */
   llmCalls: LlmCallConnection;
-  /** Usage grouped by model, provider, operation, day or run group; largest cost first; at most `first` (default and maximum 100). */
+  /** Usage grouped by model, provider, operation, day or run group; largest cost first. */
   llmUsage: Array<LlmUsage>;
   /** One project by id. */
   project: Maybe<Project>;
@@ -780,10 +769,7 @@ export type Query = {
   runs: RunConnection;
   step: Maybe<Step>;
   storedFile: Maybe<StoredFile>;
-  /**
-   * Workers, most recently seen first; with `staleAfterSeconds`, only those silent for longer;
-   * at most `first` (default and maximum 100).
-   */
+  /** Every worker, most recently seen first; with `staleAfterSeconds`, only those silent for longer. */
   workers: Array<Worker>;
 };
 
@@ -884,7 +870,6 @@ export type QueryLlmCallsArgs = {
  */
 export type QueryLlmUsageArgs = {
   filter?: InputMaybe<LlmCallFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
   groupBy: LlmUsageGroupBy;
 };
 
@@ -980,7 +965,6 @@ export type QueryStoredFileArgs = {
  * error; a malformed id or cursor is `BAD_USER_INPUT`.
  */
 export type QueryWorkersArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
   staleAfterSeconds?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -1026,7 +1010,6 @@ export type Run = {
   /** Seconds from `startedAt` to `completedAt`; null until both are set. */
   duration: Maybe<Scalars['Float']['output']>;
   events: LifecycleEventConnection;
-  /** Files stored under this run, oldest first; at most `first` (default and maximum 100). */
   files: Array<StoredFile>;
   id: Scalars['ID']['output'];
   llmCalls: LlmCallConnection;
@@ -1040,7 +1023,7 @@ export type Run = {
   statusAt: Maybe<Scalars['DateTime']['output']>;
   statusMessage: Maybe<Scalars['String']['output']>;
   statusMeta: Scalars['JSON']['output'];
-  /** Ordered by number; at most `first` (default and maximum 100). */
+  /** Ordered by number. */
   steps: Array<Step>;
   workflowDefinitionId: Scalars['String']['output'];
 };
@@ -1052,18 +1035,8 @@ export type RunEventsArgs = {
 };
 
 /** One workflow run: one document through the group's steps. */
-export type RunFilesArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-/** One workflow run: one document through the group's steps. */
 export type RunLlmCallsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-/** One workflow run: one document through the group's steps. */
-export type RunStepsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -1228,11 +1201,10 @@ export type Step = {
   createdAt: Scalars['DateTime']['output'];
   /** Seconds from `startedAt` to `completedAt`; null until both are set. */
   duration: Maybe<Scalars['Float']['output']>;
-  /** Files stored under this step, oldest first; at most `first` (default and maximum 100). */
   files: Array<StoredFile>;
   id: Scalars['ID']['output'];
   isLastStep: Scalars['Boolean']['output'];
-  /** Oldest first; at most `first` (default and maximum 100). Every call of a step: `llmCalls(filter: { stepId })`. */
+  /** Oldest first. */
   llmCalls: Array<LlmCall>;
   maxRetries: Scalars['Int']['output'];
   name: Scalars['String']['output'];
@@ -1252,16 +1224,6 @@ export type Step = {
   version: Scalars['Int']['output'];
   /** The worker that holds or last held the step. */
   worker: Maybe<Worker>;
-};
-
-/** One step of a run, done by one worker at a time. */
-export type StepFilesArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-/** One step of a run, done by one worker at a time. */
-export type StepLlmCallsArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A step's parameters. Identical configs are stored once and shared by every step that uses them. */
@@ -1427,13 +1389,20 @@ export type SubscriptionWorkAvailableArgs = {
 };
 
 export type UpdateStepStatusInput = {
-  /** The step's version as you last saw it; a newer one is a CONFLICT. */
+  /**
+   * The step's version as you last saw it (a claim returns it); a newer one is a CONFLICT. A
+   * takeover moves the version, so the report of a worker that lost the step fails.
+   */
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   message?: InputMaybe<Scalars['String']['input']>;
   meta?: InputMaybe<Scalars['JSON']['input']>;
   status: RunStatus;
   stepId: Scalars['ID']['input'];
-  /** The worker reporting; a step held by another worker is a CONFLICT. */
+  /**
+   * The worker reporting; a step held by another worker is a CONFLICT. A report on a RUNNING step
+   * (COMPLETED, ERROR, FAILED) must give this or `expectedVersion`, else it is BAD_USER_INPUT:
+   * only the worker holding the step may report on it (CANCELLED may come from anyone).
+   */
   workerId?: InputMaybe<Scalars['ID']['input']>;
 };
 
@@ -1470,7 +1439,7 @@ export type WorkReason =
 /** A process that claims and runs steps. Workers name themselves; claiming counts as a check-in. */
 export type Worker = {
   __typename?: 'Worker';
-  /** The steps the worker is running now; at most `first` (default and maximum 100). */
+  /** The steps the worker is running now. */
   activeSteps: Array<Step>;
   firstCheckinAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
@@ -1482,11 +1451,6 @@ export type Worker = {
    * server's lease): check in at least that often while a step runs.
    */
   leaseSeconds: Scalars['Int']['output'];
-};
-
-/** A process that claims and runs steps. Workers name themselves; claiming counts as a check-in. */
-export type WorkerActiveStepsArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A process that claims and runs steps. Workers name themselves; claiming counts as a check-in. */
@@ -1830,14 +1794,14 @@ export type DocumentResolvers<
   ParentType extends ResolversParentTypes['Document'] = ResolversParentTypes['Document'],
 > = {
   fileSize?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  files?: Resolver<Array<ResolversTypes['StoredFile']>, ParentType, ContextType, Partial<DocumentFilesArgs>>;
+  files?: Resolver<Array<ResolversTypes['StoredFile']>, ParentType, ContextType>;
   hash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   meta?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   mimeType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   project?: Resolver<ResolversTypes['Project'], ParentType, ContextType>;
   runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, Partial<DocumentRunsArgs>>;
-  uris?: Resolver<Array<ResolversTypes['DocumentUri']>, ParentType, ContextType, Partial<DocumentUrisArgs>>;
+  uris?: Resolver<Array<ResolversTypes['DocumentUri']>, ParentType, ContextType>;
 };
 
 export type DocumentUriResolvers<
@@ -1846,12 +1810,7 @@ export type DocumentUriResolvers<
 > = {
   batch?: Resolver<Maybe<ResolversTypes['Batch']>, ParentType, ContextType>;
   document?: Resolver<ResolversTypes['Document'], ParentType, ContextType>;
-  history?: Resolver<
-    Array<ResolversTypes['DocumentUriVersion']>,
-    ParentType,
-    ContextType,
-    Partial<DocumentUriHistoryArgs>
-  >;
+  history?: Resolver<Array<ResolversTypes['DocumentUriVersion']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   uri?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -2194,7 +2153,7 @@ export type RunResolvers<
   document?: Resolver<ResolversTypes['Document'], ParentType, ContextType>;
   duration?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   events?: Resolver<ResolversTypes['LifecycleEventConnection'], ParentType, ContextType, Partial<RunEventsArgs>>;
-  files?: Resolver<Array<ResolversTypes['StoredFile']>, ParentType, ContextType, Partial<RunFilesArgs>>;
+  files?: Resolver<Array<ResolversTypes['StoredFile']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   llmCalls?: Resolver<ResolversTypes['LlmCallConnection'], ParentType, ContextType, Partial<RunLlmCallsArgs>>;
   params?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
@@ -2206,7 +2165,7 @@ export type RunResolvers<
   statusAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   statusMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   statusMeta?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
-  steps?: Resolver<Array<ResolversTypes['Step']>, ParentType, ContextType, Partial<RunStepsArgs>>;
+  steps?: Resolver<Array<ResolversTypes['Step']>, ParentType, ContextType>;
   workflowDefinitionId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -2305,10 +2264,10 @@ export type StepResolvers<
   config?: Resolver<Maybe<ResolversTypes['StepConfig']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   duration?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  files?: Resolver<Array<ResolversTypes['StoredFile']>, ParentType, ContextType, Partial<StepFilesArgs>>;
+  files?: Resolver<Array<ResolversTypes['StoredFile']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isLastStep?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  llmCalls?: Resolver<Array<ResolversTypes['LlmCall']>, ParentType, ContextType, Partial<StepLlmCallsArgs>>;
+  llmCalls?: Resolver<Array<ResolversTypes['LlmCall']>, ParentType, ContextType>;
   maxRetries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   number?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2416,7 +2375,7 @@ export type WorkerResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes['Worker'] = ResolversParentTypes['Worker'],
 > = {
-  activeSteps?: Resolver<Array<ResolversTypes['Step']>, ParentType, ContextType, Partial<WorkerActiveStepsArgs>>;
+  activeSteps?: Resolver<Array<ResolversTypes['Step']>, ParentType, ContextType>;
   firstCheckinAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isStale?: Resolver<

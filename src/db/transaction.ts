@@ -2,13 +2,103 @@ import type { Knex } from 'knex';
 import { mapDatabaseError } from './errors';
 
 /**
- * Runs `fn` in one transaction: everything commits or nothing does. Database errors become
- * client errors (see mapDatabaseError); everything else is rethrown as is.
+ * LOCK ORDER. Every service takes row locks in this order, never backwards, so two writers can
+ * wait for each other but never in a cycle:
+ *
+ *   1. idempotency_key (the key row a create inserts first)
+ *   2. document_uri, then document (deleteDocumentUri, addDocuments)
+ *   3. step rows: those of one run in step-number order (updateStepStatus locks every open
+ *      step of the run before cancelling siblings); a claim locks its one step with SKIP LOCKED;
+ *      bulk operations lock a whole group's steps in one statement, before any of its runs
+ *   4. worker (check-in), a leaf nobody holds while waiting for rows above it
+ *   5. run rows
+ *   6. run_group row, last: rollups lock it (FOR NO KEY UPDATE) only after the steps and runs
+ *      they changed; cancelRunGroup and deleteRunGroup reach it after the group's steps and runs
+ *
+ * Deletes follow the same order by deleting children explicitly before their parents (steps,
+ * then runs, then the group) instead of letting ON DELETE CASCADE lock parents first.
+ * A deadlock or serialization failure that still happens (a bug, or a lock a statement takes
+ * implicitly) is retried by `transaction` below.
  */
-export async function transaction<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  try {
-    return await db.transaction(fn);
-  } catch (e) {
-    throw mapDatabaseError(e) ?? e;
+
+/** PostgreSQL codes of a transaction that lost a race and may simply be run again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+
+export interface TransactionOptions {
+  /** Attempts after the first for deadlocks and serialization failures. @default 4 */
+  retries?: number;
+  /**
+   * A bulk service write (start, cancel or delete of a whole group): its statements may run
+   * past the pool's statement timeout, which stays for client-driven reads.
+   */
+  bulk?: boolean;
+}
+
+type Hook = () => void | Promise<void>;
+const hooksByTransaction = new WeakMap<Knex.Transaction, Hook[]>();
+
+/**
+ * Runs `hook` once after the transaction commits: never for an attempt that rolled back, and
+ * once (not once per attempt) when `transaction` retried.
+ */
+export function afterCommit(trx: Knex.Transaction, hook: Hook): void {
+  const hooks = hooksByTransaction.get(trx);
+  if (!hooks) throw new Error('afterCommit needs a transaction opened by transaction()');
+  hooks.push(hook);
+}
+
+/** Whether `afterCommit` already holds a hook for this key in this transaction. */
+const keyedHooks = new WeakMap<Knex.Transaction, Set<unknown>>();
+export function afterCommitOnce(trx: Knex.Transaction, key: unknown, hook: Hook): void {
+  let keys = keyedHooks.get(trx);
+  if (!keys) keyedHooks.set(trx, (keys = new Set()));
+  if (keys.has(key)) return;
+  keys.add(key);
+  afterCommit(trx, hook);
+}
+
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE.has(code);
+}
+
+const jitter = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));
+
+/**
+ * Runs `fn` in one transaction: everything commits or nothing does. A deadlock (40P01) or a
+ * serialization failure (40001) rolls the attempt back and runs `fn` again, a bounded number
+ * of times with a random delay; after-commit hooks run once, after the attempt that committed.
+ * Database errors become client errors (see mapDatabaseError); everything else is rethrown.
+ */
+export async function transaction<T>(
+  db: Knex,
+  fn: (trx: Knex.Transaction) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const retries = options.retries ?? 4;
+  for (let attempt = 0; ; attempt++) {
+    let hooks: Hook[] = [];
+    try {
+      const result = await db.transaction(async (trx) => {
+        hooks = [];
+        hooksByTransaction.set(trx, hooks);
+        if (options.bulk) await trx.raw(`set local statement_timeout = '300s'`);
+        return fn(trx);
+      });
+      for (const hook of hooks) {
+        try {
+          await hook();
+        } catch {
+          // A hook only announces what committed (wake-ups); the write itself succeeded.
+        }
+      }
+      return result;
+    } catch (e) {
+      if (attempt < retries && isRetryable(e)) {
+        await jitter(attempt);
+        continue;
+      }
+      throw mapDatabaseError(e) ?? e;
+    }
   }
 }

@@ -57,6 +57,8 @@ export async function addDocuments(ctx: ServiceContext, input: AddDocumentsInput
         decode: async (stored: { created: number; updated: number; unchanged: number; uriIds: string[] }) => {
           const uris = (await trx('document_uri').whereIn('id', stored.uriIds)) as G.DocumentUri[];
           const byId = new Map(uris.map((u) => [u.id, u]));
+          // A URI of the first result deleted since (deleteDocumentUri): the replay cannot be given.
+          if (stored.uriIds.some((id) => !byId.has(id))) return null;
           return {
             batch: await loadBatch(trx, batch.id),
             created: stored.created,

@@ -5,7 +5,8 @@ import { notFound } from '../errors';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import type { ServiceContext } from './context';
-import { countRunDependents, deleteStats, type DeleteStats } from './runGroups';
+import { countRunDependents, deleteRunsOf, deleteStats, type DeleteStats } from './runGroups';
+import { settleGroups } from './rollups';
 
 /**
  * Deletes a URI. Its document (with files, runs, steps, events and LLM calls) goes too only when
@@ -17,37 +18,50 @@ export async function deleteDocumentUri(
   dryRun: boolean,
 ): Promise<DeleteStats> {
   const projectId = assertUuid(input.projectId, 'projectId');
-  return transaction(ctx.db, async (trx) => {
-    const qb = trx('document_uri').where({ projectId, source: input.source, uri: input.uri }).forUpdate().first();
-    scopeTo(qb, 'document_uri.projectId', ctx.scope);
-    const uri = (await qb) as G.DocumentUri | undefined;
-    if (!uri) throw notFound('DocumentUri', `${input.source}:${input.uri}`);
+  return transaction(
+    ctx.db,
+    async (trx) => {
+      const qb = trx('document_uri').where({ projectId, source: input.source, uri: input.uri }).forUpdate().first();
+      scopeTo(qb, 'document_uri.projectId', ctx.scope);
+      const uri = (await qb) as G.DocumentUri | undefined;
+      if (!uri) throw notFound('DocumentUri', `${input.source}:${input.uri}`);
 
-    // Lock the document so a concurrent delete of its other URI cannot leave it orphaned.
-    await trx('document').where({ id: uri.documentId }).forUpdate();
-    const others = await trx('document_uri')
-      .where({ documentId: uri.documentId })
-      .whereNot({ id: uri.id })
-      .count({ n: '*' })
-      .first();
-    if (Number((others as { n: number }).n) > 0) {
-      if (!dryRun) await trx('document_uri').where({ id: uri.id }).delete();
-      return deleteStats(dryRun, { deletedDocumentUris: 1 });
-    }
+      // Lock the document so a concurrent delete of its other URI cannot leave it orphaned.
+      await trx('document').where({ id: uri.documentId }).forUpdate();
+      const others = await trx('document_uri')
+        .where({ documentId: uri.documentId })
+        .whereNot({ id: uri.id })
+        .count({ n: '*' })
+        .first();
+      if (Number((others as { n: number }).n) > 0) {
+        if (!dryRun) await trx('document_uri').where({ id: uri.id }).delete();
+        return deleteStats(dryRun, { deletedDocumentUris: 1 });
+      }
 
-    const runs = await countRunDependents(trx, 'select id from run where document_id = ?', [uri.documentId]);
-    const documentFiles = await trx('stored_file').where({ documentId: uri.documentId }).count({ n: '*' }).first();
-    const stats = deleteStats(dryRun, {
-      deletedRuns: runs.runs,
-      deletedSteps: runs.steps,
-      deletedEvents: runs.events,
-      deletedLlmCalls: runs.llmCalls,
-      deletedFiles: runs.files + Number((documentFiles as { n: number }).n),
-      deletedDocumentUris: 1,
-      deletedDocuments: 1,
-    });
-    // Foreign keys cascade from the document to its URIs (and their history), files and runs.
-    if (!dryRun) await trx('document').where({ id: uri.documentId }).delete();
-    return stats;
-  });
+      const runs = await countRunDependents(trx, 'select id from run where document_id = ?', [uri.documentId]);
+      const documentFiles = await trx('stored_file').where({ documentId: uri.documentId }).count({ n: '*' }).first();
+      const stats = deleteStats(dryRun, {
+        deletedRuns: runs.runs,
+        deletedSteps: runs.steps,
+        deletedEvents: runs.events,
+        deletedLlmCalls: runs.llmCalls,
+        deletedFiles: runs.files + Number((documentFiles as { n: number }).n),
+        deletedDocumentUris: 1,
+        deletedDocuments: 1,
+      });
+      if (!dryRun) {
+        // Runs (children first: lock order), then the groups they leave behind recomputed from the
+        // runs that remain: a group whose other runs are all final closes now, with GROUP_END.
+        const groups = (await trx('run').distinct('runGroupId').where({ documentId: uri.documentId })).map(
+          (r: { runGroupId: string }) => r.runGroupId,
+        );
+        await deleteRunsOf(trx, 'select id from run where document_id = ?', [uri.documentId]);
+        await settleGroups(trx, groups, ctx, 'the remaining runs are final (a run was deleted with its document)');
+        // Foreign keys cascade from the document to its URIs (and their history) and files.
+        await trx('document').where({ id: uri.documentId }).delete();
+      }
+      return stats;
+    },
+    { bulk: true },
+  );
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { afterCommitOnce } from '../db/transaction';
 import type { LifecycleEventTypeValue } from '../models/LifecycleEvent';
 import type { JsonObject, RunStatusValue, StepTypeValue } from '../models';
 
@@ -26,8 +27,6 @@ export interface EventsSink {
   onEventsCommitted?(): void;
 }
 
-const watched = new WeakSet<Knex.Transaction>();
-
 /**
  * Writes lifecycle events inside the caller's transaction: they exist exactly when the change
  * they describe committed. Readers take them from the table; the sink only hears, after the
@@ -36,14 +35,13 @@ const watched = new WeakSet<Knex.Transaction>();
 export async function recordEvents(trx: Knex.Transaction, events: NewEvent[], sink: EventsSink): Promise<void> {
   if (events.length === 0) return;
   await trx('lifecycle_event').insert(events.map((e) => ({ ...e, statusMeta: JSON.stringify(e.statusMeta ?? {}) })));
+  eventsWritten(trx, sink);
+}
+
+/** For events inserted by a statement of the caller's own: the sink hears once, after commit. */
+export function eventsWritten(trx: Knex.Transaction, sink: EventsSink): void {
   const notify = sink.onEventsCommitted;
-  if (notify && !watched.has(trx)) {
-    watched.add(trx);
-    trx.executionPromise.then(
-      () => notify(),
-      () => undefined,
-    );
-  }
+  if (notify) afterCommitOnce(trx, sink, notify);
 }
 
 /** The event a step status change is recorded as. */

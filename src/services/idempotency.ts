@@ -13,13 +13,15 @@ export interface IdempotencyOptions {
 /**
  * Runs `run` once per (project, operation, key) inside the caller's transaction. The key row is
  * inserted first: a racing call with the same key waits on it until this transaction commits,
- * then replays the stored result. The same key with another input is a CONFLICT.
+ * then replays the stored result. The same key with another input is a CONFLICT, and so is a
+ * replay whose stored result was deleted in the meantime (reason RESULT_DELETED).
  */
 export async function idempotent<T, R>(
   trx: Knex.Transaction,
   options: IdempotencyOptions,
   run: () => Promise<T>,
-  codec: { encode(result: T): R; decode(stored: R): Promise<T> },
+  /** `decode` gives null when the stored result no longer exists (it was deleted since). */
+  codec: { encode(result: T): R; decode(stored: R): Promise<T | null | undefined> },
 ): Promise<T> {
   if (options.key == null) return run();
   const { idempotencyKey: _ignored, ...input } = options.input;
@@ -44,5 +46,12 @@ export async function idempotent<T, R>(
       field: 'idempotencyKey',
     });
   }
-  return codec.decode(stored.result as R);
+  const replayed = await codec.decode(stored.result as R);
+  if (replayed == null) {
+    throw conflict(
+      `idempotencyKey ${JSON.stringify(options.key)} was used by an earlier ${options.operation} whose result has since been deleted; send the request with a new key to run it again`,
+      { field: 'idempotencyKey', reason: 'RESULT_DELETED' },
+    );
+  }
+  return replayed;
 }

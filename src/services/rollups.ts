@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { rawRows } from '../db/raw';
+import type { LifecycleEventTypeValue } from '../models/LifecycleEvent';
 import type { RunStatusValue, StepTypeValue } from '../models';
-import { recordEvents, type EventsSink, type NewEvent } from './events';
+import { recordEvents, type EventsSink } from './events';
 
 export interface ChangedStep {
   id: string;
@@ -14,120 +15,139 @@ export interface ChangedStep {
   status: RunStatusValue;
 }
 
+const FINAL_SQL = `('COMPLETED', 'FAILED', 'CANCELLED')`;
+
 /**
- * Carries a step's new status up to its run and run group, with their lifecycle events, inside
- * the step's transaction: first step running -> run RUNNING + ITEM_START; last step completed ->
- * run COMPLETED + ITEM_END; a failed step -> run FAILED + ITEM_FAILED; a cancelled step ->
- * the run and its other steps CANCELLED; every run final -> group COMPLETED or FAILED + GROUP_END.
+ * rule(steps), the status of a run, as a total function of its steps' statuses:
+ * any FAILED -> FAILED; else any CANCELLED -> CANCELLED; else all COMPLETED -> COMPLETED;
+ * else all PENDING -> PENDING; else RUNNING. (A run without steps keeps its status.)
+ * Reads `step` directly, so it must run after the runs are locked (settleRuns).
  */
-export async function rollUp(trx: Knex.Transaction, step: ChangedStep, sink: EventsSink): Promise<void> {
-  const ids = { projectId: step.projectId, batchId: step.batchId, runGroupId: step.runGroupId, runId: step.runId };
-  const events: NewEvent[] = [];
+const RUN_RULE = `
+  select run_id as id, case
+    when bool_or(status = 'FAILED') then 'FAILED'
+    when bool_or(status = 'CANCELLED') then 'CANCELLED'
+    when bool_and(status = 'COMPLETED') then 'COMPLETED'
+    when bool_and(status = 'PENDING') then 'PENDING'
+    else 'RUNNING' end as status
+  from step where run_id = any(?::uuid[]) group by run_id`;
 
-  if (step.status === 'RUNNING') {
-    const started = await trx('run')
-      .where({ id: step.runId, status: 'PENDING' })
-      .update({
-        status: 'RUNNING',
-        startedAt: trx.raw('coalesce(started_at, now())'),
-        statusAt: trx.fn.now(),
-        version: trx.raw('version + 1'),
-      })
-      .returning('id');
-    if (started.length) events.push({ ...ids, type: 'ITEM_START', status: 'RUNNING', previousStatus: 'PENDING' });
-    await trx('run_group')
-      .where({ id: step.runGroupId, status: 'PENDING' })
-      .update({
-        status: 'RUNNING',
-        startedAt: trx.raw('coalesce(started_at, now())'),
-        statusAt: trx.fn.now(),
-        version: trx.raw('version + 1'),
-      });
-    await recordEvents(trx, events, sink);
-    return;
-  }
+/**
+ * rule(runs), the status of a run group, as a total function of its runs' statuses:
+ * while some run is not final: RUNNING once any run left PENDING, else PENDING; when every run
+ * is final: any FAILED -> FAILED; else any CANCELLED (or no run left at all) -> CANCELLED;
+ * else COMPLETED. Each part is an index probe on run (run_group_id, status), so settling a
+ * group costs the same for 1 run as for 50,000.
+ */
+const GROUP_RULE = `
+  select g.id, case
+    when not exists (select 1 from run where run_group_id = g.id) then 'CANCELLED'
+    when exists (select 1 from run where run_group_id = g.id and status in ('PENDING', 'RUNNING', 'ERROR')) then
+      case when exists (select 1 from run where run_group_id = g.id and status in ('RUNNING', 'ERROR', 'COMPLETED', 'FAILED', 'CANCELLED')) then 'RUNNING' else 'PENDING' end
+    when exists (select 1 from run where run_group_id = g.id and status = 'FAILED') then 'FAILED'
+    when exists (select 1 from run where run_group_id = g.id and status = 'CANCELLED') then 'CANCELLED'
+    else 'COMPLETED' end as status
+  from run_group g where g.id = any(?::uuid[])`;
 
-  let runStatus: RunStatusValue | null = null;
-  if (step.status === 'COMPLETED' && step.isLastStep) runStatus = 'COMPLETED';
-  if (step.status === 'FAILED') runStatus = 'FAILED';
-  if (step.status === 'CANCELLED') runStatus = 'CANCELLED';
-  if (!runStatus) return;
+function runEventType(status: RunStatusValue): LifecycleEventTypeValue {
+  if (status === 'FAILED') return 'ITEM_FAILED';
+  if (status === 'PENDING' || status === 'RUNNING') return 'ITEM_START';
+  return 'ITEM_END';
+}
 
-  if (runStatus === 'CANCELLED') {
-    // The run cannot go on without this step: its other open steps are cancelled with it.
-    const cancelled = await rawRows<{ id: string; type: StepTypeValue; previousStatus: RunStatusValue }>(
-      trx,
-      `update step s set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
-       from step before
-       where s.run_id = ? and s.id <> ? and before.id = s.id and s.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
-       returning s.id, s.type, before.status as previous_status`,
-      [step.runId, step.id],
-    );
-    for (const c of cancelled) {
-      events.push({
-        ...ids,
-        stepId: c.id,
-        stepType: c.type,
-        type: 'STEP_END',
-        status: 'CANCELLED',
-        previousStatus: c.previousStatus,
-      });
-    }
-  }
-  const [run] = await rawRows<{ previousStatus: RunStatusValue }>(
-    trx,
-    `update run r set status = ?, status_at = now(), completed_at = now(), version = r.version + 1
-     from run before where r.id = ? and before.id = r.id and r.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
-     returning before.status as previous_status`,
-    [runStatus, step.runId],
-  );
-  if (run) {
-    events.push({
-      ...ids,
-      type: runStatus === 'FAILED' ? 'ITEM_FAILED' : 'ITEM_END',
-      status: runStatus,
-      previousStatus: run.previousStatus,
-    });
-  }
-  await recordEvents(trx, events, sink);
-  if (run) await closeGroupIfDone(trx, step.runGroupId, sink);
+interface Settled {
+  id: string;
+  projectId: string;
+  batchId: string | null;
+  runGroupId: string;
+  status: RunStatusValue;
+  previousStatus: RunStatusValue;
 }
 
 /**
- * Locks the group (NO KEY UPDATE: concurrent event inserts hold KEY SHARE on it) so that two runs finishing at once cannot both miss that they were the last;
- * under READ COMMITTED the count after the lock sees every run committed before it.
+ * Recomputes the runs' statuses from their steps (RUN_RULE) and records ITEM_* events for the
+ * ones that changed. Locks the runs first (lock order: after their steps), then computes in a
+ * new statement, whose snapshot sees every step change committed before the lock was granted.
+ * Returns the groups whose runs changed.
  */
-async function closeGroupIfDone(trx: Knex.Transaction, runGroupId: string, sink: EventsSink): Promise<void> {
-  const group = await trx('run_group')
-    .select('id', 'projectId', 'batchId', 'status')
-    .where({ id: runGroupId })
-    .forNoKeyUpdate()
-    .first();
-  if (!group || ['COMPLETED', 'FAILED', 'CANCELLED'].includes(group.status)) return;
-  const [counts] = await rawRows<{ open: number; failed: number }>(
+async function settleRuns(
+  trx: Knex.Transaction,
+  runIds: readonly string[],
+  sink: EventsSink,
+): Promise<string[]> {
+  if (runIds.length === 0) return [];
+  await trx.raw(`select 1 from run where id = any(?::uuid[]) order by id for no key update`, [[...runIds]]);
+  const changed = await rawRows<Settled>(
     trx,
-    `select count(*) filter (where status not in ('COMPLETED', 'FAILED', 'CANCELLED'))::int as open,
-            count(*) filter (where status = 'FAILED')::int as failed
-     from run where run_group_id = ?`,
-    [runGroupId],
+    `with x as (${RUN_RULE})
+     update run r set status = x.status, status_at = now(), version = r.version + 1,
+       started_at = case when x.status <> 'PENDING' then coalesce(r.started_at, now()) else r.started_at end,
+       completed_at = case when x.status in ${FINAL_SQL} then now() else null end
+     from run before, x
+     where r.id = x.id and before.id = r.id and x.status <> r.status
+     returning r.id, r.project_id, r.batch_id, r.run_group_id, r.status, before.status as previous_status`,
+    [runIds],
   );
-  if (counts!.open > 0) return;
-  const status: RunStatusValue = counts!.failed > 0 ? 'FAILED' : 'COMPLETED';
-  await trx('run_group')
-    .where({ id: runGroupId })
-    .update({ status, statusAt: trx.fn.now(), completedAt: trx.fn.now(), version: trx.raw('version + 1') });
   await recordEvents(
     trx,
-    [
-      {
-        projectId: group.projectId,
-        batchId: group.batchId,
-        runGroupId,
-        type: 'GROUP_END',
-        status,
-        previousStatus: group.status,
-      },
-    ],
+    changed.map((r) => ({
+      projectId: r.projectId,
+      batchId: r.batchId,
+      runGroupId: r.runGroupId,
+      runId: r.id,
+      type: runEventType(r.status),
+      status: r.status,
+      previousStatus: r.previousStatus,
+    })),
     sink,
   );
+  return [...new Set(changed.map((r) => r.runGroupId))];
+}
+
+/**
+ * Recomputes the groups' statuses from their runs (GROUP_RULE), recording GROUP_END when a group
+ * becomes final. The group row is locked first (FOR NO KEY UPDATE: event inserts hold KEY SHARE
+ * on it), so two runs finishing at once cannot both miss that they were the last one.
+ */
+export async function settleGroups(
+  trx: Knex.Transaction,
+  runGroupIds: readonly string[],
+  sink: EventsSink,
+  message: string | null = null,
+): Promise<void> {
+  if (runGroupIds.length === 0) return;
+  await trx.raw(`select 1 from run_group where id = any(?::uuid[]) order by id for no key update`, [[...runGroupIds]]);
+  const changed = await rawRows<Omit<Settled, 'runGroupId'>>(
+    trx,
+    `with x as (${GROUP_RULE})
+     update run_group g set status = x.status, status_at = now(), version = g.version + 1,
+       started_at = case when x.status <> 'PENDING' then coalesce(g.started_at, now()) else g.started_at end,
+       completed_at = case when x.status in ${FINAL_SQL} then now() else null end
+     from run_group before, x
+     where g.id = x.id and before.id = g.id and x.status <> g.status
+       and before.status not in ${FINAL_SQL}
+     returning g.id, g.project_id, g.batch_id, g.status, before.status as previous_status`,
+    [runGroupIds],
+  );
+  await recordEvents(
+    trx,
+    changed
+      .filter((g) => g.status !== 'RUNNING' && g.status !== 'PENDING')
+      .map((g) => ({
+        projectId: g.projectId,
+        batchId: g.batchId,
+        runGroupId: g.id,
+        type: 'GROUP_END' as const,
+        status: g.status,
+        previousStatus: g.previousStatus,
+        statusMessage: message,
+      })),
+    sink,
+  );
+}
+
+/** Carries a step change up: its run from its steps, then its group from its runs. */
+export async function rollUp(trx: Knex.Transaction, step: ChangedStep, sink: EventsSink): Promise<void> {
+  const groups = await settleRuns(trx, [step.runId], sink);
+  await settleGroups(trx, groups, sink);
 }

@@ -8,7 +8,8 @@ import type * as G from '../graphql/mappers';
 import { tables } from '../loaders/tables';
 import { canonicalJson, sha256 } from './canonical';
 import type { ServiceContext } from './context';
-import { recordEvents } from './events';
+import { eventsWritten, recordEvents } from './events';
+import { settleGroups } from './rollups';
 import { failpoint } from './failpoints';
 import { idempotent } from './idempotency';
 import { jsonObject } from './json';
@@ -17,7 +18,7 @@ import { scopeTo } from '../auth/scope';
 
 const MAX_STEPS = 100;
 
-export function loadRunGroup(trx: Knex | Knex.Transaction, id: string): Promise<G.RunGroup> {
+function loadRunGroup(trx: Knex | Knex.Transaction, id: string): Promise<G.RunGroup> {
   return trx('run_group')
     .select(tables.runGroup.columns(trx as Knex))
     .where('run_group.id', id)
@@ -205,64 +206,54 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
 
 const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
-/** Every run and step of the group that is not final becomes CANCELLED, with their events. */
+/**
+ * Every run and step of the group that is not final becomes CANCELLED, with their events; the
+ * group then takes the status its runs give it (CANCELLED, or FAILED when a run had failed).
+ * Lock order: the group's steps, then its runs, then the group row (as every step writer).
+ */
 export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G.RunGroup> {
-  return transaction(ctx.db, async (trx) => {
-    const group = await rowInScope<G.RunGroup>(trx, 'run_group', id, ctx.scope, { lock: true });
-    if (group.status === 'CANCELLED') return loadRunGroup(trx, id);
-    if (FINAL.includes(group.status))
-      throw conflict(`RunGroup ${id} is ${group.status}; only a group that is not final can be cancelled`, {
-        current: group.status,
-      });
+  return transaction(
+    ctx.db,
+    async (trx) => {
+      const group = await rowInScope<G.RunGroup>(trx, 'run_group', id, ctx.scope);
+      if (group.status === 'CANCELLED') return loadRunGroup(trx, id);
+      if (FINAL.includes(group.status))
+        throw conflict(`RunGroup ${id} is ${group.status}; only a group that is not final can be cancelled`, {
+          current: group.status,
+        });
 
-    // Steps first (their events name their previous status), then runs, then the group.
-    await trx.raw(
-      `with cancelled as (
-         update step s set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
-         from run r, step before
-         where r.run_group_id = ? and s.run_id = r.id and before.id = s.id and s.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
-         returning s.id, s.type, s.run_id, before.status as previous_status
-       )
-       insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, step_id, step_type, status, previous_status, status_message)
-       select ?, 'STEP_END', ?, ?, c.run_id, c.id, c.type, 'CANCELLED', c.previous_status, 'run group cancelled' from cancelled c`,
-      [id, group.projectId, group.batchId, id],
-    );
-    await trx.raw(
-      `with cancelled as (
-         update run set status = 'CANCELLED', status_at = now(), completed_at = now(), version = version + 1
-         where run_group_id = ? and status not in ('COMPLETED', 'FAILED', 'CANCELLED')
-         returning id
-       )
-       insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, status_message)
-       select ?, 'ITEM_END', ?, ?, c.id, 'CANCELLED', 'run group cancelled' from cancelled c`,
-      [id, group.projectId, group.batchId, id],
-    );
-    failpoint('cancelRunGroup.beforeGroup');
-    await trx('run_group')
-      .where({ id })
-      .update({
-        status: 'CANCELLED',
-        statusAt: trx.fn.now(),
-        completedAt: trx.fn.now(),
-        version: trx.raw('version + 1'),
-      });
-    await recordEvents(
-      trx,
-      [
-        {
-          projectId: group.projectId,
-          type: 'GROUP_END',
-          status: 'CANCELLED',
-          previousStatus: group.status,
-          batchId: group.batchId,
-          runGroupId: id,
-          statusMessage: 'cancelled',
-        },
-      ],
-      ctx,
-    );
-    return loadRunGroup(trx, id);
-  });
+      // Steps first (their events name their previous status), then runs, then the group.
+      await trx.raw(
+        `with cancelled as (
+           update step s set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
+           from run r, step before
+           where r.run_group_id = ? and s.run_id = r.id and before.id = s.id and s.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+           returning s.id, s.type, s.run_id, before.status as previous_status
+         )
+         insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, step_id, step_type, status, previous_status, status_message)
+         select ?, 'STEP_END', ?, ?, c.run_id, c.id, c.type, 'CANCELLED', c.previous_status, 'run group cancelled' from cancelled c`,
+        [id, group.projectId, group.batchId, id],
+      );
+      // Every open run now has only final steps and at least one CANCELLED one: rule(steps) is
+      // CANCELLED for each (runs with a FAILED step were final already).
+      await trx.raw(
+        `with cancelled as (
+           update run r set status = 'CANCELLED', status_at = now(), completed_at = now(), version = r.version + 1
+           from run before
+           where r.run_group_id = ? and before.id = r.id and r.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+           returning r.id, before.status as previous_status
+         )
+         insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, previous_status, status_message)
+         select ?, 'ITEM_END', ?, ?, c.id, 'CANCELLED', c.previous_status, 'run group cancelled' from cancelled c`,
+        [id, group.projectId, group.batchId, id],
+      );
+      eventsWritten(trx, ctx);
+      failpoint('cancelRunGroup.beforeGroup');
+      await settleGroups(trx, [id], ctx, 'run group cancelled');
+      return loadRunGroup(trx, id);
+    },
+    { bulk: true },
+  );
 }
 
 export interface DeleteStats {
@@ -314,27 +305,47 @@ export async function countRunDependents(trx: Knex.Transaction, runIdsSql: strin
   return row!;
 }
 
-/** The group and everything under it; with dryRun, only the counts. */
+/**
+ * The group and everything under it; with dryRun, only the counts. Children go before their
+ * parents (steps with their events, LLM calls and files, then runs, then the group), the lock
+ * order every writer follows, instead of a cascade that would lock the group first.
+ */
 export async function deleteRunGroup(ctx: ServiceContext, id: string, dryRun: boolean): Promise<DeleteStats> {
-  return transaction(ctx.db, async (trx) => {
-    await rowInScope(trx, 'run_group', id, ctx.scope, { lock: true });
-    const counts = await countRunDependents(trx, 'select id from run where run_group_id = ?', [id]);
-    const groupEvents = await trx('lifecycle_event')
-      .where({ runGroupId: id })
-      .whereNull('runId')
-      .whereNull('stepId')
-      .count({ n: '*' })
-      .first();
-    const stats = deleteStats(dryRun, {
-      deletedRunGroups: 1,
-      deletedRuns: counts.runs,
-      deletedSteps: counts.steps,
-      deletedEvents: counts.events + Number((groupEvents as { n: number }).n),
-      deletedLlmCalls: counts.llmCalls,
-      deletedFiles: counts.files,
-    });
-    // Foreign keys cascade from the group to runs, steps, events, LLM calls and files.
-    if (!dryRun) await trx('run_group').where({ id }).delete();
-    return stats;
-  });
+  return transaction(
+    ctx.db,
+    async (trx) => {
+      await rowInScope(trx, 'run_group', id, ctx.scope);
+      const counts = await countRunDependents(trx, 'select id from run where run_group_id = ?', [id]);
+      const groupEvents = await trx('lifecycle_event')
+        .where({ runGroupId: id })
+        .whereNull('runId')
+        .whereNull('stepId')
+        .count({ n: '*' })
+        .first();
+      const stats = deleteStats(dryRun, {
+        deletedRunGroups: 1,
+        deletedRuns: counts.runs,
+        deletedSteps: counts.steps,
+        deletedEvents: counts.events + Number((groupEvents as { n: number }).n),
+        deletedLlmCalls: counts.llmCalls,
+        deletedFiles: counts.files,
+      });
+      if (!dryRun) {
+        await deleteRunsOf(trx, 'select id from run where run_group_id = ?', [id]);
+        await trx('run_group').where({ id }).delete();
+      }
+      return stats;
+    },
+    { bulk: true },
+  );
+}
+
+/**
+ * Deletes runs and what hangs off them, children first (lock order): the events of the runs
+ * and steps in one statement, then the steps (LLM calls and files cascade), then the runs.
+ */
+export async function deleteRunsOf(trx: Knex.Transaction, runIdsSql: string, bindings: unknown[]): Promise<void> {
+  await trx.raw(`delete from lifecycle_event where run_id in (${runIdsSql})`, bindings as Knex.RawBinding[]);
+  await trx.raw(`delete from step where run_id in (${runIdsSql})`, bindings as Knex.RawBinding[]);
+  await trx.raw(`delete from run where id in (${runIdsSql})`, bindings as Knex.RawBinding[]);
 }

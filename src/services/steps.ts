@@ -3,15 +3,16 @@ import type { ClaimStepInput, UpdateStepStatusInput } from '../__generated__/res
 import { inScope } from '../auth/scope';
 import { rawRows } from '../db/raw';
 import { transaction } from '../db/transaction';
-import { conflict, notFound } from '../errors';
+import { badUserInput, conflict, notFound } from '../errors';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
+import type { RunStatusValue, StepTypeValue } from '../models';
 import { tables } from '../loaders/tables';
 import type { ServiceContext } from './context';
-import { recordEvents, stepEventType } from './events';
+import { recordEvents, stepEventType, type NewEvent } from './events';
 import { jsonObject } from './json';
 import { rollUp, type ChangedStep } from './rollups';
-import { afterFailure, canMove } from './statusMachine';
+import { afterFailure, canMove, isFinal } from './statusMachine';
 import { assertWorkerId, checkIn } from './workers';
 
 /** A step locked for a change: what the rollup needs, plus what the rules check. */
@@ -28,122 +29,213 @@ function loadStep(trx: Knex.Transaction, id: string): Promise<G.Step> {
 
 /**
  * The most urgent claimable step, set RUNNING under the worker. SKIP LOCKED: a step another
- * claimer holds is passed over, so two workers never get the same step.
+ * claimer holds is passed over, so two workers never get the same step. Taking over a step whose
+ * worker went silent past the lease counts as an attempt (retry + 1): with no retry left the
+ * step is FAILED instead (its worker was lost) in a transaction of its own, and the claim looks
+ * again.
  */
 export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput): Promise<G.Step | null> {
   const workerId = assertWorkerId(input.workerId);
   const projectId = input.projectId == null ? null : assertUuid(input.projectId, 'projectId');
   const runGroupId = input.runGroupId == null ? null : assertUuid(input.runGroupId, 'runGroupId');
   if (projectId && !inScope(ctx.scope, projectId)) return null;
-  return transaction(ctx.db, async (trx) => {
-    const conditions: string[] = [];
-    const filters: unknown[] = [];
-    if (input.types?.length) {
-      conditions.push('and s.type = any(?::text[])');
-      filters.push(input.types);
-    }
-    if (projectId) {
-      conditions.push('and s.project_id = ?');
-      filters.push(projectId);
-    }
-    if (runGroupId) {
-      conditions.push('and r.run_group_id = ?');
-      filters.push(runGroupId);
-    }
-    if (ctx.scope.projectIds !== null) {
-      conditions.push('and s.project_id = any(?::uuid[])');
-      filters.push(ctx.scope.projectIds);
-    }
-    const columns = `s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
-                     s.max_retries, s.worker_id, s.version`;
-    const order = 'order by s.priority desc, s.created_at, s.id limit 1 for update of s skip locked';
-    // A step whose worker went silent past the lease goes first: it is the oldest work.
-    let [candidate] = await rawRows<LockedStep>(
-      trx,
-      `select ${columns} from worker w
-       join step s on s.worker_id = w.id
-       join run r on r.id = s.run_id
-       where w.last_checkin_at < now() - make_interval(secs => ?) and s.status = 'RUNNING' ${conditions.join(' ')}
-       ${order}`,
-      [ctx.config.workerLeaseSeconds, ...filters],
-    );
-    if (!candidate) {
-      // Steps run in order, and a COMPLETED step is final: a step whose predecessor completed
-      // has every earlier step completed. Walks the partial index of claimable steps in order,
-      // checking each candidate's predecessor by its unique key.
-      [candidate] = await rawRows<LockedStep>(
+  // Every lost step failed here is committed on its own; a bound keeps one call finite.
+  for (let failedLost = 0; ; failedLost++) {
+    const outcome = await transaction(ctx.db, async (trx): Promise<{ step: G.Step | null; lost?: true }> => {
+      const conditions: string[] = [];
+      const filters: unknown[] = [];
+      if (input.types?.length) {
+        conditions.push('and s.type = any(?::text[])');
+        filters.push(input.types);
+      }
+      if (projectId) {
+        conditions.push('and s.project_id = ?');
+        filters.push(projectId);
+      }
+      if (runGroupId) {
+        conditions.push('and r.run_group_id = ?');
+        filters.push(runGroupId);
+      }
+      if (ctx.scope.projectIds !== null) {
+        conditions.push('and s.project_id = any(?::uuid[])');
+        filters.push(ctx.scope.projectIds);
+      }
+      const columns = `s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
+                       s.max_retries, s.worker_id, s.version`;
+      const order = 'order by s.priority desc, s.created_at, s.id limit 1 for update of s skip locked';
+      // A step whose worker went silent past the lease goes first: it is the oldest work.
+      let [candidate] = await rawRows<LockedStep>(
         trx,
-        `select ${columns} from step s
+        `select ${columns} from worker w
+         join step s on s.worker_id = w.id
          join run r on r.id = s.run_id
-         join run_group g on g.id = r.run_group_id
-         left join step previous on previous.run_id = s.run_id and previous.number = s.number - 1
-         where s.status in ('PENDING', 'ERROR')
-           and (s.number = 1 or previous.status = 'COMPLETED')
-           and r.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
-           and g.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
-           ${conditions.join(' ')}
+         where w.last_checkin_at < now() - make_interval(secs => ?) and s.status = 'RUNNING' ${conditions.join(' ')}
          ${order}`,
-        filters,
+        [ctx.config.workerLeaseSeconds, ...filters],
       );
-    }
-    // Checking in only now keeps the step lock this transaction's first write: its transaction
-    // id is then newer than that of every earlier change to the step, so event readers, which
-    // go in transaction id order, see the step's changes in commit order.
-    await checkIn(trx, workerId);
-    if (!candidate) return null;
+      if (!candidate) {
+        // Steps run in order, and a COMPLETED step is final: a step whose predecessor completed
+        // has every earlier step completed. Walks the partial index of claimable steps in order,
+        // checking each candidate's predecessor by its unique key.
+        [candidate] = await rawRows<LockedStep>(
+          trx,
+          `select ${columns} from step s
+           join run r on r.id = s.run_id
+           join run_group g on g.id = r.run_group_id
+           left join step previous on previous.run_id = s.run_id and previous.number = s.number - 1
+           where s.status in ('PENDING', 'ERROR')
+             and (s.number = 1 or previous.status = 'COMPLETED')
+             and r.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+             and g.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+             ${conditions.join(' ')}
+           ${order}`,
+          filters,
+        );
+      }
+      await checkIn(trx, workerId);
+      if (!candidate) return { step: null };
 
-    const takeover = candidate.status === 'RUNNING';
-    await trx('step')
-      .where({ id: candidate.id })
-      .update({
-        status: 'RUNNING',
-        workerId,
-        startedAt: trx.raw('coalesce(started_at, now())'),
-        statusAt: trx.fn.now(),
-        statusMessage: takeover ? `taken over from worker ${candidate.workerId} (lease expired)` : null,
-        version: trx.raw('version + 1'),
-      });
-    await recordEvents(
-      trx,
-      [
-        {
-          projectId: candidate.projectId,
-          batchId: candidate.batchId,
-          runGroupId: candidate.runGroupId,
-          runId: candidate.runId,
-          stepId: candidate.id,
-          stepType: candidate.type,
-          type: 'STEP_START',
+      const takeover = candidate.status === 'RUNNING';
+      if (takeover) {
+        const retry = candidate.retry + 1;
+        const lostMessage = `worker ${candidate.workerId} was lost (silent past the ${ctx.config.workerLeaseSeconds} s lease)`;
+        if (retry > candidate.maxRetries) {
+          const message = `${lostMessage}; no retry left (attempt ${retry} of ${candidate.maxRetries + 1})`;
+          await writeStatus(trx, ctx, candidate, {
+            status: 'FAILED',
+            retry,
+            workerId: candidate.workerId,
+            message,
+            meta: { lostWorker: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds },
+          });
+          return { step: null, lost: true };
+        }
+        await writeStatus(trx, ctx, candidate, {
           status: 'RUNNING',
-          previousStatus: candidate.status,
+          retry,
+          workerId,
           handlerName: workerId,
-          statusMessage: takeover ? `taken over from worker ${candidate.workerId} (lease expired)` : null,
-          statusMeta: takeover
-            ? { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds }
-            : {},
-        },
-      ],
-      ctx,
-    );
-    await rollUp(trx, { ...candidate, status: 'RUNNING' }, ctx);
-    return loadStep(trx, candidate.id);
-  });
+          message: `taken over from worker ${candidate.workerId} (lease expired; ${lostMessage}); attempt ${retry + 1}`,
+          meta: { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds },
+        });
+      } else {
+        await writeStatus(trx, ctx, candidate, {
+          status: 'RUNNING',
+          retry: candidate.retry,
+          workerId,
+          handlerName: workerId,
+          message: null,
+          meta: {},
+        });
+      }
+      return { step: await loadStep(trx, candidate.id) };
+    });
+    if (!outcome.lost || failedLost >= 100) return outcome.step;
+  }
 }
 
-/** A legal status change, its event and its rollups, in one transaction. */
+interface StatusWrite {
+  status: RunStatusValue;
+  retry: number;
+  workerId: string | null;
+  /** Who the event names; the worker by default. */
+  handlerName?: string | null;
+  message: string | null;
+  meta: Record<string, unknown>;
+}
+
+/** One step's new status with its event, then its siblings (when cancelled) and rollups. */
+async function writeStatus(
+  trx: Knex.Transaction,
+  ctx: ServiceContext,
+  step: LockedStep,
+  change: StatusWrite,
+): Promise<void> {
+  const { status } = change;
+  const final = isFinal(status);
+  await trx('step')
+    .where({ id: step.id })
+    .update({
+      status,
+      statusMessage: change.message,
+      statusMeta: JSON.stringify(change.meta),
+      statusAt: trx.fn.now(),
+      startedAt: status === 'RUNNING' ? trx.raw('coalesce(started_at, now())') : trx.raw('started_at'),
+      completedAt: final ? trx.fn.now() : null,
+      retry: change.retry,
+      workerId: change.workerId,
+      version: trx.raw('version + 1'),
+    });
+  const ids = { projectId: step.projectId, batchId: step.batchId, runGroupId: step.runGroupId, runId: step.runId };
+  const events: NewEvent[] = [
+    {
+      ...ids,
+      stepId: step.id,
+      stepType: step.type,
+      type: stepEventType(status),
+      status,
+      previousStatus: step.status,
+      handlerName: change.handlerName === undefined ? change.workerId : change.handlerName,
+      statusMessage: change.message,
+      statusMeta: change.meta,
+    },
+  ];
+  if (status === 'CANCELLED') {
+    // The run cannot go on without this step: its other open steps are cancelled with it (the
+    // caller locked them all, in step-number order).
+    const cancelled = await rawRows<{ id: string; type: StepTypeValue; previousStatus: RunStatusValue }>(
+      trx,
+      `update step s set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
+       from step before
+       where s.run_id = ? and s.id <> ? and before.id = s.id and s.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+       returning s.id, s.type, before.status as previous_status`,
+      [step.runId, step.id],
+    );
+    for (const c of cancelled) {
+      events.push({
+        ...ids,
+        stepId: c.id,
+        stepType: c.type,
+        type: 'STEP_END',
+        status: 'CANCELLED',
+        previousStatus: c.previousStatus,
+      });
+    }
+  }
+  await recordEvents(trx, events, ctx);
+  await rollUp(trx, { ...step, status }, ctx);
+}
+
+/**
+ * A legal status change, its event and its rollups, in one transaction. A step becomes RUNNING
+ * only by claimNextStep. A report on a RUNNING step (COMPLETED, ERROR, FAILED) must prove it
+ * comes from the worker holding it: `workerId` naming that worker, or `expectedVersion` equal to
+ * the version its claim returned (a takeover moves the version, so a lost worker's report fails
+ * either way). CANCELLED may come from anyone (an operator), but when it names a worker, that
+ * worker must hold the step.
+ */
 export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepStatusInput): Promise<G.Step> {
   const stepId = assertUuid(input.stepId, 'stepId');
   const workerId = input.workerId == null ? null : assertWorkerId(input.workerId);
-  const meta = jsonObject(input.meta, 'meta');
+  const meta = JSON.parse(jsonObject(input.meta, 'meta')) as Record<string, unknown>;
   return transaction(ctx.db, async (trx) => {
+    const scoped = ctx.scope.projectIds === null ? '' : 'and s.project_id = any(?::uuid[])';
+    const scopeArgs: string[][] = ctx.scope.projectIds === null ? [] : [[...ctx.scope.projectIds]];
+    if (input.status === 'CANCELLED') {
+      // Lock order: every step of the run, in number order, before cancelling any of them.
+      await trx.raw(
+        `select 1 from step where run_id = (select s.run_id from step s where s.id = ? ${scoped}) order by number for update`,
+        [stepId, ...scopeArgs],
+      );
+    }
     const [step] = await rawRows<LockedStep>(
       trx,
       `select s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
               s.max_retries, s.worker_id, s.version
        from step s join run r on r.id = s.run_id
-       where s.id = ? ${ctx.scope.projectIds === null ? '' : 'and s.project_id = any(?::uuid[])'}
+       where s.id = ? ${scoped}
        for update of s`,
-      ctx.scope.projectIds === null ? [stepId] : [stepId, ctx.scope.projectIds],
+      [stepId, ...scopeArgs],
     );
     if (!step) throw notFound('Step', stepId);
     if (input.expectedVersion != null && input.expectedVersion !== step.version) {
@@ -161,53 +253,39 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
         requestedStatus: input.status,
       });
     }
-    if (workerId && step.status === 'RUNNING' && step.workerId && step.workerId !== workerId) {
-      throw conflict(`Step ${stepId} is held by worker ${step.workerId}, not ${workerId}`, { heldBy: step.workerId });
+    if (input.status === 'RUNNING') {
+      throw conflict(`Step ${stepId} is ${step.status}; a step becomes RUNNING only by being claimed (claimNextStep)`, {
+        currentStatus: step.status,
+        requestedStatus: input.status,
+      });
+    }
+    if (step.status === 'RUNNING') {
+      if (workerId === null && input.expectedVersion == null && input.status !== 'CANCELLED') {
+        throw badUserInput(
+          `Step ${stepId} is RUNNING under worker ${step.workerId}: a report on a RUNNING step must give the reporting worker's workerId (or the expectedVersion its claim returned)`,
+          'workerId',
+        );
+      }
+      if (workerId !== null && step.workerId !== workerId) {
+        throw conflict(`Step ${stepId} is held by worker ${step.workerId}, not ${workerId}`, { heldBy: step.workerId });
+      }
     }
     if (workerId) await checkIn(trx, workerId);
 
-    let status = input.status;
+    let status: RunStatusValue = input.status;
     let retry = step.retry;
     if (status === 'ERROR' || status === 'FAILED') {
       const failure = afterFailure(step.retry, step.maxRetries);
       retry = failure.retry;
       if (status === 'ERROR') status = failure.status;
     }
-    const final = status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED';
-    await trx('step')
-      .where({ id: stepId })
-      .update({
-        status,
-        statusMessage: input.message ?? null,
-        statusMeta: meta,
-        statusAt: trx.fn.now(),
-        startedAt: status === 'RUNNING' ? trx.raw('coalesce(started_at, now())') : trx.raw('started_at'),
-        completedAt: final ? trx.fn.now() : null,
-        retry,
-        workerId: workerId ?? step.workerId,
-        version: trx.raw('version + 1'),
-      });
-    await recordEvents(
-      trx,
-      [
-        {
-          projectId: step.projectId,
-          batchId: step.batchId,
-          runGroupId: step.runGroupId,
-          runId: step.runId,
-          stepId,
-          stepType: step.type,
-          type: stepEventType(status),
-          status,
-          previousStatus: step.status,
-          handlerName: workerId ?? step.workerId,
-          statusMessage: input.message ?? null,
-          statusMeta: JSON.parse(meta) as Record<string, unknown>,
-        },
-      ],
-      ctx,
-    );
-    await rollUp(trx, { ...step, status }, ctx);
+    await writeStatus(trx, ctx, step, {
+      status,
+      retry,
+      workerId: workerId ?? step.workerId,
+      message: input.message ?? null,
+      meta,
+    });
     return loadStep(trx, stepId);
   });
 }

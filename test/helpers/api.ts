@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestServer } from './server';
 
-export const uniqueSlug = () => `t-${randomBytes(4).toString('hex')}`;
+const uniqueSlug = () => `t-${randomBytes(4).toString('hex')}`;
 export const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** Throws with the errors when a mutation that must succeed does not. */
@@ -77,8 +77,19 @@ export async function claim(s: TestServer, workerId: string, extra: Record<strin
 
 export const UPDATE = `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { id status version retry completedAt } }`;
 
+/**
+ * Reports a status for a step. A report on a RUNNING step must name its worker: unless `extra`
+ * gives a workerId, the report is sent as the worker that holds the step (tests of other things
+ * need not track which worker claimed what).
+ */
 export async function setStatus(s: TestServer, stepId: string, status: string, extra: Record<string, unknown> = {}) {
-  const data = await must(s, UPDATE, { i: { stepId, status, ...extra } });
+  let workerId = extra.workerId;
+  if (workerId === undefined) {
+    const row = (await s.db('step').where({ id: stepId }).first('status', 'workerId')) as
+      { status: string; workerId: string | null } | undefined;
+    if (row?.status === 'RUNNING') workerId = row.workerId;
+  }
+  const data = await must(s, UPDATE, { i: { stepId, status, ...extra, ...(workerId ? { workerId } : {}) } });
   return data.updateStepStatus as {
     id: string;
     status: string;

@@ -82,7 +82,9 @@ describe('racing writers', () => {
     const steps = await Promise.all(
       Array.from({ length: 16 }, (_, i) => claim(s, `fin-${i}`, { projectId: project.id })),
     );
-    await Promise.all(steps.map((st) => must(s, UPDATE, { i: { stepId: st!.id, status: 'COMPLETED' } })));
+    await Promise.all(
+      steps.map((st, i) => must(s, UPDATE, { i: { stepId: st!.id, status: 'COMPLETED', workerId: `fin-${i}` } })),
+    );
     const group = (
       await must(s, `query ($id: ID!) { runGroup(id: $id) { status progress { completed } } }`, { id: g.id })
     ).runGroup;

@@ -107,7 +107,7 @@ describe('claiming and reporting steps (pool of one connection)', () => {
   });
 
   it('lets another worker take over a step whose worker went silent past the lease, and records it', async () => {
-    const { project } = await freshGroup(1);
+    const { project } = await freshGroup(1, [{ name: 'a', type: 'INGEST', maxRetries: 1 }]);
     const step = await claim(s, 'sleepy', { projectId: project.id });
     expect(await claim(s, 'eager', { projectId: project.id })).toBeNull();
     await s
@@ -115,7 +115,8 @@ describe('claiming and reporting steps (pool of one connection)', () => {
       .where({ id: 'sleepy' })
       .update({ lastCheckinAt: s.db.raw(`now() - interval '1 hour'`) });
     const taken = await claim(s, 'eager', { projectId: project.id });
-    expect(taken).toMatchObject({ id: step!.id, status: 'RUNNING', worker: { id: 'eager' } });
+    // The lost worker's attempt counts: retry 1 of the 1 allowed.
+    expect(taken).toMatchObject({ id: step!.id, status: 'RUNNING', retry: 1, worker: { id: 'eager' } });
     const events = (
       await must(
         s,

@@ -7,10 +7,10 @@ const NESTED = `query ($id: ID!) {
     runs(first: 100) {
       totalCount
       nodes {
-        document { hash uris(first: 5) { uri } }
-        steps(first: 10) {
+        document { hash uris { uri } }
+        steps {
           name status worker { id }
-          llmCalls(first: 5) { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } }
+          llmCalls { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } }
         }
       }
     }

@@ -31,7 +31,7 @@ describe('live events in production conditions', () => {
   async function work(projectId: string, steps: number) {
     for (let i = 0; i < steps; i++) {
       const step = await claimNextStep(ctx, { workerId: 'w', projectId });
-      await updateStepStatus(ctx, { stepId: step!.id, status: 'COMPLETED' });
+      await updateStepStatus(ctx, { stepId: step!.id, status: 'COMPLETED', workerId: 'w' });
     }
   }
 
@@ -89,7 +89,7 @@ describe('live events in production conditions', () => {
       expect(count).toBeGreaterThan(0);
       for (const x of subs) expect(x.values).toHaveLength(10);
       executionsSeen.push((await executions()) - executionsBefore);
-      await Promise.all(clients.map((c) => c.dispose()));
+      await Promise.all(clients.map(async (c) => c.dispose()));
       return count;
     };
     const one = await statementsPerEvent(1);
@@ -143,12 +143,12 @@ describe('live events in production conditions', () => {
       for (let i = 0; i < 20; i++) {
         const step = await claimNextStep(ctx, { workerId: 'lat', projectId: project.id });
         committedAt.set(`${step!.id}:RUNNING`, performance.now());
-        await updateStepStatus(ctx, { stepId: step!.id, status: 'COMPLETED' });
+        await updateStepStatus(ctx, { stepId: step!.id, status: 'COMPLETED', workerId: 'lat' });
         committedAt.set(`${step!.id}:COMPLETED`, performance.now());
         await new Promise((r) => setTimeout(r, 10)); // ~100 events/s
       }
       await Promise.all(subs.map((x) => x.waitFor(40, 60_000)));
-      await Promise.all(clients.map((c) => c.dispose()));
+      await Promise.all(clients.map(async (c) => c.dispose()));
       latencies.sort((a, b) => a - b);
       const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
       return { p50: pct(50), p99: pct(99), n: latencies.length };

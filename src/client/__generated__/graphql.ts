@@ -203,13 +203,6 @@ export const RunDetailDocument = {
                       {
                         kind: 'Field',
                         name: { kind: 'Name', value: 'uris' },
-                        arguments: [
-                          {
-                            kind: 'Argument',
-                            name: { kind: 'Name', value: 'first' },
-                            value: { kind: 'IntValue', value: '10' },
-                          },
-                        ],
                         selectionSet: {
                           kind: 'SelectionSet',
                           selections: [
@@ -250,13 +243,6 @@ export const RunDetailDocument = {
                       {
                         kind: 'Field',
                         name: { kind: 'Name', value: 'llmCalls' },
-                        arguments: [
-                          {
-                            kind: 'Argument',
-                            name: { kind: 'Name', value: 'first' },
-                            value: { kind: 'IntValue', value: '20' },
-                          },
-                        ],
                         selectionSet: {
                           kind: 'SelectionSet',
                           selections: [
