@@ -131,7 +131,7 @@ export function listening(proc: ChildProcess, name: string): Promise<Server> {
   });
 }
 
-// any: benchmark responses are read ad hoc
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- benchmark responses are read ad hoc
 export async function gql<T = any>(
   url: string,
   query: string,
@@ -192,7 +192,7 @@ export async function cannon(
 }
 
 /** The run-group page a client team builds (N1, N2, N3). */
-export const PAGE = `query Page($id: ID!) { runGroup(id: $id) { progress { total } runs(first: 100) { totalCount nodes { document { hash uris { uri } } steps { name status worker { id } llmCalls { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } } } } } } }`;
+export const PAGE = `query Page($id: ID!) { runGroup(id: $id) { progress { total } runs(first: 100) { totalCount nodes { document { hash uris(first: 10) { uri } } steps(first: 10) { name status worker { id } llmCalls(first: 5) { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } } } } } } }`;
 
 /** One benchmark scenario: a module in bench/scenarios/, listed in bench/scenarios/index.ts. */
 export interface Scenario {

@@ -31,6 +31,21 @@ const envSchema = z.object({
     .default(1024 * 1024),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   LIVE_EVENTS: boolFromEnv.default(true),
+  // Bounded resources (issue 13): what one operation, one value and one connection may hold.
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(1).default(10),
+  MAX_QUERY_COST: z.coerce.number().int().min(1).default(50_000),
+  MAX_QUERY_ALIASES: z.coerce.number().int().min(1).default(15),
+  MAX_QUERY_DIRECTIVES: z.coerce.number().int().min(1).default(50),
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(100).default(1000),
+  MAX_RESPONSE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(32 * 1024 * 1024),
+  MAX_NAME_BYTES: z.coerce.number().int().min(64).default(2048),
+  MAX_TEXT_BYTES: z.coerce.number().int().min(256).default(16 * 1024),
+  MAX_JSON_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(1000).default(32),
 });
 
 export interface Config {
@@ -62,6 +77,26 @@ export interface Config {
   statementTimeoutMs: number;
   /** Writes wake subscribers with NOTIFY; off, the bus finds events by polling. @default true */
   liveEvents: boolean;
+  /** Entity levels of an operation (connection wrappers add none). @default 10 */
+  maxQueryDepth: number;
+  /** Upper bound of the rows an operation may touch (lists at their maximum). @default 50000 */
+  maxQueryCost: number;
+  /** @default 15 */
+  maxQueryAliases: number;
+  /** @default 50 */
+  maxQueryDirectives: number;
+  /** @default 1000 */
+  maxQueryTokens: number;
+  /** Upper bound of a response, estimated before anything loads. @default 32 MiB */
+  maxResponseBytes: number;
+  /** Largest stored name, source, URI, model... @default 2048 */
+  maxNameBytes: number;
+  /** Largest stored status or error message. @default 16 KiB */
+  maxTextBytes: number;
+  /** Largest stored JSON value (meta, params, config, usageDetails). @default 64 KiB */
+  maxJsonBytes: number;
+  /** Deepest nesting of a stored JSON value. @default 32 */
+  maxJsonDepth: number;
 }
 
 export class ConfigError extends Error {}
@@ -92,5 +127,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPromptBytes: e.MAX_PROMPT_BYTES,
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
     liveEvents: e.LIVE_EVENTS,
+    maxQueryDepth: e.MAX_QUERY_DEPTH,
+    maxQueryCost: e.MAX_QUERY_COST,
+    maxQueryAliases: e.MAX_QUERY_ALIASES,
+    maxQueryDirectives: e.MAX_QUERY_DIRECTIVES,
+    maxQueryTokens: e.MAX_QUERY_TOKENS,
+    maxResponseBytes: e.MAX_RESPONSE_BYTES,
+    maxNameBytes: e.MAX_NAME_BYTES,
+    maxTextBytes: e.MAX_TEXT_BYTES,
+    maxJsonBytes: e.MAX_JSON_BYTES,
+    maxJsonDepth: e.MAX_JSON_DEPTH,
   };
 }

@@ -13,14 +13,14 @@ export class Resources {
 
   /** Releases everything, newest first; every release runs even when one fails. */
   async release(): Promise<void> {
-    let failure: { error: unknown } | undefined;
+    let failure: unknown;
     for (const release of this.releases.splice(0).reverse()) {
       try {
         await release();
-      } catch (error) {
-        failure ??= { error };
+      } catch (e) {
+        failure ??= e;
       }
     }
-    if (failure) throw failure.error;
+    if (failure !== undefined) throw failure;
   }
 }

@@ -8,6 +8,7 @@ import { startEvents } from './events/start';
 import type { ExplorerOptions } from './explorer/page';
 import { createAdmission } from './graphql/admission';
 import { createErrorPolicy } from './graphql/errorPolicy';
+import { queryLimits, type QueryLimitsConfig } from './graphql/limits';
 import { buildSchema } from './graphql/schema';
 import type { Logger } from './logger';
 import { createMetrics } from './observability/metrics';
@@ -28,7 +29,8 @@ export type ServerConfig = Pick<
   | 'maxBodyBytes'
   | 'adminApiKey'
   | 'liveEvents'
->;
+> &
+  Partial<QueryLimitsConfig>;
 
 export interface ServerOptions {
   db: Db;
@@ -71,6 +73,7 @@ export async function createServer({
       db,
       adminApiKey: config.adminApiKey,
       introspection: config.introspection,
+      limits: queryLimits(config),
     });
     // The bus reads the log through a small pool of its own: event delivery never waits behind
     // requests for a connection, and request statements stay countable on their own.

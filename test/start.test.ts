@@ -40,8 +40,8 @@ async function query(server: Started, q: string, key = server.key) {
 }
 
 const NESTED = `{ runGroups(first: 2) { nodes { name status progress { total completed fractionDone }
-  runs(first: 100) { totalCount nodes { document { hash uris { uri version history { version } } }
-    steps { name status worker { id isStale } llmCalls { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } } } } } } }
+  runs(first: 100) { totalCount nodes { document { hash uris(first: 5) { uri version history(first: 5) { version } } }
+    steps(first: 5) { name status worker { id isStale } llmCalls(first: 3) { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } } } } } } }
   workers { id isStale } }`;
 
 describe('npm start', () => {

@@ -4,7 +4,7 @@
 import type { Scenario } from '../harness';
 import { compareWithPeer } from './peerCompare';
 
-const DASHBOARD = `query Dashboard($id: ID!) { project(id: $id) { name batches(first: 5) { totalCount nodes { name source runGroups(first: 5) { totalCount nodes { name status progress { total } runs(first: 20) { nodes { status steps { name status } } } } } } } } }`;
+const DASHBOARD = `query Dashboard($id: ID!) { project(id: $id) { name batches(first: 5) { totalCount nodes { name source runGroups(first: 5) { totalCount nodes { name status progress { total } runs(first: 20) { nodes { status steps(first: 20) { name status } } } } } } } } }`;
 
 const PEER_DASHBOARD = `query Dashboard($id: UUID!) {
   projectByRowId(rowId: $id) {

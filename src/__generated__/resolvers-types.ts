@@ -232,7 +232,7 @@ export type Document = {
   __typename?: 'Document';
   /** Bytes. */
   fileSize: Maybe<Scalars['Int']['output']>;
-  /** Files stored under this document (the original bytes, parsed forms, chunks...). */
+  /** Files stored under this document (the original bytes, parsed forms, chunks...), oldest first; at most `first` (default and maximum 100). */
   files: Array<StoredFile>;
   hash: Scalars['String']['output'];
   id: Scalars['ID']['output'];
@@ -240,8 +240,16 @@ export type Document = {
   mimeType: Scalars['String']['output'];
   project: Project;
   runs: RunConnection;
-  /** Every URI that points at these bytes now. */
+  /** The URIs that point at these bytes now, oldest first; at most `first` (default and maximum 100). */
   uris: Array<DocumentUri>;
+};
+
+/**
+ * A document is its bytes: identified by its content hash (`sha256-` + 64 hex digits), unique per
+ * project. The same bytes reached through two URIs are one document.
+ */
+export type DocumentFilesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /**
@@ -251,6 +259,14 @@ export type Document = {
 export type DocumentRunsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<RunFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/**
+ * A document is its bytes: identified by its content hash (`sha256-` + 64 hex digits), unique per
+ * project. The same bytes reached through two URIs are one document.
+ */
+export type DocumentUrisArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -281,13 +297,21 @@ export type DocumentUri = {
   batch: Maybe<Batch>;
   /** The document the URI points at now. */
   document: Document;
-  /** Every version, oldest first. */
+  /** Versions, oldest first; at most `first` (default and maximum 100). */
   history: Array<DocumentUriVersion>;
   id: Scalars['ID']['output'];
   source: Scalars['String']['output'];
   uri: Scalars['String']['output'];
   /** 1 when first seen; +1 each time the hash at this URI changed. */
   version: Scalars['Int']['output'];
+};
+
+/**
+ * Where a document was found: a URI in a source system. Unique per project, source and URI; when
+ * the bytes at a URI change, `version` goes up and `history` keeps every version.
+ */
+export type DocumentUriHistoryArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type DocumentUriConnection = {
@@ -755,7 +779,7 @@ export type Query = {
   llmCall: Maybe<LlmCall>;
   /** LLM calls, oldest first. */
   llmCalls: LlmCallConnection;
-  /** Usage grouped by model, provider, operation, day or run group; largest cost first. */
+  /** Usage grouped by model, provider, operation, day or run group; largest cost first; at most `first` (default and maximum 100). */
   llmUsage: Array<LlmUsage>;
   /** One project by id. */
   project: Maybe<Project>;
@@ -769,7 +793,10 @@ export type Query = {
   runs: RunConnection;
   step: Maybe<Step>;
   storedFile: Maybe<StoredFile>;
-  /** Every worker, most recently seen first; with `staleAfterSeconds`, only those silent for longer. */
+  /**
+   * Workers, most recently seen first; with `staleAfterSeconds`, only those silent for longer;
+   * at most `first` (default and maximum 100).
+   */
   workers: Array<Worker>;
 };
 
@@ -870,6 +897,7 @@ export type QueryLlmCallsArgs = {
  */
 export type QueryLlmUsageArgs = {
   filter?: InputMaybe<LlmCallFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
   groupBy: LlmUsageGroupBy;
 };
 
@@ -965,6 +993,7 @@ export type QueryStoredFileArgs = {
  * error; a malformed id or cursor is `BAD_USER_INPUT`.
  */
 export type QueryWorkersArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
   staleAfterSeconds?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -1010,6 +1039,7 @@ export type Run = {
   /** Seconds from `startedAt` to `completedAt`; null until both are set. */
   duration: Maybe<Scalars['Float']['output']>;
   events: LifecycleEventConnection;
+  /** Files stored under this run, oldest first; at most `first` (default and maximum 100). */
   files: Array<StoredFile>;
   id: Scalars['ID']['output'];
   llmCalls: LlmCallConnection;
@@ -1023,7 +1053,7 @@ export type Run = {
   statusAt: Maybe<Scalars['DateTime']['output']>;
   statusMessage: Maybe<Scalars['String']['output']>;
   statusMeta: Scalars['JSON']['output'];
-  /** Ordered by number. */
+  /** Ordered by number; at most `first` (default and maximum 100). */
   steps: Array<Step>;
   workflowDefinitionId: Scalars['String']['output'];
 };
@@ -1035,8 +1065,18 @@ export type RunEventsArgs = {
 };
 
 /** One workflow run: one document through the group's steps. */
+export type RunFilesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One workflow run: one document through the group's steps. */
 export type RunLlmCallsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One workflow run: one document through the group's steps. */
+export type RunStepsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -1201,10 +1241,11 @@ export type Step = {
   createdAt: Scalars['DateTime']['output'];
   /** Seconds from `startedAt` to `completedAt`; null until both are set. */
   duration: Maybe<Scalars['Float']['output']>;
+  /** Files stored under this step, oldest first; at most `first` (default and maximum 100). */
   files: Array<StoredFile>;
   id: Scalars['ID']['output'];
   isLastStep: Scalars['Boolean']['output'];
-  /** Oldest first. */
+  /** Oldest first; at most `first` (default and maximum 100). Every call of a step: `llmCalls(filter: { stepId })`. */
   llmCalls: Array<LlmCall>;
   maxRetries: Scalars['Int']['output'];
   name: Scalars['String']['output'];
@@ -1224,6 +1265,16 @@ export type Step = {
   version: Scalars['Int']['output'];
   /** The worker that holds or last held the step. */
   worker: Maybe<Worker>;
+};
+
+/** One step of a run, done by one worker at a time. */
+export type StepFilesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One step of a run, done by one worker at a time. */
+export type StepLlmCallsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A step's parameters. Identical configs are stored once and shared by every step that uses them. */
@@ -1439,7 +1490,7 @@ export type WorkReason =
 /** A process that claims and runs steps. Workers name themselves; claiming counts as a check-in. */
 export type Worker = {
   __typename?: 'Worker';
-  /** The steps the worker is running now. */
+  /** The steps the worker is running now; at most `first` (default and maximum 100). */
   activeSteps: Array<Step>;
   firstCheckinAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
@@ -1451,6 +1502,11 @@ export type Worker = {
    * server's lease): check in at least that often while a step runs.
    */
   leaseSeconds: Scalars['Int']['output'];
+};
+
+/** A process that claims and runs steps. Workers name themselves; claiming counts as a check-in. */
+export type WorkerActiveStepsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A process that claims and runs steps. Workers name themselves; claiming counts as a check-in. */
@@ -1794,14 +1850,14 @@ export type DocumentResolvers<
   ParentType extends ResolversParentTypes['Document'] = ResolversParentTypes['Document'],
 > = {
   fileSize?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  files?: Resolver<Array<ResolversTypes['StoredFile']>, ParentType, ContextType>;
+  files?: Resolver<Array<ResolversTypes['StoredFile']>, ParentType, ContextType, Partial<DocumentFilesArgs>>;
   hash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   meta?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   mimeType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   project?: Resolver<ResolversTypes['Project'], ParentType, ContextType>;
   runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, Partial<DocumentRunsArgs>>;
-  uris?: Resolver<Array<ResolversTypes['DocumentUri']>, ParentType, ContextType>;
+  uris?: Resolver<Array<ResolversTypes['DocumentUri']>, ParentType, ContextType, Partial<DocumentUrisArgs>>;
 };
 
 export type DocumentUriResolvers<
@@ -1810,7 +1866,12 @@ export type DocumentUriResolvers<
 > = {
   batch?: Resolver<Maybe<ResolversTypes['Batch']>, ParentType, ContextType>;
   document?: Resolver<ResolversTypes['Document'], ParentType, ContextType>;
-  history?: Resolver<Array<ResolversTypes['DocumentUriVersion']>, ParentType, ContextType>;
+  history?: Resolver<
+    Array<ResolversTypes['DocumentUriVersion']>,
+    ParentType,
+    ContextType,
+    Partial<DocumentUriHistoryArgs>
+  >;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   uri?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -2153,7 +2214,7 @@ export type RunResolvers<
   document?: Resolver<ResolversTypes['Document'], ParentType, ContextType>;
   duration?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   events?: Resolver<ResolversTypes['LifecycleEventConnection'], ParentType, ContextType, Partial<RunEventsArgs>>;
-  files?: Resolver<Array<ResolversTypes['StoredFile']>, ParentType, ContextType>;
+  files?: Resolver<Array<ResolversTypes['StoredFile']>, ParentType, ContextType, Partial<RunFilesArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   llmCalls?: Resolver<ResolversTypes['LlmCallConnection'], ParentType, ContextType, Partial<RunLlmCallsArgs>>;
   params?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
@@ -2165,7 +2226,7 @@ export type RunResolvers<
   statusAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   statusMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   statusMeta?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
-  steps?: Resolver<Array<ResolversTypes['Step']>, ParentType, ContextType>;
+  steps?: Resolver<Array<ResolversTypes['Step']>, ParentType, ContextType, Partial<RunStepsArgs>>;
   workflowDefinitionId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -2264,10 +2325,10 @@ export type StepResolvers<
   config?: Resolver<Maybe<ResolversTypes['StepConfig']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   duration?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  files?: Resolver<Array<ResolversTypes['StoredFile']>, ParentType, ContextType>;
+  files?: Resolver<Array<ResolversTypes['StoredFile']>, ParentType, ContextType, Partial<StepFilesArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isLastStep?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  llmCalls?: Resolver<Array<ResolversTypes['LlmCall']>, ParentType, ContextType>;
+  llmCalls?: Resolver<Array<ResolversTypes['LlmCall']>, ParentType, ContextType, Partial<StepLlmCallsArgs>>;
   maxRetries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   number?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2375,7 +2436,7 @@ export type WorkerResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes['Worker'] = ResolversParentTypes['Worker'],
 > = {
-  activeSteps?: Resolver<Array<ResolversTypes['Step']>, ParentType, ContextType>;
+  activeSteps?: Resolver<Array<ResolversTypes['Step']>, ParentType, ContextType, Partial<WorkerActiveStepsArgs>>;
   firstCheckinAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isStale?: Resolver<

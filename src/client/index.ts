@@ -19,11 +19,7 @@ export interface RunledgerClientOptions {
 
 export class RunledgerError extends Error {
   constructor(readonly errors: readonly GraphQLFormattedError[]) {
-    super(
-      errors
-        .map((e) => `${typeof e.extensions?.code === 'string' ? e.extensions.code : 'ERROR'}: ${e.message}`)
-        .join('; '),
-    );
+    super(errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '));
   }
 }
 

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -86,7 +86,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const release = () => {
     stopped = true;
     try {
-      unlinkSync(path.join(dataDir, OWNER_FILE));
+      require('node:fs').unlinkSync(path.join(dataDir, OWNER_FILE));
     } catch {
       // already gone
     }
@@ -254,7 +254,7 @@ function pgCtlAsync(bin: Binaries, runAs: UserIds | undefined, args: string[]): 
 function postmasterAlive(pgData: string): boolean {
   const pidFile = path.join(pgData, 'postmaster.pid');
   if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  const pid = Number(require('node:fs').readFileSync(pidFile, 'utf8').split('\n')[0]);
   return Number.isInteger(pid) && pid > 0 && processAlive(pid);
 }
 
@@ -266,14 +266,14 @@ function processAlive(pid: number): boolean {
   }
   // A zombie (exited, never reaped: common in containers) answers signals but is gone.
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8') as string;
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return true; // no /proc (macOS): trust the signal
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

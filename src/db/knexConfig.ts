@@ -12,8 +12,8 @@ useFastTimestamps();
 
 const root = path.resolve(__dirname, '..', '..');
 
-const migrationsDirectory = path.join(root, 'migrations');
-const seedsDirectory = path.join(root, 'seeds');
+export const migrationsDirectory = path.join(root, 'migrations');
+export const seedsDirectory = path.join(root, 'seeds');
 
 export interface KnexConfigOptions {
   connection: string;

@@ -14,7 +14,7 @@ import { authenticate, scopeOf, type Principal } from '../auth/principal';
 import type { Scope } from '../auth/scope';
 import { unauthenticated } from '../errors';
 import { DocumentCache, type ParsedOperation } from './documents';
-import { LIMITS, checkCost, limitRules } from './limits';
+import { DEFAULT_QUERY_LIMITS, checkCost, limitRules, type QueryLimits } from './limits';
 import { selectedFields } from './selection';
 
 export interface AdmissionOptions {
@@ -24,6 +24,8 @@ export interface AdmissionOptions {
   adminApiKey: string | undefined;
   /** Off: `__schema` and `__type` fail validation (on both transports, by the same rule). */
   introspection: boolean;
+  /** Depth, cost, aliases, directives, tokens and response bytes (MAX_QUERY_* in config.ts). */
+  limits?: QueryLimits;
 }
 
 /** One operation as either transport received it, after parsing and validation. */
@@ -73,12 +75,12 @@ export interface Admission {
 }
 
 export function createAdmission(options: AdmissionOptions): Admission {
-  const { schema, db, adminApiKey } = options;
+  const { schema, db, adminApiKey, limits = DEFAULT_QUERY_LIMITS } = options;
   const validationRules: ValidationRule[] = [
-    ...limitRules(),
+    ...limitRules(limits),
     ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
-  const parseOptions: ParseOptions = { maxTokens: LIMITS.tokens };
+  const parseOptions: ParseOptions = { maxTokens: limits.tokens };
   const documents = new DocumentCache(schema, validationRules, 1000, parseOptions);
   return {
     parseOptions,
@@ -112,7 +114,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
       }
       authorizeOperation(principal, operation, document);
       // The name of the operation resolved, not the one the client sent.
-      checkCost(schema, document, variables ?? undefined, operation.name?.value);
+      checkCost(schema, document, variables ?? undefined, operation.name?.value, limits);
       return { principal, operation, scope: scopeOf(principal), selection: selectedFields(schema, document) };
     },
   };

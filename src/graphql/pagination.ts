@@ -2,7 +2,7 @@ import { badUserInput } from '../errors';
 import { isUuid } from './ids';
 
 export const DEFAULT_PAGE_SIZE = 20;
-const MAX_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 100;
 
 export function pageSize(first: number | null | undefined): number {
   if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
@@ -51,6 +51,10 @@ export function decodeCursor(cursor: string, kind: Keyset['kind'], field = 'afte
     return { kind, id: a as number, txId: b };
   }
   throw invalid();
+}
+
+export function timeCursor(row: { createdAt: Date; id: string }): string {
+  return encodeCursor({ kind: 'time', createdAt: row.createdAt, id: row.id });
 }
 
 export function eventCursor(row: { id: number; txId: string }): string {

@@ -6,6 +6,10 @@ import { documentCountLoader, fileContentLoader, runStatusCountsLoader } from '.
 import { applyBatchFilter, applyRunFilter } from './filters';
 import { byIdLoader, byParentLoader, childCountLoader, childPageLoader } from './rows';
 import { tables, tablesFor, type Tables } from './tables';
+import { MAX_LIST_ITEMS } from '../graphql/limits';
+
+/** Lists that are not connections return at most this many items per parent (their weight in the cost). */
+const CAPPED = { perParent: MAX_LIST_ITEMS } as const;
 
 /** How each batched read is made; createLoaders makes one only when a resolver first asks. */
 const factories = {
@@ -21,27 +25,30 @@ const factories = {
   workerById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Worker>(db, t.worker, scope),
 
   urisByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
-    byParentLoader<G.DocumentUri>(db, t.documentUri, 'documentId', scope),
+    byParentLoader<G.DocumentUri>(db, t.documentUri, 'documentId', scope, CAPPED),
   historyByDocumentUriId: (db: Knex, scope: Scope, t: Tables) =>
     byParentLoader<G.DocumentUriVersion>(db, t.documentUriVersion, 'documentUriId', scope, {
       orderBy: ['document_uri_version.version'],
+      ...CAPPED,
     }),
   stepsByRunId: (db: Knex, scope: Scope, t: Tables) =>
-    byParentLoader<G.Step>(db, t.step, 'runId', scope, { orderBy: ['step.number'] }),
-  llmCallsByStepId: (db: Knex, scope: Scope, t: Tables) => byParentLoader<G.LlmCall>(db, t.llmCall, 'stepId', scope),
+    byParentLoader<G.Step>(db, t.step, 'runId', scope, { orderBy: ['step.number'], ...CAPPED }),
+  llmCallsByStepId: (db: Knex, scope: Scope, t: Tables) =>
+    byParentLoader<G.LlmCall>(db, t.llmCall, 'stepId', scope, CAPPED),
   activeStepsByWorkerId: (db: Knex, scope: Scope, t: Tables) =>
     byParentLoader<G.Step>(db, t.step, 'workerId', scope, {
-      where: (qb) => {
-        qb.where('step.status', 'RUNNING');
-      },
+      where: (qb) => qb.where('step.status', 'RUNNING'),
+      ...CAPPED,
     }),
   filesByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
-    byParentLoader<G.StoredFile>(db, t.storedFile, 'documentId', scope),
-  filesByRunId: (db: Knex, scope: Scope, t: Tables) => byParentLoader<G.StoredFile>(db, t.storedFile, 'runId', scope),
-  filesByStepId: (db: Knex, scope: Scope, t: Tables) => byParentLoader<G.StoredFile>(db, t.storedFile, 'stepId', scope),
+    byParentLoader<G.StoredFile>(db, t.storedFile, 'documentId', scope, CAPPED),
+  filesByRunId: (db: Knex, scope: Scope, t: Tables) =>
+    byParentLoader<G.StoredFile>(db, t.storedFile, 'runId', scope, CAPPED),
+  filesByStepId: (db: Knex, scope: Scope, t: Tables) =>
+    byParentLoader<G.StoredFile>(db, t.storedFile, 'stepId', scope, CAPPED),
   filesByLlmCallId: (db: Knex, scope: Scope, t: Tables) =>
     byParentLoader<G.StoredFile>(db, t.storedFile, 'llmCallId', scope),
-  fileContent: (db: Knex, scope: Scope, _t: Tables) => fileContentLoader(db, scope),
+  fileContent: (db: Knex, scope: Scope, t: Tables) => fileContentLoader(db, scope),
 
   batchPagesByProjectId: (db: Knex, scope: Scope, t: Tables) =>
     childPageLoader<G.Batch, BatchFilter>(db, t.batch, 'projectId', scope, applyBatchFilter),
@@ -72,9 +79,9 @@ const factories = {
   llmCallPagesByRunId: (db: Knex, scope: Scope, t: Tables) => childPageLoader<G.LlmCall>(db, t.llmCall, 'runId', scope),
   llmCallCountsByRunId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.llmCall, 'runId', scope),
 
-  runStatusCountsByRunGroupId: (db: Knex, scope: Scope, _t: Tables) => runStatusCountsLoader(db, 'runGroupId', scope),
-  runStatusCountsByBatchId: (db: Knex, scope: Scope, _t: Tables) => runStatusCountsLoader(db, 'batchId', scope),
-  documentCountByBatchId: (db: Knex, scope: Scope, _t: Tables) => documentCountLoader(db, scope),
+  runStatusCountsByRunGroupId: (db: Knex, scope: Scope, t: Tables) => runStatusCountsLoader(db, 'runGroupId', scope),
+  runStatusCountsByBatchId: (db: Knex, scope: Scope, t: Tables) => runStatusCountsLoader(db, 'batchId', scope),
+  documentCountByBatchId: (db: Knex, scope: Scope, t: Tables) => documentCountLoader(db, scope),
 };
 
 export type Loaders = { readonly [K in keyof typeof factories]: ReturnType<(typeof factories)[K]> };

@@ -34,19 +34,25 @@ export async function findDocumentByUri(
 }
 
 /** Workers are shared; a project key sees those that ran steps of its project. */
-export async function listWorkers(db: Knex, scope: Scope, staleAfterSeconds: number | null): Promise<G.Worker[]> {
+export async function listWorkers(
+  db: Knex,
+  scope: Scope,
+  staleAfterSeconds: number | null,
+  limit: number,
+): Promise<G.Worker[]> {
   const qb = db('worker')
     .select(tables.worker.columns(db))
     .orderBy('worker.lastCheckinAt', 'desc')
-    .orderBy('worker.id');
+    .orderBy('worker.id')
+    .limit(limit);
   if (scope.projectIds !== null) {
-    qb.whereExists((sub: Knex.QueryBuilder) => {
+    qb.whereExists((sub: Knex.QueryBuilder) =>
       sub
         .select(db.raw('1'))
         .from('step')
         .whereRaw('step.worker_id = worker.id')
-        .whereIn('step.projectId', scope.projectIds as string[]);
-    });
+        .whereIn('step.projectId', scope.projectIds as string[]),
+    );
   }
   if (staleAfterSeconds !== null)
     qb.whereRaw(`worker.last_checkin_at < now() - make_interval(secs => ?)`, [staleAfterSeconds]);
@@ -67,6 +73,7 @@ export async function llmUsage(
   scope: Scope,
   filter: LlmCallFilter | null,
   groupBy: LlmUsageGroupBy,
+  limit: number,
 ): Promise<G.LlmUsage[]> {
   const key = usageKeys[groupBy];
   const qb = db('llm_call').select(
@@ -83,6 +90,6 @@ export async function llmUsage(
   if (groupBy === 'RUN_GROUP') qb.join('run', 'run.id', 'llm_call.runId');
   scopeTo(qb, 'llm_call.projectId', scope);
   if (filter) applyLlmCallFilter(qb, filter);
-  qb.groupByRaw('1').orderByRaw('cost_usd desc, 1');
+  qb.groupByRaw('1').orderByRaw('cost_usd desc, 1').limit(limit);
   return (await qb) as G.LlmUsage[];
 }

@@ -55,19 +55,37 @@ export function byIdLoader<T>(db: Knex, spec: TableSpec, scope: Scope): DataLoad
   });
 }
 
-/** Has-many without paging (short lists such as a run's steps): one statement, grouped in memory. */
+/**
+ * Has-many without paging (short lists such as a run's steps): one statement, grouped in memory,
+ * at most `perParent` rows per parent (ROW_NUMBER per parent), so a list weighs its maximum.
+ */
 export function byParentLoader<T>(
   db: Knex,
   spec: TableSpec,
   parentColumn: string,
   scope: Scope,
-  options: { orderBy?: string[]; where?: (qb: Knex.QueryBuilder) => void } = {},
+  options: { orderBy?: string[]; where?: (qb: Knex.QueryBuilder) => void; perParent?: number } = {},
 ): DataLoader<string, T[]> {
   return new DataLoader(async (parentIds) => {
+    const orderBy = options.orderBy ?? sortColumns(spec);
     const qb = scoped(db, spec, scope).whereIn(`${spec.table}.${parentColumn}`, parentIds as string[]);
     options.where?.(qb);
-    qb.orderBy((options.orderBy ?? sortColumns(spec)).map((column) => ({ column })));
-    const rows = (await qb) as (T & Record<string, string>)[];
+    let query: Knex.QueryBuilder = qb.orderBy(orderBy.map((column) => ({ column })));
+    if (options.perParent !== undefined) {
+      qb.clearOrder().select(
+        db.raw(`row_number() over (partition by ?? order by ${orderBy.map(() => '??').join(', ')}) as rn`, [
+          `${spec.table}.${parentColumn}`,
+          ...orderBy,
+        ]),
+      );
+      query = db
+        .select('*')
+        .from(qb.as('capped'))
+        .where('rn', '<=', options.perParent)
+        .orderBy([{ column: parentColumn }, { column: 'rn' }]);
+    }
+    const rows = (await query) as (T & Record<string, string>)[];
+    if (options.perParent !== undefined) for (const row of rows) delete row.rn;
     const groups = new Map<string, T[]>(parentIds.map((id) => [id, []]));
     for (const row of rows) groups.get(row[parentColumn] as string)?.push(row);
     return parentIds.map((id) => groups.get(id) ?? []);

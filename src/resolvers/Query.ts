@@ -11,7 +11,7 @@ import {
 import { findDocumentByHash, findDocumentByUri, listWorkers, llmUsage } from '../loaders/lookups';
 import { listConnection } from '../loaders/rows';
 import { tables } from '../loaders/tables';
-import { memo, pageArgs, required } from './helpers';
+import { listSize, memo, pageArgs, required } from './helpers';
 
 export const Query: QueryResolvers = {
   project: (_, { id }, { loaders }) => required(loaders.projectById, 'Project', id),
@@ -43,17 +43,18 @@ export const Query: QueryResolvers = {
   llmCall: (_, { id }, { loaders }) => required(loaders.llmCallById, 'LlmCall', id),
   llmCalls: (_, args, { db, scope }) =>
     memo(listConnection(db, tables.llmCall, scope, pageArgs(args, 'time'), applyLlmCallFilter)),
-  llmUsage: (_, { filter, groupBy }, { db, scope }) => llmUsage(db, scope, filter ?? null, groupBy),
+  llmUsage: (_, { filter, groupBy, first }, { db, scope }) =>
+    llmUsage(db, scope, filter ?? null, groupBy, listSize(first)),
 
   lifecycleEvents: (_, args, { db, scope }) =>
     memo(listConnection(db, tables.lifecycleEvent, scope, pageArgs(args, 'event'), applyEventFilter)),
 
   storedFile: (_, { id }, { loaders }) => required(loaders.storedFileById, 'StoredFile', id),
 
-  workers: (_, { staleAfterSeconds }, { db, scope }) => {
+  workers: (_, { staleAfterSeconds, first }, { db, scope }) => {
     if (staleAfterSeconds != null && staleAfterSeconds < 0) {
       throw badUserInput('staleAfterSeconds must be >= 0', 'staleAfterSeconds');
     }
-    return listWorkers(db, scope, staleAfterSeconds ?? null);
+    return listWorkers(db, scope, staleAfterSeconds ?? null, listSize(first));
   },
 };

@@ -6,7 +6,7 @@ import type {
 } from '../__generated__/resolvers-types';
 import { progressOf } from '../loaders/aggregates';
 import { childConnection } from '../loaders/rows';
-import { optional, pageArgs, related } from './helpers';
+import { firstItems, optional, pageArgs, related } from './helpers';
 
 export const RunGroup: RunGroupResolvers = {
   project: (group, _, { loaders }) => related(loaders.projectById, 'Project', group.projectId),
@@ -29,12 +29,12 @@ export const Run: RunResolvers = {
   batch: (run, _, { loaders }) => optional(loaders.batchById, run.batchId),
   document: (run, _, { loaders }) => related(loaders.documentById, 'Document', run.documentId),
   duration: (run) => run.duration ?? null,
-  steps: (run, _, { loaders }) => loaders.stepsByRunId.load(run.id),
+  steps: (run, { first }, { loaders }) => firstItems(loaders.stepsByRunId.load(run.id), first),
   events: (run, args, { loaders }) =>
     childConnection(loaders.eventPagesByRunId, loaders.eventCountsByRunId, run.id, pageArgs(args, 'event')),
   llmCalls: (run, args, { loaders }) =>
     childConnection(loaders.llmCallPagesByRunId, loaders.llmCallCountsByRunId, run.id, pageArgs(args, 'time')),
-  files: (run, _, { loaders }) => loaders.filesByRunId.load(run.id),
+  files: (run, { first }, { loaders }) => firstItems(loaders.filesByRunId.load(run.id), first),
 };
 
 export const Step: StepResolvers = {
@@ -42,6 +42,6 @@ export const Step: StepResolvers = {
   config: (step, _, { loaders }) => optional(loaders.stepConfigById, step.stepConfigId),
   worker: (step, _, { loaders }) => optional(loaders.workerById, step.workerId),
   duration: (step) => step.duration ?? null,
-  llmCalls: (step, _, { loaders }) => loaders.llmCallsByStepId.load(step.id),
-  files: (step, _, { loaders }) => loaders.filesByStepId.load(step.id),
+  llmCalls: (step, { first }, { loaders }) => firstItems(loaders.llmCallsByStepId.load(step.id), first),
+  files: (step, { first }, { loaders }) => firstItems(loaders.filesByStepId.load(step.id), first),
 };

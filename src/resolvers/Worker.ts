@@ -1,5 +1,6 @@
 import type { WorkerResolvers } from '../__generated__/resolvers-types';
 import { badUserInput } from '../errors';
+import { firstItems } from './helpers';
 
 export const Worker: WorkerResolvers = {
   isStale: (worker, { afterSeconds }) => {
@@ -9,5 +10,5 @@ export const Worker: WorkerResolvers = {
     return (worker.idleSeconds ?? 0) > limit;
   },
   leaseSeconds: (_worker, _, { config }) => config.workerLeaseSeconds,
-  activeSteps: (worker, _, { loaders }) => loaders.activeStepsByWorkerId.load(worker.id),
+  activeSteps: (worker, { first }, { loaders }) => firstItems(loaders.activeStepsByWorkerId.load(worker.id), first),
 };

@@ -1,5 +1,6 @@
 import type DataLoader from 'dataloader';
-import { notFound } from '../errors';
+import { badUserInput, notFound } from '../errors';
+import { MAX_LIST_ITEMS } from '../graphql/limits';
 import { edgesOf, pageInfoOf, type Connection } from '../graphql/connection';
 import { assertUuid } from '../graphql/ids';
 import { decodeCursor, pageSize, type Keyset } from '../graphql/pagination';
@@ -15,6 +16,23 @@ export function pageArgs<F>(
     after: args.after == null ? null : decodeCursor(args.after, kind),
     filter: args.filter ?? null,
   };
+}
+
+/**
+ * A list that is not a connection, cut to `first` (default and maximum MAX_LIST_ITEMS: the
+ * loaders never read more per parent, and the cost weighs that many).
+ */
+export async function firstItems<T>(items: Promise<T[]> | T[], first: number | null | undefined): Promise<T[]> {
+  const n = listSize(first);
+  const all = await items;
+  return all.length > n ? all.slice(0, n) : all;
+}
+
+export function listSize(first: number | null | undefined): number {
+  if (first == null) return MAX_LIST_ITEMS;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_LIST_ITEMS)
+    throw badUserInput(`first must be between 0 and ${MAX_LIST_ITEMS}, got ${first}`, 'first');
+  return first;
 }
 
 /** A top-level lookup: a malformed id is BAD_USER_INPUT, an unknown (or out-of-scope) one NOT_FOUND. */

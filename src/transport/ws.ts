@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { OperationTypeNode, type ExecutionArgs, type GraphQLError, type GraphQLSchema } from 'graphql';
+import type { ExecutionArgs, GraphQLError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { bearerSecret, type Principal } from '../auth/principal';
@@ -51,7 +51,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
           principal = await admission.authenticate(secret);
         } catch (e) {
           // graphql-ws puts a thrown error's message in the close reason (4500): only the id goes.
-          throw new Error(errors.fromThrown(e, randomUUID(), 'connection failed').message, { cause: e });
+          throw new Error(errors.fromThrown(e, randomUUID(), 'connection failed').message);
         }
         if (!principal) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.principal = principal;
@@ -80,7 +80,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
             variables: payload.variables,
           });
           const contextValue =
-            admitted.operation.operation === OperationTypeNode.SUBSCRIPTION
+            admitted.operation.operation === 'subscription'
               ? createSubscriptionContext(deps, admitted.scope, requestId)
               : createContext(deps, admitted.scope, requestId);
           contextValue.principal = principal;

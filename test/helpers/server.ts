@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from './database';
 /** Every test server accepts this admin key (ADMIN_API_KEY); gql() sends it unless told otherwise. */
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef0123456789abcdef';
 
-const testServiceConfig = {
+export const testServiceConfig = {
   maxRunsPerGroup: 50_000,
   workerLeaseSeconds: 600,
   maxFileBytes: 5 * 1024 * 1024,

@@ -81,7 +81,7 @@ describe('columns a request reads', () => {
     await s.db('llm_call').update({ params: JSON.stringify({ temperature: 0.2 }) });
 
     const lean = await s.countStatements(() =>
-      s.gql(`query ($id: ID!) { runGroup(id: $id) { runs { nodes { steps { name llmCalls { model } } } } } }`, {
+      s.gql(`query ($id: ID!) { runGroup(id: $id) { runs { nodes { steps(first: 10) { name llmCalls(first: 10) { model } } } } } }`, {
         id: group.id,
       }),
     );
@@ -91,7 +91,7 @@ describe('columns a request reads', () => {
     expect(callSql).not.toMatch(/params|usage_details|started_at/);
 
     const full = await s.gql(
-      `query ($id: ID!) { runGroup(id: $id) { runs { nodes { startedAt steps { name statusMeta startedAt completedAt duration llmCalls { model params usageDetails } } } } } }`,
+      `query ($id: ID!) { runGroup(id: $id) { runs(first: 5) { nodes { startedAt steps(first: 5) { name statusMeta startedAt completedAt duration llmCalls(first: 5) { model params usageDetails } } } } } }`,
       { id: group.id },
     );
     expect(full.errors).toBeUndefined();
@@ -103,7 +103,7 @@ describe('columns a request reads', () => {
 
     // Fields asked for through a fragment count too.
     const viaFragment = await s.gql(
-      `query ($id: ID!) { runGroup(id: $id) { runs { nodes { steps { ...Detail } } } } } fragment Detail on Step { statusMeta }`,
+      `query ($id: ID!) { runGroup(id: $id) { runs { nodes { steps(first: 10) { ...Detail } } } } } fragment Detail on Step { statusMeta }`,
       { id: group.id },
     );
     expect(viaFragment.data.runGroup.runs.nodes[0].steps[0].statusMeta).toEqual({ page: 7 });

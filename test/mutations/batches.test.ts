@@ -5,7 +5,7 @@ import { errorCodes, startTestServer, type TestServer } from '../helpers/server'
 
 const CREATE = `mutation ($i: CreateBatchInput!) { createBatch(input: $i) {
   id name source params completedAt project { id }
-  documents(first: 100) { totalCount nodes { uri source version document { id hash fileSize mimeType files { kind path sizeBytes checksum content } } history { version action hash } } }
+  documents(first: 10) { totalCount nodes { uri source version document { id hash fileSize mimeType files(first: 2) { kind path sizeBytes checksum content(maxBytes: 1024) } } history(first: 10) { version action hash } } }
 } }`;
 const ADD = `mutation ($i: AddDocumentsInput!) { addDocuments(input: $i) { created updated unchanged batch { id } uris { uri version document { hash } history { version action hash } } } }`;
 

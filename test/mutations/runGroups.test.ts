@@ -4,7 +4,7 @@ import { makeDocuments } from '../helpers/factories';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server';
 
 const START = `mutation ($i: StartRunGroupInput!) { startRunGroup(input: $i) { id status name priority params batch { id }
-  progress { total pending } runs(first: 100) { totalCount nodes { status priority document { id } steps { number name type maxRetries isLastStep status config { stepType config cumulativeConfig } } } }
+  progress { total pending } runs(first: 20) { totalCount nodes { status priority document { id } steps(first: 10) { number name type maxRetries isLastStep status config { stepType config cumulativeConfig } } } }
   events { nodes { type status } } } }`;
 
 describe('run groups (pool of one connection)', () => {

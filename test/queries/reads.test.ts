@@ -359,7 +359,7 @@ describe('reading through GraphQL', () => {
         number name type status retry maxRetries isLastStep version duration config { id }
         run { id steps { number } llmCalls(first: 1) { totalCount nodes { id } } events { totalCount } files { id } document { id } }
         worker { id isStale activeSteps { id } stale: isStale(afterSeconds: 1) }
-        llmCalls { provider operation usageDetails params promptFile { path } responseFile { path content } run { id } step { id } project { slug } }
+        llmCalls { provider operation usageDetails params promptFile { path } responseFile { path content(maxBytes: 1000) } run { id } step { id } project { slug } }
         files { id }
       } }`,
         { id: fixture.steps[0]!.id },
@@ -409,7 +409,7 @@ describe('reading through GraphQL', () => {
       const res = await s.gql(
         `query ($id: ID!) { document(id: $id) {
         hash mimeType fileSize meta project { slug }
-        uris { uri source version batch { id } document { id } history { version hash action processedAt batch { id } meta } }
+        uris(first: 5) { uri source version batch { id } document { id } history(first: 10) { version hash action processedAt batch { id } meta } }
         runs { totalCount nodes { id } } done: runs(filter: { status: [COMPLETED] }) { totalCount }
         files { id }
       } }`,

@@ -7,10 +7,10 @@ const NESTED = `query ($id: ID!) {
     runs(first: 100) {
       totalCount
       nodes {
-        document { hash uris { uri } }
-        steps {
+        document { hash uris(first: 5) { uri } }
+        steps(first: 10) {
           name status worker { id }
-          llmCalls { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } }
+          llmCalls(first: 5) { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } }
         }
       }
     }

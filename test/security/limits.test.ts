@@ -20,14 +20,18 @@ describe('limits on every path', () => {
     `{ runs { nodes { ${'runGroup { runs { nodes { '.repeat(Math.ceil(n / 4))}id${' } } }'.repeat(Math.ceil(n / 4))} } } }`;
 
   it.each([
-    ['depth above 10', deep(12), 'depth'],
+    ['depth above 10 entity levels', deep(24), 'depth'],
     [
       'more than 15 aliases',
       `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: workers { id }`).join(' ')} }`,
       'aliases',
     ],
     ['more than 50 directives', `{ workers { id ${'@include(if: true) '.repeat(51)} } }`, 'directives'],
-    ['a cost above 5,000', `{ runGroups(first: 100) { nodes { runs(first: 100) { nodes { id } } } } }`, 'cost'],
+    [
+      'a cost above 50,000',
+      `{ runGroups(first: 100) { nodes { runs(first: 100) { nodes { steps(first: 10) { id } } } } } }`,
+      'cost',
+    ],
   ])('refuses %s with QUERY_TOO_COMPLEX over HTTP (400)', async (_n, query, limit) => {
     const res = await post(s, JSON.stringify({ query }));
     expect(res.status).toBe(400);
@@ -36,13 +40,13 @@ describe('limits on every path', () => {
   });
 
   it('weighs lists by first: the nested run group page fits, the same page for 100 groups does not', async () => {
-    const page = `{ runGroups(first: 1) { nodes { progress { total } runs(first: 100) { totalCount nodes { document { hash uris { uri } } steps { name status worker { id } llmCalls { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } } } } } } } }`;
+    const page = `{ runGroups(first: 1) { nodes { progress { total } runs(first: 100) { totalCount nodes { document { hash uris(first: 2) { uri } } steps(first: 5) { name status worker { id } llmCalls(first: 3) { model totalTokens promptFile { sizeBytes } responseFile { sizeBytes } } } } } } } }`;
     expect((await post(s, JSON.stringify({ query: page }))).status).toBe(200);
     const variables = { n: 100 };
     const viaVariables = await post(
       s,
       JSON.stringify({
-        query: `query ($n: Int) { runGroups(first: $n) { nodes { runs(first: 100) { nodes { id } } } } }`,
+        query: `query ($n: Int) { runGroups(first: $n) { nodes { runs(first: 100) { nodes { steps { id } } } } } }`,
         variables,
       }),
     );
@@ -50,15 +54,15 @@ describe('limits on every path', () => {
   });
 
   it("weighs the same document again with each request's variables (first, @include)", async () => {
-    const byFirst = `query ($n: Int) { runGroups(first: $n) { nodes { runs(first: 100) { nodes { id } } } } }`;
+    const byFirst = `query ($n: Int) { runGroups(first: $n) { nodes { runs(first: 100) { nodes { steps { id } } } } } }`;
     expect((await post(s, JSON.stringify({ query: byFirst, variables: { n: 1 } }))).status).toBe(200);
     expect((await post(s, JSON.stringify({ query: byFirst, variables: { n: 100 } }))).status).toBe(400);
     expect((await post(s, JSON.stringify({ query: byFirst, variables: { n: 2 } }))).status).toBe(200);
-    const byInclude = `query ($all: Boolean!) { runGroups(first: 100) { nodes { id runs(first: 100) @include(if: $all) { nodes { id } } } } }`;
+    const byInclude = `query ($all: Boolean!) { runGroups(first: 100) { nodes { id runs(first: 100) @include(if: $all) { nodes { steps { id } } } } } }`;
     expect((await post(s, JSON.stringify({ query: byInclude, variables: { all: false } }))).status).toBe(200);
     expect((await post(s, JSON.stringify({ query: byInclude, variables: { all: true } }))).status).toBe(400);
     // No Int or Boolean variable: the cost is known from the first request on.
-    const fixed = `query ($id: ID!) { runGroup(id: $id) { runs(first: 100) { nodes { steps { llmCalls { id } } } } } }`;
+    const fixed = `query ($id: ID!) { runGroup(id: $id) { runs(first: 100) { nodes { steps(first: 5) { llmCalls(first: 5) { id } } } } } }`;
     for (let i = 0; i < 2; i++)
       expect(
         (await post(s, JSON.stringify({ query: fixed, variables: { id: '00000000-0000-4000-8000-000000000000' } })))
@@ -141,7 +145,7 @@ describe('limits on every path', () => {
     const live = collect(client, `subscription { lifecycleEvents(filter: {}) { id } }`);
     const tooDeep = collect(
       client,
-      `subscription { lifecycleEvents(filter: {}) { run { runGroup { runs { nodes { runGroup { runs { nodes { runGroup { runs { nodes { id } } } } } } } } } } } }`,
+      `subscription { lifecycleEvents(filter: {}) { run { ${'runGroup { runs(first: 1) { nodes { '.repeat(5)}id${' } } }'.repeat(5)} } } }`,
     );
     await tooDeep.waitForEnd();
     expect(JSON.stringify(tooDeep.errors)).toMatch(/QUERY_TOO_COMPLEX/);

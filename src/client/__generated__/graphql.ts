@@ -203,6 +203,13 @@ export const RunDetailDocument = {
                       {
                         kind: 'Field',
                         name: { kind: 'Name', value: 'uris' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: { kind: 'IntValue', value: '10' },
+                          },
+                        ],
                         selectionSet: {
                           kind: 'SelectionSet',
                           selections: [
@@ -243,6 +250,13 @@ export const RunDetailDocument = {
                       {
                         kind: 'Field',
                         name: { kind: 'Name', value: 'llmCalls' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: { kind: 'IntValue', value: '20' },
+                          },
+                        ],
                         selectionSet: {
                           kind: 'SelectionSet',
                           selections: [
