@@ -131,7 +131,7 @@ export function listening(proc: ChildProcess, name: string): Promise<Server> {
   });
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- benchmark responses are read ad hoc
+// any: benchmark responses are read ad hoc
 export async function gql<T = any>(
   url: string,
   query: string,

@@ -2,7 +2,7 @@
 // LLM calls (with prompt and response files) per step, and workers on the first steps.
 import { gql, pool } from './harness';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- pages of the seeding queries are read ad hoc
+// any: pages of the seeding queries are read ad hoc
 type Loose = any;
 
 export async function seedGroup(url: string, projectId: string, runs: number, llmPerStep: number): Promise<string> {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { MAX_SECRET_LENGTH, isWellFormedSecret } from './auth/secretFormat';
 
 const boolFromEnv = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -8,7 +9,14 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().url().optional(),
   RUNLEDGER_DATA_DIR: z.string().min(1).default('./.runledger'),
-  ADMIN_API_KEY: z.string().min(32).optional(),
+  ADMIN_API_KEY: z
+    .string()
+    .min(32)
+    .refine(
+      isWellFormedSecret,
+      `must be at most ${MAX_SECRET_LENGTH} characters without spaces (what a Bearer header carries)`,
+    )
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INTROSPECTION: boolFromEnv.optional(),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
@@ -31,6 +39,9 @@ const envSchema = z.object({
     .default(1024 * 1024),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   LIVE_EVENTS: boolFromEnv.default(true),
+  // Deployment (README "Deploying").
+  DATABASE_LISTEN_URL: z.string().url().optional(),
+  MIGRATE_ON_START: boolFromEnv.default(true),
   // Bounded resources (issue 13): what one operation, one value and one connection may hold.
   MAX_QUERY_DEPTH: z.coerce.number().int().min(1).default(10),
   MAX_QUERY_COST: z.coerce.number().int().min(1).default(50_000),
@@ -43,8 +54,16 @@ const envSchema = z.object({
     .min(64 * 1024)
     .default(32 * 1024 * 1024),
   MAX_NAME_BYTES: z.coerce.number().int().min(64).default(2048),
-  MAX_TEXT_BYTES: z.coerce.number().int().min(256).default(16 * 1024),
-  MAX_JSON_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  MAX_TEXT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .default(16 * 1024),
+  MAX_JSON_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024),
   MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(1000).default(32),
 });
 
@@ -77,6 +96,13 @@ export interface Config {
   statementTimeoutMs: number;
   /** Writes wake subscribers with NOTIFY; off, the bus finds events by polling. @default true */
   liveEvents: boolean;
+  /**
+   * A direct (session-capable) connection for the one LISTEN connection, when DATABASE_URL goes
+   * through a transaction-mode pooler. Unset: LISTEN on DATABASE_URL if it can hold one.
+   */
+  databaseListenUrl: string | undefined;
+  /** Apply pending migrations at start-up; false: wait (not ready) until they are applied. @default true */
+  migrateOnStart: boolean;
   /** Entity levels of an operation (connection wrappers add none). @default 10 */
   maxQueryDepth: number;
   /** Upper bound of the rows an operation may touch (lists at their maximum). @default 50000 */
@@ -127,6 +153,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPromptBytes: e.MAX_PROMPT_BYTES,
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
     liveEvents: e.LIVE_EVENTS,
+    databaseListenUrl: e.DATABASE_LISTEN_URL,
+    migrateOnStart: e.MIGRATE_ON_START,
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxQueryCost: e.MAX_QUERY_COST,
     maxQueryAliases: e.MAX_QUERY_ALIASES,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from './auth/principal';
 import type { Scope } from './auth/scope';
 import type { Db } from './db/knex';
+import type { EventBatch } from './events/batch';
 import type { EventBus } from './events/bus';
 import { createLoaders, type Loaders } from './loaders';
 import type { ServiceConfig, ServiceContext } from './services/context';
@@ -13,8 +14,8 @@ export interface Context extends ServiceContext {
   bus: EventBus;
   /** The caller, when the request carried a valid key. */
   principal?: Principal;
-  /** Subscriptions: read the next event's fields through the loaders it was delivered with. */
-  useEventLoaders?(loaders: Loaders): void;
+  /** Subscriptions: read the next event's fields through its batch's loaders for this scope. */
+  useEventBatch?(batch: EventBatch): void;
   /**
    * HTTP: the fields the operation selects, by type, once it is known and before execution;
    * loaders then read only the optional columns those fields need.
@@ -44,23 +45,24 @@ export function createContext(deps: ContextDeps, scope: Scope, requestId: string
 }
 
 /**
- * A subscription lives long: its resolvers read through the loaders each event was delivered
- * with (one set per batch of events, shared by all subscribers), never through a cache made at
- * subscribe time.
+ * A subscription lives long: its resolvers read through the loaders of the batch each event was
+ * delivered with, for the subscription's own scope (one set per batch and scope, shared by every
+ * subscriber of that scope), never through a cache made at subscribe time.
  */
 export function createSubscriptionContext(deps: ContextDeps, scope: Scope, requestId: string = randomUUID()): Context {
   // graphql-ws runs one event of a subscription at a time, so the event being resolved is the
-  // one whose loaders were set last.
-  let eventLoaders: Loaders | undefined;
+  // one whose batch was set last.
+  let batch: EventBatch | undefined;
+  let beforeFirstEvent: Loaders | undefined;
   return {
     ...deps,
     scope,
     requestId,
     get loaders() {
-      return eventLoaders ?? deps.bus.loaders;
+      return batch ? batch.loadersFor(scope) : (beforeFirstEvent ??= createLoaders(deps.db, scope));
     },
-    useEventLoaders(loaders) {
-      eventLoaders = loaders;
+    useEventBatch(b) {
+      batch = b;
     },
   };
 }

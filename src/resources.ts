@@ -13,14 +13,14 @@ export class Resources {
 
   /** Releases everything, newest first; every release runs even when one fails. */
   async release(): Promise<void> {
-    let failure: unknown;
+    let failure: { error: unknown } | undefined;
     for (const release of this.releases.splice(0).reverse()) {
       try {
         await release();
-      } catch (e) {
-        failure ??= e;
+      } catch (error) {
+        failure ??= { error };
       }
     }
-    if (failure !== undefined) throw failure;
+    if (failure) throw failure.error;
   }
 }

@@ -36,6 +36,11 @@ export interface ServerOptions {
   db: Db;
   /** The same database as `db`: the event bus holds its own LISTEN connection to it. */
   databaseUrl: string;
+  /**
+   * Where the bus's LISTEN connection goes (a direct, session-capable URL), or, without one,
+   * how often it polls the log instead. @default { url: databaseUrl }
+   */
+  listen?: { url: string } | { pollIntervalMs: number };
   config: ServerConfig;
   logger: Logger;
   /** The GraphiQL page at GET /graphql (browsers); on unless `false`. */
@@ -60,6 +65,7 @@ const GRAPHQL_POST = /^\/graphql\/?(\?|$)/;
 export async function createServer({
   db,
   databaseUrl,
+  listen = { url: databaseUrl },
   config,
   logger,
   explorer = {},
@@ -83,7 +89,7 @@ export async function createServer({
     const events = await startEvents(
       {
         eventsDb,
-        databaseUrl,
+        listen,
         liveEvents: config.liveEvents,
         logger,
         onDelivered: (lag) => metrics.deliveryLag.observe(lag),

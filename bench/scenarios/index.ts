@@ -1,6 +1,7 @@
 // The registry: every scenario, in the order a run measures them. Adding a scenario is one
 // module in this folder and one line here.
 import type { Scenario } from '../harness';
+import { deployment } from './deployment';
 import { g2 } from './g2';
 import { m1 } from './m1';
 import { m2 } from './m2';
@@ -23,6 +24,7 @@ export const scenarios: Scenario[] = [
   s3,
   s1,
   s4,
+  deployment,
   // Opt-in (--peer): against PostGraphile v5.
   n3,
   n4,

@@ -54,7 +54,7 @@ export const s4: Scenario = {
     const perSubHeap = (all.heap - half.heap) / (all.active - half.active);
     results.S4 = { half, all };
     idleStops.forEach((s) => s());
-    await Promise.all(idleClients.map((c) => c.dispose()));
+    await Promise.all(idleClients.map(async (c) => c.dispose()));
     rows.push({
       id: 'S4',
       scenario: 'idle subscriptions held by one process; memory per subscription',

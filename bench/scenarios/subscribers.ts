@@ -87,7 +87,7 @@ async function measure({ S, rl, db, groups }: Bench, n: number): Promise<Subscri
   const statements = (await metric(rl.url, 'runledger_sql_statements_total{pool="events"}')) - beforeStatements;
   const payloads = (await metric(rl.url, 'runledger_subscription_executions_total')) - beforePayloads;
   stops.forEach((stop) => stop());
-  await Promise.all(clients.map((c) => c.dispose()));
+  await Promise.all(clients.map(async (c) => c.dispose()));
   process.stdout.write('\n');
   return {
     subscribers: n,

@@ -1,4 +1,4 @@
-import { Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { Kind, OperationTypeNode, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { forbidden } from '../errors';
 import type { RoleValue } from '../models/ApiKey';
 import { hasRole, type Principal } from './principal';
@@ -6,8 +6,8 @@ import { hasRole, type Principal } from './principal';
 /** The only place that says which role a root field needs. */
 const ADMIN_MUTATIONS = new Set(['createProject', 'createApiKey', 'revokeApiKey']);
 
-export function requiredRole(operation: OperationDefinitionNode['operation'], field: string): RoleValue {
-  if (operation !== 'mutation') return 'READER';
+function requiredRole(operation: OperationDefinitionNode['operation'], field: string): RoleValue {
+  if (operation !== OperationTypeNode.MUTATION) return 'READER';
   return ADMIN_MUTATIONS.has(field) ? 'ADMIN' : 'WRITER';
 }
 

@@ -1,17 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { RoleValue } from '../models/ApiKey';
-import type { Scope } from './scope';
+import { isWellFormedSecret } from './secretFormat';
 
 /** Who is calling: the API key's role and its project (null: every project). */
 export interface Principal {
   keyId: string | null;
   role: RoleValue;
   projectId: string | null;
-}
-
-export function scopeOf(principal: Principal): Scope {
-  return { projectIds: principal.projectId === null ? null : [principal.projectId] };
 }
 
 const RANK: Record<RoleValue, number> = { READER: 1, WRITER: 2, ADMIN: 3 };
@@ -28,8 +24,8 @@ export function hashSecret(secret: string): string {
 /** `Bearer <secret>` -> the secret; anything else -> null. */
 export function bearerSecret(header: unknown): string | null {
   if (typeof header !== 'string') return null;
-  const match = /^Bearer\s+(\S{1,512})$/i.exec(header.trim());
-  return match ? match[1]! : null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  return match && isWellFormedSecret(match[1]!) ? match[1]! : null;
 }
 
 const adminDigests = new Map<string, Buffer>();

@@ -1,15 +1,30 @@
 import type { Knex } from 'knex';
+import type { Principal } from './principal';
+
+// Only this module makes scopes (scopeOf): a loader, list or service cannot be handed a scope
+// that was not taken from a caller, and the all-projects scope only from an admin without project.
+declare const fromPrincipal: unique symbol;
 
 /**
  * Which projects a caller may see. Applied by every loader, list and service before SQL is
  * built, so no resolver has to remember it.
  */
 export interface Scope {
-  /** null: every project (an admin key without project). */
+  /** null: every project (only an admin key without project). */
   readonly projectIds: readonly string[] | null;
+  readonly [fromPrincipal]: true;
 }
 
-export const ALL_PROJECTS: Scope = { projectIds: null };
+/** The scope of a caller: its project; every project only for an admin key without project. */
+export function scopeOf(principal: Principal): Scope {
+  const projectIds = principal.projectId !== null ? [principal.projectId] : principal.role === 'ADMIN' ? null : [];
+  return { projectIds } as unknown as Scope;
+}
+
+/** A key for maps of things made per scope (shared executions, event loaders). */
+export function scopeKey(scope: Scope): string {
+  return scope.projectIds === null ? '*' : [...scope.projectIds].sort().join(',');
+}
 
 export function scopeTo(qb: Knex.QueryBuilder, column: string, scope: Scope): Knex.QueryBuilder {
   if (scope.projectIds !== null) qb.whereIn(column, scope.projectIds as string[]);

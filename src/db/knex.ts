@@ -1,6 +1,7 @@
+import { readdir } from 'node:fs/promises';
 import knex, { type Knex } from 'knex';
 
-import { knexConfig, type KnexConfigOptions } from './knexConfig';
+import { knexConfig, migrationsDirectory, type KnexConfigOptions } from './knexConfig';
 
 export type Db = Knex;
 
@@ -10,12 +11,41 @@ export function createDb(options: KnexConfigOptions): Db {
   return db;
 }
 
-export async function migrateLatest(db: Db): Promise<void> {
-  await db.migrate.latest();
+/**
+ * Applies pending migrations. Safe to run from several processes at once: knex takes its
+ * migration lock (a row in knex_migrations_lock, updated inside the migrating transaction), so a
+ * second process waits for the first to commit and then finds nothing left to run. What that
+ * lock does not cover is the very first creation of knex's own tables, which two processes can
+ * race on (one gets a duplicate-table error), and a lock held outside a transaction (the second
+ * process gets "already locked"): both are retried.
+ */
+export async function migrateLatest(db: Db, options: { attempts?: number } = {}): Promise<void> {
+  const attempts = options.attempts ?? 20;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.migrate.latest();
+      return;
+    } catch (e) {
+      const { code, message } = e as { code?: string; message?: string };
+      const race = code === '23505' || code === '42P07' || /already locked/i.test(message ?? '');
+      if (!race || attempt >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
+/** Names of the migrations on disk that the database has not applied (read only: creates nothing). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const files = (await readdir(migrationsDirectory)).filter((f) => f.endsWith('.ts')).sort();
+  const { rows } = (await db.raw(`select to_regclass('knex_migrations') is not null as present`)) as {
+    rows: { present: boolean }[];
+  };
+  if (!rows[0]!.present) return files;
+  const applied = new Set(((await db('knex_migrations').select('name')) as { name: string }[]).map((r) => r.name));
+  return files.filter((f) => !applied.has(f));
 }
 
 /** True when every migration on disk has been applied. */
 export async function migrationsCurrent(db: Db): Promise<boolean> {
-  const [, pending] = (await db.migrate.list()) as [unknown[], unknown[]];
-  return pending.length === 0;
+  return (await pendingMigrations(db)).length === 0;
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { knexSnakeCaseMappers } from 'objection';
 import pg from 'pg';
+import { pgClientWithTransactionTimeout } from './pooledClient';
 import { useFastTimestamps } from './timestamps';
 
 // bigint counts and sizes, and numeric costs, arrive as strings by default; every value we
@@ -13,7 +14,7 @@ useFastTimestamps();
 const root = path.resolve(__dirname, '..', '..');
 
 export const migrationsDirectory = path.join(root, 'migrations');
-export const seedsDirectory = path.join(root, 'seeds');
+const seedsDirectory = path.join(root, 'seeds');
 
 export interface KnexConfigOptions {
   connection: string;
@@ -21,15 +22,28 @@ export interface KnexConfigOptions {
   poolMax?: number;
   /** Cancels any statement running longer. @default none */
   statementTimeoutMs?: number;
+  /**
+   * How the timeout reaches PostgreSQL: `session`, a startup parameter of every connection;
+   * `transaction`, `SET LOCAL` at each BEGIN, for a transaction-mode pooler that refuses startup
+   * parameters (see probeDatabase). @default 'session'
+   */
+  statementTimeoutPer?: 'session' | 'transaction';
 }
 
 /** The one knex configuration, shared by the app, the knex CLI (knexfile.ts) and the tests. */
-export function knexConfig({ connection, poolMax = 10, statementTimeoutMs }: KnexConfigOptions): Knex.Config {
+export function knexConfig({
+  connection,
+  poolMax = 10,
+  statementTimeoutMs,
+  statementTimeoutPer = 'session',
+}: KnexConfigOptions): Knex.Config {
+  const perSession = statementTimeoutMs !== undefined && statementTimeoutPer === 'session';
   return {
-    client: 'pg',
-    connection: statementTimeoutMs
-      ? { connectionString: connection, statement_timeout: statementTimeoutMs }
-      : connection,
+    client:
+      statementTimeoutMs !== undefined && statementTimeoutPer === 'transaction'
+        ? pgClientWithTransactionTimeout(statementTimeoutMs)
+        : 'pg',
+    connection: perSession ? { connectionString: connection, statement_timeout: statementTimeoutMs } : connection,
     pool: { min: 0, max: poolMax },
     // snake_case in PostgreSQL, camelCase in TypeScript: one mapping for every query.
     ...knexSnakeCaseMappers(),

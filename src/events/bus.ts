@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
-import { ALL_PROJECTS } from '../auth/scope';
 import type * as G from '../graphql/mappers';
-import { createLoaders, type Loaders } from '../loaders';
 import type { Logger } from '../logger';
 import { EVENTS_CHANNEL } from '../services/events';
+import { EventBatch } from './batch';
 import { comparePositions, type LogPosition } from './cursor';
 import { LISTENER_APPLICATION_NAME } from './notifier';
 import { headPosition, readLog } from './log';
@@ -13,7 +12,7 @@ import { headPosition, readLog } from './log';
 /** Commits within this many ms share one read of the log. */
 const WAKE_DELAY_MS = 2;
 
-export type EventListener = (event: G.LifecycleEvent, position: LogPosition, loaders: Loaders) => void;
+export type EventListener = (event: G.LifecycleEvent, position: LogPosition, batch: EventBatch) => void;
 
 interface Channel {
   matches(event: G.LifecycleEvent): boolean;
@@ -49,7 +48,6 @@ export class EventBus {
   private retryTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private reconnectDelayMs = 100;
-  private eventLoaders: Loaders | null = null;
 
   /** Payload of this process's own NOTIFYs (see EventNotifier), which the bus skips. */
   readonly instanceId = randomUUID();
@@ -81,15 +79,6 @@ export class EventBus {
   /** Everything up to here has been handed to the channels. */
   get currentPosition(): LogPosition {
     return this.position;
-  }
-
-  /**
-   * The loaders subscription resolvers read through: one set per batch of events, shared by
-   * every subscriber, so nested fields cost one statement per relation per batch, whatever the
-   * number of subscribers.
-   */
-  get loaders(): Loaders {
-    return (this.eventLoaders ??= createLoaders(this.options.db, ALL_PROJECTS));
   }
 
   /** The pool the bus reads through (for tests that count its statements). */
@@ -212,14 +201,13 @@ export class EventBus {
       const limit = 1000;
       const { events, waiting } = await readLog(db, this.position, limit);
       if (events.length > 0) {
-        this.eventLoaders = null;
-        const loaders = this.loaders;
+        const batch = new EventBatch(db);
         const now = Date.now();
         for (const event of events) {
           const position = { txId: event.txId, id: event.id };
           if (comparePositions(position, this.position) <= 0) continue;
           this.position = position;
-          this.fanOut(event, position, loaders);
+          this.fanOut(event, position, batch);
           this.options.onDelivered?.((now - new Date(event.occurredAt).getTime()) / 1000);
         }
         if (events.length === limit) continue;
@@ -235,12 +223,12 @@ export class EventBus {
     }
   }
 
-  private fanOut(event: G.LifecycleEvent, position: LogPosition, loaders: Loaders): void {
+  private fanOut(event: G.LifecycleEvent, position: LogPosition, batch: EventBatch): void {
     for (const channel of this.channels.values()) {
       if (!channel.matches(event)) continue;
       for (const listener of channel.listeners) {
         try {
-          listener(event, position, loaders);
+          listener(event, position, batch);
         } catch (e) {
           this.options.logger.error({ err: e }, 'event listener failed');
         }

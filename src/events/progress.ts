@@ -17,7 +17,7 @@ export async function runGroupProgressStream(
   runGroupId: string,
 ): Promise<PushQueue<G.RunProgress>> {
   const id = assertUuid(runGroupId, 'runGroupId');
-  // Fresh and scoped: the shared event loaders see every project and may hold older counts.
+  // Fresh: the loaders of an earlier event batch may hold older counts.
   const now = createLoaders(source.db, source.scope);
   const group = await now.runGroupById.load(id);
   if (!group) throw notFound('RunGroup', runGroupId);
@@ -36,8 +36,8 @@ export async function runGroupProgressStream(
     return out;
   }
   void (async () => {
-    for await (const { event } of events) {
-      send(progressOf(await source.bus.loaders.runStatusCountsByRunGroupId.load(id)));
+    for await (const { event, batch } of events) {
+      send(progressOf(await batch.loadersFor(source.scope).runStatusCountsByRunGroupId.load(id)));
       if (event.type === 'GROUP_END') break;
     }
     out.end();

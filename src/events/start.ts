@@ -7,8 +7,11 @@ import { EventNotifier } from './notifier';
 export interface EventMachineryOptions {
   /** The bus's own small pool (see createServer): event delivery never waits behind requests. */
   eventsDb: Knex;
-  /** The same database: the bus holds its own LISTEN connection to it. */
-  databaseUrl: string;
+  /**
+   * The bus's LISTEN connection: a session-capable URL of the same database, or, where there is
+   * none (behind a transaction pooler), how often to poll the log instead.
+   */
+  listen: { url: string } | { pollIntervalMs: number };
   /** LIVE_EVENTS: off, no wake-ups are sent or heard and subscribers get events from the poll. */
   liveEvents: boolean;
   logger: Logger;
@@ -25,9 +28,10 @@ export interface EventMachinery {
 export async function startEvents(options: EventMachineryOptions, resources: Resources): Promise<EventMachinery> {
   const bus = new EventBus({
     db: options.eventsDb,
-    connectionString: options.databaseUrl,
+    connectionString: 'url' in options.listen ? options.listen.url : '',
     logger: options.logger,
-    listen: options.liveEvents,
+    listen: options.liveEvents && 'url' in options.listen,
+    pollIntervalMs: 'pollIntervalMs' in options.listen ? options.listen.pollIntervalMs : undefined,
     onDelivered: options.onDelivered,
   });
   await bus.start();

@@ -1,11 +1,11 @@
 import type { EventFilter } from '../__generated__/resolvers-types';
-import { ALL_PROJECTS, inScope, type Scope } from '../auth/scope';
-import { createLoaders, type Loaders } from '../loaders';
+import { inScope, type Scope } from '../auth/scope';
 import type { Db } from '../db/knex';
 import { badUserInput } from '../errors';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import { canonicalJson } from '../services/canonical';
+import { EventBatch } from './batch';
 import type { EventBus } from './bus';
 import { comparePositions, parsePositionCursor, type LogPosition } from './cursor';
 import { eventExists, readEvents } from './log';
@@ -51,8 +51,8 @@ function matcher(filter: EventFilter, scope: Scope, stepsOnly: boolean) {
 export interface Delivery {
   event: G.LifecycleEvent;
   position: LogPosition;
-  /** Shared by every subscriber of the batch the event came in: its fields load once. */
-  loaders: Loaders;
+  /** The batch the event came in: its fields load once per scope for every subscriber of it. */
+  batch: EventBatch;
 }
 
 /**
@@ -90,9 +90,9 @@ export async function eventStream(
   const handle = source.bus.listen(
     key,
     matcher(filter, source.scope, options.stepsOnly),
-    (event, position, loaders) => {
-      if (held) held.push({ event, position, loaders });
-      else deliver({ event, position, loaders });
+    (event, position, batch) => {
+      if (held) held.push({ event, position, batch });
+      else deliver({ event, position, batch });
     },
   );
   last = from ?? handle.position;
@@ -110,10 +110,10 @@ export async function eventStream(
           until,
           stepsOnly: options.stepsOnly,
         });
-        const loaders = createLoaders(source.db, ALL_PROJECTS);
+        const batch = new EventBatch(source.db);
         for (const event of page) {
           cursor = { txId: event.txId, id: event.id };
-          deliver({ event, position: cursor, loaders });
+          deliver({ event, position: cursor, batch });
         }
         if (page.length < 500) break;
       }

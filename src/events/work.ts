@@ -4,10 +4,10 @@ import { inScope, type Scope } from '../auth/scope';
 import { rawRows } from '../db/raw';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
-import type { Loaders } from '../loaders';
 import type { StepTypeValue } from '../models';
 import { canonicalJson } from '../services/canonical';
 import type { Db } from '../db/knex';
+import type { EventBatch } from './batch';
 import type { EventBus } from './bus';
 import { PushQueue } from './queue';
 
@@ -42,13 +42,13 @@ interface TypeLookups {
 }
 
 /**
- * One set per batch of events the bus read (keyed by that batch's loaders), shared by every
+ * One set per batch of events the bus read (keyed by that batch), shared by every
  * worker subscription of the process: a signal costs one statement per batch, whatever the
  * number of idle workers.
  */
-const lookupsByBatch = new WeakMap<Loaders, TypeLookups>();
+const lookupsByBatch = new WeakMap<EventBatch, TypeLookups>();
 
-function lookups(db: Db, batch: Loaders): TypeLookups {
+function lookups(db: Db, batch: EventBatch): TypeLookups {
   let found = lookupsByBatch.get(batch);
   if (!found) {
     found = {
@@ -80,7 +80,7 @@ function lookups(db: Db, batch: Loaders): TypeLookups {
 }
 
 /** The types of the steps the event made claimable. */
-function claimableTypes(db: Db, event: G.LifecycleEvent, reason: WorkReason, batch: Loaders): Promise<StepTypeValue[]> {
+function claimableTypes(db: Db, event: G.LifecycleEvent, reason: WorkReason, batch: EventBatch): Promise<StepTypeValue[]> {
   if (reason === 'RETRY') return Promise.resolve(event.stepType ? [event.stepType] : []);
   const l = lookups(db, batch);
   return reason === 'GROUP_START'

@@ -10,8 +10,8 @@ import {
 } from 'graphql';
 import type { Knex } from 'knex';
 import { authorizeOperation } from '../auth/permissions';
-import { authenticate, scopeOf, type Principal } from '../auth/principal';
-import type { Scope } from '../auth/scope';
+import { authenticate, type Principal } from '../auth/principal';
+import { scopeOf, type Scope } from '../auth/scope';
 import { unauthenticated } from '../errors';
 import { DocumentCache, type ParsedOperation } from './documents';
 import { DEFAULT_QUERY_LIMITS, checkCost, limitRules, type QueryLimits } from './limits';

@@ -17,7 +17,7 @@ export interface ErrorPolicyOptions {
 }
 
 /** What a client sees of an error: its own words for expected errors, a request id otherwise. */
-export function clientError(
+function clientError(
   formatted: GraphQLFormattedError,
   requestId?: string,
   options: ErrorPolicyOptions = { hideSchemaDetails: false },
@@ -37,7 +37,7 @@ export function clientError(
 }
 
 /** An error the client caused and may read: everything else is logged with the request id. */
-export function isExpected(error: GraphQLError): boolean {
+function isExpected(error: GraphQLError): boolean {
   const code = error.extensions?.code;
   return typeof code === 'string' && CLIENT_CODES.has(code);
 }

@@ -53,10 +53,6 @@ export function decodeCursor(cursor: string, kind: Keyset['kind'], field = 'afte
   throw invalid();
 }
 
-export function timeCursor(row: { createdAt: Date; id: string }): string {
-  return encodeCursor({ kind: 'time', createdAt: row.createdAt, id: row.id });
-}
-
 export function eventCursor(row: { id: number; txId: string }): string {
   return encodeCursor({ kind: 'event', id: row.id, txId: row.txId });
 }

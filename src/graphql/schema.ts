@@ -4,7 +4,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { resolvers } from '../resolvers';
 
-export const schemaDirectory = path.resolve(__dirname, '..', '..', 'schema');
+const schemaDirectory = path.resolve(__dirname, '..', '..', 'schema');
 
 /** The SDL of schema/, in file-name order: the source of truth for the API and for codegen. */
 export function loadTypeDefs(): string[] {

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { scopeTo, type Scope } from '../auth/scope';
 import type { RunProgress } from '../graphql/mappers';
 import type { RunStatusValue } from '../models';
+import { whereAny } from './rows';
 
 export type StatusCounts = Map<RunStatusValue, number>;
 
@@ -12,8 +13,8 @@ export function runStatusCountsLoader(db: Knex, parentColumn: 'runGroupId' | 'ba
     const qb = db('run')
       .select({ parentId: `run.${parentColumn}`, status: 'run.status' })
       .count({ count: '*' })
-      .whereIn(`run.${parentColumn}`, parentIds as string[])
       .groupBy(`run.${parentColumn}`, 'run.status');
+    whereAny(qb, `run.${parentColumn}`, parentIds);
     scopeTo(qb, 'run.projectId', scope);
     const rows = (await qb) as { parentId: string; status: RunStatusValue; count: number }[];
     const byParent = new Map<string, StatusCounts>(parentIds.map((id) => [id, new Map()]));
@@ -41,8 +42,8 @@ export function documentCountLoader(db: Knex, scope: Scope) {
     const qb = db('document_uri')
       .select({ batchId: 'document_uri.batchId' })
       .count({ count: '*' })
-      .whereIn('document_uri.batchId', batchIds as string[])
       .groupBy('document_uri.batchId');
+    whereAny(qb, 'document_uri.batchId', batchIds);
     scopeTo(qb, 'document_uri.projectId', scope);
     const counts = new Map(((await qb) as { batchId: string; count: number }[]).map((r) => [r.batchId, r.count]));
     return batchIds.map((id) => counts.get(id) ?? 0);
@@ -67,7 +68,7 @@ export function fileContentLoader(db: Knex, scope: Scope) {
           maxBytes === null
             ? 'stored_file.content'
             : db.raw('substring(stored_file.content from 1 for ?) as content', [maxBytes]);
-        const qb = db('stored_file').select('stored_file.id', content).whereIn('stored_file.id', ids);
+        const qb = whereAny(db('stored_file').select('stored_file.id', content), 'stored_file.id', ids);
         scopeTo(qb, 'stored_file.projectId', scope);
         for (const row of (await qb) as { id: string; content: Buffer }[]) {
           results.set(cacheKey({ id: row.id, maxBytes }), row.content);

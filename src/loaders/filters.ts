@@ -50,9 +50,9 @@ export function applyLlmCallFilter(qb: Knex.QueryBuilder, f: LlmCallFilter): voi
   const stepId = id(f.stepId, 'stepId');
   if (projectId) qb.where('llm_call.projectId', projectId);
   if (runGroupId)
-    qb.whereIn('llm_call.runId', (sub: Knex.QueryBuilder) =>
-      sub.select('run.id').from('run').where('run.runGroupId', runGroupId),
-    );
+    qb.whereIn('llm_call.runId', (sub: Knex.QueryBuilder) => {
+      sub.select('run.id').from('run').where('run.runGroupId', runGroupId);
+    });
   if (runId) qb.where('llm_call.runId', runId);
   if (stepId) qb.where('llm_call.stepId', stepId);
   if (f.provider != null) qb.where('llm_call.provider', f.provider);

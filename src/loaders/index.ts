@@ -37,7 +37,9 @@ const factories = {
     byParentLoader<G.LlmCall>(db, t.llmCall, 'stepId', scope, CAPPED),
   activeStepsByWorkerId: (db: Knex, scope: Scope, t: Tables) =>
     byParentLoader<G.Step>(db, t.step, 'workerId', scope, {
-      where: (qb) => qb.where('step.status', 'RUNNING'),
+      where: (qb) => {
+        qb.where('step.status', 'RUNNING');
+      },
       ...CAPPED,
     }),
   filesByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
@@ -48,7 +50,7 @@ const factories = {
     byParentLoader<G.StoredFile>(db, t.storedFile, 'stepId', scope, CAPPED),
   filesByLlmCallId: (db: Knex, scope: Scope, t: Tables) =>
     byParentLoader<G.StoredFile>(db, t.storedFile, 'llmCallId', scope),
-  fileContent: (db: Knex, scope: Scope, t: Tables) => fileContentLoader(db, scope),
+  fileContent: (db: Knex, scope: Scope, _t: Tables) => fileContentLoader(db, scope),
 
   batchPagesByProjectId: (db: Knex, scope: Scope, t: Tables) =>
     childPageLoader<G.Batch, BatchFilter>(db, t.batch, 'projectId', scope, applyBatchFilter),
@@ -79,9 +81,9 @@ const factories = {
   llmCallPagesByRunId: (db: Knex, scope: Scope, t: Tables) => childPageLoader<G.LlmCall>(db, t.llmCall, 'runId', scope),
   llmCallCountsByRunId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.llmCall, 'runId', scope),
 
-  runStatusCountsByRunGroupId: (db: Knex, scope: Scope, t: Tables) => runStatusCountsLoader(db, 'runGroupId', scope),
-  runStatusCountsByBatchId: (db: Knex, scope: Scope, t: Tables) => runStatusCountsLoader(db, 'batchId', scope),
-  documentCountByBatchId: (db: Knex, scope: Scope, t: Tables) => documentCountLoader(db, scope),
+  runStatusCountsByRunGroupId: (db: Knex, scope: Scope, _t: Tables) => runStatusCountsLoader(db, 'runGroupId', scope),
+  runStatusCountsByBatchId: (db: Knex, scope: Scope, _t: Tables) => runStatusCountsLoader(db, 'batchId', scope),
+  documentCountByBatchId: (db: Knex, scope: Scope, _t: Tables) => documentCountLoader(db, scope),
 };
 
 export type Loaders = { readonly [K in keyof typeof factories]: ReturnType<(typeof factories)[K]> };

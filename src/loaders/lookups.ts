@@ -46,13 +46,13 @@ export async function listWorkers(
     .orderBy('worker.id')
     .limit(limit);
   if (scope.projectIds !== null) {
-    qb.whereExists((sub: Knex.QueryBuilder) =>
+    qb.whereExists((sub: Knex.QueryBuilder) => {
       sub
         .select(db.raw('1'))
         .from('step')
         .whereRaw('step.worker_id = worker.id')
-        .whereIn('step.projectId', scope.projectIds as string[]),
-    );
+        .whereIn('step.projectId', scope.projectIds as string[]);
+    });
   }
   if (staleAfterSeconds !== null)
     qb.whereRaw(`worker.last_checkin_at < now() - make_interval(secs => ?)`, [staleAfterSeconds]);

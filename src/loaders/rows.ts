@@ -14,6 +14,15 @@ export interface PageArgs<F> {
   filter: F | null;
 }
 
+/**
+ * `column = ANY($1)`: the keys travel as one array parameter. A `whereIn` of a page's keys is
+ * one bind parameter per key (3,000 for a page's LLM calls) that knex numbers, pg encodes and
+ * PostgreSQL parses and plans one by one. PostgreSQL types the array from the column.
+ */
+export function whereAny(qb: Knex.QueryBuilder, column: string, values: readonly string[]): Knex.QueryBuilder {
+  return qb.whereRaw('?? = any(?)', [column, values as string[]]);
+}
+
 function scoped(db: Knex, spec: TableSpec, scope: Scope): Knex.QueryBuilder {
   const qb = db(spec.table).select(spec.columns(db));
   if (spec.projectColumn) scopeTo(qb, spec.projectColumn, scope);
@@ -49,7 +58,7 @@ function toPage<T>(spec: TableSpec, rows: T[], args: PageArgs<unknown>): Page<T>
 /** Belongs-to: one `WHERE id = ANY(...)` per batch, results in key order. */
 export function byIdLoader<T>(db: Knex, spec: TableSpec, scope: Scope): DataLoader<string, T | null> {
   return new DataLoader(async (ids) => {
-    const rows = (await scoped(db, spec, scope).whereIn(`${spec.table}.id`, ids as string[])) as (T & { id: string })[];
+    const rows = (await whereAny(scoped(db, spec, scope), `${spec.table}.id`, ids)) as (T & { id: string })[];
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   });
@@ -68,7 +77,7 @@ export function byParentLoader<T>(
 ): DataLoader<string, T[]> {
   return new DataLoader(async (parentIds) => {
     const orderBy = options.orderBy ?? sortColumns(spec);
-    const qb = scoped(db, spec, scope).whereIn(`${spec.table}.${parentColumn}`, parentIds as string[]);
+    const qb = whereAny(scoped(db, spec, scope), `${spec.table}.${parentColumn}`, parentIds);
     options.where?.(qb);
     let query: Knex.QueryBuilder = qb.orderBy(orderBy.map((column) => ({ column })));
     if (options.perParent !== undefined) {
@@ -124,16 +133,14 @@ export function childPageLoader<T, F = never>(
       for (const group of groupByArgs(keys).values()) {
         const args = group[0]!;
         const parentIds = [...new Set(group.map((k) => k.parentId))];
-        const inner = scoped(db, spec, scope)
-          .whereIn(`${spec.table}.${parentColumn}`, parentIds)
-          .select(
-            db.raw(
-              `row_number() over (partition by ?? order by ${sortColumns(spec)
-                .map(() => '??')
-                .join(', ')}) as rn`,
-              [`${spec.table}.${parentColumn}`, ...sortColumns(spec)],
-            ),
-          );
+        const inner = whereAny(scoped(db, spec, scope), `${spec.table}.${parentColumn}`, parentIds).select(
+          db.raw(
+            `row_number() over (partition by ?? order by ${sortColumns(spec)
+              .map(() => '??')
+              .join(', ')}) as rn`,
+            [`${spec.table}.${parentColumn}`, ...sortColumns(spec)],
+          ),
+        );
         if (args.filter && applyFilter) applyFilter(inner, args.filter);
         afterKeyset(inner, spec, args.after);
         const rows = (await db
@@ -180,11 +187,8 @@ export function childCountLoader<F = never>(
       for (const group of groups.values()) {
         const filter = group[0]!.filter;
         const column = `${spec.table}.${parentColumn}`;
-        const qb = db(spec.table)
-          .select({ parentId: column })
-          .count({ count: '*' })
-          .whereIn(column, [...new Set(group.map((k) => k.parentId))])
-          .groupBy(column);
+        const qb = db(spec.table).select({ parentId: column }).count({ count: '*' }).groupBy(column);
+        whereAny(qb, column, [...new Set(group.map((k) => k.parentId))]);
         if (spec.projectColumn) scopeTo(qb, spec.projectColumn, scope);
         if (filter && applyFilter) applyFilter(qb, filter);
         const counts = new Map(((await qb) as { parentId: string; count: number }[]).map((r) => [r.parentId, r.count]));

@@ -15,4 +15,4 @@ export { Step } from './Step';
 export { StepConfig } from './StepConfig';
 export { StoredFile } from './StoredFile';
 export { Worker } from './Worker';
-export type { JsonObject, RunStatusValue, StatusFields, StepTypeValue } from './BaseModel';
+export type { JsonObject, RunStatusValue, StepTypeValue } from './BaseModel';

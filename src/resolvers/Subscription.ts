@@ -12,14 +12,14 @@ export const Subscription: SubscriptionResolvers = {
   stepStatusChanged: {
     subscribe: (_, { filter, after }, ctx) => eventStream(ctx, { filter, after, stepsOnly: true }),
     resolve: (delivery: Delivery, _args: unknown, ctx: Context): G.StepStatusEvent => {
-      ctx.useEventLoaders?.(delivery.loaders);
+      ctx.useEventBatch?.(delivery.batch);
       return { event: delivery.event };
     },
   },
   lifecycleEvents: {
     subscribe: (_, { filter, after }, ctx) => eventStream(ctx, { filter, after, stepsOnly: false }),
     resolve: (delivery: Delivery, _args: unknown, ctx: Context): G.LifecycleEvent => {
-      ctx.useEventLoaders?.(delivery.loaders);
+      ctx.useEventBatch?.(delivery.batch);
       return delivery.event;
     },
   },

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CreateApiKeyInput, CreateProjectInput } from '../__generated__/resolvers-types';
-import { ALL_PROJECTS } from '../auth/scope';
 import { transaction } from '../db/transaction';
-import { badUserInput, forbidden, notFound } from '../errors';
+import { badUserInput, forbidden } from '../errors';
 import type * as G from '../graphql/mappers';
 import { hashSecret } from '../auth/principal';
 import type { ServiceContext } from './context';
@@ -42,10 +41,8 @@ export async function createApiKey(ctx: ServiceContext, input: CreateApiKeyInput
 
 export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<G.ApiKey> {
   return transaction(ctx.db, async (trx) => {
-    const key = await rowInScope<G.ApiKey>(trx, 'api_key', id, ALL_PROJECTS, { lock: true });
-    if (ctx.scope.projectIds !== null && (key.projectId === null || !ctx.scope.projectIds.includes(key.projectId))) {
-      throw notFound('ApiKey', id);
-    }
+    // A key without project is outside every project's scope: only an all-projects admin sees it.
+    const key = await rowInScope<G.ApiKey>(trx, 'api_key', id, ctx.scope, { lock: true });
     if (key.revokedAt) return key;
     const [revoked] = await trx('api_key').where({ id }).update({ revokedAt: trx.fn.now() }).returning('*');
     return revoked as G.ApiKey;

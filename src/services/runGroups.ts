@@ -18,7 +18,7 @@ import { scopeTo } from '../auth/scope';
 
 const MAX_STEPS = 100;
 
-export function loadRunGroup(trx: Knex | Knex.Transaction, id: string): Promise<G.RunGroup> {
+function loadRunGroup(trx: Knex | Knex.Transaction, id: string): Promise<G.RunGroup> {
   return trx('run_group')
     .select(tables.runGroup.columns(trx as Knex))
     .where('run_group.id', id)

@@ -11,12 +11,6 @@ const NEXT: Record<RunStatusValue, readonly RunStatusValue[]> = {
   CANCELLED: [],
 };
 
-export const FINAL_STATUSES: readonly RunStatusValue[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
-
-export function isFinal(status: RunStatusValue): boolean {
-  return FINAL_STATUSES.includes(status);
-}
-
 export function canMove(from: RunStatusValue, to: RunStatusValue): boolean {
   return NEXT[from].includes(to);
 }
@@ -28,4 +22,8 @@ export function canMove(from: RunStatusValue, to: RunStatusValue): boolean {
 export function afterFailure(retry: number, maxRetries: number): { status: RunStatusValue; retry: number } {
   const next = retry + 1;
   return { status: next > maxRetries ? 'FAILED' : 'ERROR', retry: next };
+}
+
+export function isFinal(status: RunStatusValue): boolean {
+  return status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED';
 }

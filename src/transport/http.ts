@@ -7,7 +7,8 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { bearerSecret, scopeOf } from '../auth/principal';
+import { bearerSecret } from '../auth/principal';
+import { scopeOf } from '../auth/scope';
 import { createContext, type Context, type ContextDeps } from '../context';
 import type { Admission } from '../graphql/admission';
 import type { ErrorPolicy } from '../graphql/errorPolicy';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import type { ExecutionArgs, GraphQLError, GraphQLSchema } from 'graphql';
+import { OperationTypeNode, type ExecutionArgs, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { bearerSecret, type Principal } from '../auth/principal';
@@ -35,10 +35,16 @@ export interface WsTransport {
 /** graphql-ws on the http server's /graphql: a thin adapter around admission and the error policy. */
 export function createWsTransport(options: WsTransportOptions): WsTransport {
   const { schema, admission, errors, deps, metrics } = options;
-  const wsServer = new WebSocketServer({
-    server: options.httpServer,
-    path: '/graphql',
-    maxPayload: options.maxPayload,
+  // Upgrades are handed over by hand (noServer) so that errors of the http server, a busy port
+  // above all, are not re-emitted on the WebSocket server (graphql-ws reports those as its own
+  // "Internal error" on the console).
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
+  options.httpServer.on('upgrade', (req, socket, head) => {
+    if ((req.url ?? '').split('?')[0] !== '/graphql') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wsServer.handleUpgrade(req, socket, head, (client) => wsServer.emit('connection', client, req));
   });
   const server = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
@@ -51,7 +57,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
           principal = await admission.authenticate(secret);
         } catch (e) {
           // graphql-ws puts a thrown error's message in the close reason (4500): only the id goes.
-          throw new Error(errors.fromThrown(e, randomUUID(), 'connection failed').message);
+          throw new Error(errors.fromThrown(e, randomUUID(), 'connection failed').message, { cause: e });
         }
         if (!principal) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.principal = principal;
@@ -80,7 +86,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
             variables: payload.variables,
           });
           const contextValue =
-            admitted.operation.operation === 'subscription'
+            admitted.operation.operation === OperationTypeNode.SUBSCRIPTION
               ? createSubscriptionContext(deps, admitted.scope, requestId)
               : createContext(deps, admitted.scope, requestId);
           contextValue.principal = principal;

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import WebSocket from 'ws';
@@ -121,7 +121,7 @@ describe('the typed client', () => {
       );
       expect(wrongVariables.join('\n')).toMatch(/runId/);
     } finally {
-      require('node:fs').rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -1,3 +1,6 @@
+import { readdirSync } from 'node:fs';
+import { createDb, migrateLatest, pendingMigrations } from '../../src/db/knex';
+import { migrationsDirectory } from '../../src/db/knexConfig';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 const TABLES = [
@@ -65,5 +68,34 @@ describe('migrations', () => {
     // confdeltype 'a' is NO ACTION, the default when none was written.
     const implicit = await t.db.raw(`select conname from pg_constraint where contype = 'f' and confdeltype = 'a'`);
     expect(implicit.rows).toEqual([]);
+  });
+});
+
+describe('migrations run by several replicas starting at once', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase({ template: null });
+  });
+  afterAll(() => t.drop());
+
+  it('all succeed on an empty database, and each migration runs exactly once', async () => {
+    const files = readdirSync(migrationsDirectory).filter((f) => f.endsWith('.ts'));
+    expect(await pendingMigrations(t.db)).toEqual(files.sort());
+    const replicas = Array.from({ length: 4 }, () => createDb({ connection: t.url, poolMax: 2 }));
+    // Every migration creates or alters something: count the first migration's CREATE TABLE
+    // as it is sent, whichever replica sends it.
+    const creates: string[] = [];
+    for (const db of replicas)
+      db.on('query', (q: { sql: string }) => /^create table "project"/i.test(q.sql) && creates.push(q.sql));
+    try {
+      const outcomes = await Promise.allSettled(replicas.map((db) => migrateLatest(db)));
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    } finally {
+      await Promise.all(replicas.map((db) => db.destroy()));
+    }
+    expect(creates).toHaveLength(1);
+    const applied = (await t.db('knex_migrations').select('name')).map((r: { name: string }) => r.name);
+    expect(applied.sort()).toEqual(files.sort());
+    expect(await pendingMigrations(t.db)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestServer } from './server';
 
-export const uniqueSlug = () => `t-${randomBytes(4).toString('hex')}`;
+const uniqueSlug = () => `t-${randomBytes(4).toString('hex')}`;
 export const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** Throws with the errors when a mutation that must succeed does not. */

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { ALL_PROJECTS } from '../../src/auth/scope';
+import { scopeOf } from '../../src/auth/scope';
 import type { Db } from '../../src/db/knex';
 import { EventNotifier } from '../../src/events/notifier';
 import type { ServiceContext } from '../../src/services/context';
@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from './database';
 /** Every test server accepts this admin key (ADMIN_API_KEY); gql() sends it unless told otherwise. */
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef0123456789abcdef';
 
-export const testServiceConfig = {
+const testServiceConfig = {
   maxRunsPerGroup: 50_000,
   workerLeaseSeconds: 600,
   maxFileBytes: 5 * 1024 * 1024,
@@ -23,7 +23,7 @@ export const testServiceConfig = {
  */
 export function writerContext(db: Db): ServiceContext {
   const notifier = new EventNotifier({ db, instanceId: 'test-writer' });
-  return { db, scope: ALL_PROJECTS, config: testServiceConfig, onEventsCommitted: notifier.committed };
+  return { db, scope: scopeOf({ keyId: null, role: 'ADMIN', projectId: null }), config: testServiceConfig, onEventsCommitted: notifier.committed };
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {

@@ -10,7 +10,7 @@ const gql = (url: string, query: string, variables: Record<string, unknown>) => 
 
 describe('a server killed mid-write', () => {
   let t: TestDatabase;
-  let servers: Server[] = [];
+  const servers: Server[] = [];
   beforeAll(async () => {
     t = await createTestDatabase();
   });

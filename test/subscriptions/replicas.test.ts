@@ -89,7 +89,7 @@ describe('live events in production conditions', () => {
       expect(count).toBeGreaterThan(0);
       for (const x of subs) expect(x.values).toHaveLength(10);
       executionsSeen.push((await executions()) - executionsBefore);
-      await Promise.all(clients.map((c) => c.dispose()));
+      await Promise.all(clients.map(async (c) => c.dispose()));
       return count;
     };
     const one = await statementsPerEvent(1);
@@ -148,7 +148,7 @@ describe('live events in production conditions', () => {
         await new Promise((r) => setTimeout(r, 10)); // ~100 events/s
       }
       await Promise.all(subs.map((x) => x.waitFor(40, 60_000)));
-      await Promise.all(clients.map((c) => c.dispose()));
+      await Promise.all(clients.map(async (c) => c.dispose()));
       latencies.sort((a, b) => a - b);
       const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
       return { p50: pct(50), p99: pct(99), n: latencies.length };

@@ -4,6 +4,23 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type ClaimStepInput = {
+  /** Only steps of this project. */
+  projectId?: string | number | null | undefined;
+  /** Only steps of this run group. */
+  runGroupId?: string | number | null | undefined;
+  /** Only steps of these types. */
+  types?: Array<StepType> | null | undefined;
+  /** The worker's own name; claiming counts as its check-in. */
+  workerId: string | number;
+};
+
+export type ContentEncoding =
+  /** The bytes in base64. */
+  | 'BASE64'
+  /** The bytes as UTF-8 text. */
+  | 'UTF8';
+
 export type EventFilter = {
   batchId?: string | number | null | undefined;
   projectId?: string | number | null | undefined;
@@ -29,6 +46,32 @@ export type LlmCallFilter = {
 
 export type LlmCallStatus = 'ERROR' | 'SUCCESS';
 
+export type LlmOperation = 'CHAT' | 'COMPLETION' | 'EMBEDDING' | 'OTHER' | 'RERANK';
+
+/** Give stepId (the run and project come from the step) or runId (for calls outside a step). */
+export type RecordLlmCallInput = {
+  completionTokens?: number | null | undefined;
+  costUsd?: number | null | undefined;
+  errorMessage?: string | null | undefined;
+  idempotencyKey?: string | null | undefined;
+  latencyMs: number;
+  model: string;
+  operation: LlmOperation;
+  params?: unknown;
+  /** Stored as `llm-calls/<id>/prompt.txt`. */
+  prompt: string;
+  promptTokens?: number | null | undefined;
+  provider: string;
+  /** Stored as `llm-calls/<id>/response.txt`. */
+  response?: string | null | undefined;
+  runId?: string | number | null | undefined;
+  startedAt?: string | null | undefined;
+  status: LlmCallStatus;
+  stepId?: string | number | null | undefined;
+  timeToFirstTokenMs?: number | null | undefined;
+  usageDetails?: unknown;
+};
+
 /**
  * The status of a run group, a run or a step.
  *
@@ -53,6 +96,67 @@ export type RunStatus =
 
 /** The kinds of work a pipeline step does. */
 export type StepType = 'CHUNK' | 'EMBED' | 'ENRICH' | 'INGEST' | 'PARSE' | 'ROUTE' | 'STORE' | 'VALIDATE';
+
+/** Exactly one owner: documentId, runId or stepId. */
+export type StoreFileInput = {
+  content: string;
+  documentId?: string | number | null | undefined;
+  /** How `content` is encoded. */
+  encoding?: ContentEncoding | null | undefined;
+  kind: StoredFileKind;
+  mimeType?: string | null | undefined;
+  runId?: string | number | null | undefined;
+  stepId?: string | number | null | undefined;
+};
+
+export type StoredFileKind =
+  | 'CHUNKS'
+  | 'DOCUMENT'
+  | 'EMBEDDINGS'
+  | 'LOG'
+  | 'OTHER'
+  | 'PARSED_JSON'
+  | 'PARSED_MARKDOWN'
+  | 'PROMPT'
+  | 'RAG'
+  | 'RESPONSE'
+  | 'THUMBNAIL';
+
+export type UpdateStepStatusInput = {
+  /**
+   * The step's version as you last saw it (a claim returns it); a newer one is a CONFLICT. A
+   * takeover moves the version, so the report of a worker that lost the step fails.
+   */
+  expectedVersion?: number | null | undefined;
+  message?: string | null | undefined;
+  meta?: unknown;
+  status: RunStatus;
+  stepId: string | number;
+  /**
+   * The worker reporting; a step held by another worker is a CONFLICT. A report on a RUNNING step
+   * (COMPLETED, ERROR, FAILED) must give this or `expectedVersion`, else it is BAD_USER_INPUT:
+   * only the worker holding the step may report on it (CANCELLED may come from anyone).
+   */
+  workerId?: string | number | null | undefined;
+};
+
+export type WorkFilter = {
+  /** Only work of this project. */
+  projectId?: string | number | null | undefined;
+  /** Only work of this run group. */
+  runGroupId?: string | number | null | undefined;
+  /** Only work of steps of these types. */
+  stepTypes?: Array<StepType> | null | undefined;
+};
+
+/** Why a step may have become claimable. */
+export type WorkReason =
+  /** A run group started: the first step of each of its runs. */
+  | 'GROUP_START'
+  /** A step failed with retries left (ERROR): the same step again. */
+  | 'RETRY'
+  /** A step completed: the next step of its run. */
+  | 'STEP_COMPLETED';
 
 export type RunDetailQueryVariables = Exact<{
   id: string | number;
@@ -158,6 +262,66 @@ export type StepStatusChangedSubscription = {
     step: { id: string; name: string; number: number };
     runGroupProgress: { total: number; completed: number; fractionDone: number };
   };
+};
+
+export type ClaimNextStepMutationVariables = Exact<{
+  input: ClaimStepInput;
+}>;
+
+export type ClaimNextStepMutation = {
+  claimNextStep: {
+    id: string;
+    number: number;
+    name: string;
+    type: StepType;
+    retry: number;
+    maxRetries: number;
+    version: number;
+    statusMessage: string | null;
+    config: { config: unknown } | null;
+    run: {
+      id: string;
+      params: unknown;
+      runGroup: { id: string };
+      document: { id: string; hash: string; mimeType: string };
+    };
+  } | null;
+};
+
+export type ReportStepStatusMutationVariables = Exact<{
+  input: UpdateStepStatusInput;
+}>;
+
+export type ReportStepStatusMutation = {
+  updateStepStatus: { id: string; status: RunStatus; retry: number; version: number };
+};
+
+export type WorkerHeartbeatMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+export type WorkerHeartbeatMutation = {
+  workerCheckin: { id: string; leaseSeconds: number; activeSteps: Array<{ id: string }> };
+};
+
+export type RecordStepLlmCallMutationVariables = Exact<{
+  input: RecordLlmCallInput;
+}>;
+
+export type RecordStepLlmCallMutation = { recordLlmCall: { id: string; costUsd: number | null } };
+
+export type StoreStepFileMutationVariables = Exact<{
+  input: StoreFileInput;
+}>;
+
+export type StoreStepFileMutation = { storeFile: { id: string; path: string; sizeBytes: number; checksum: string } };
+
+export type WorkAvailableSubscriptionVariables = Exact<{
+  filter: WorkFilter;
+}>;
+
+export type WorkAvailableSubscription = {
+  workAvailable: { reason: WorkReason; runGroupId: string; stepTypes: Array<StepType> };
 };
 
 export const RunDetailDocument = {
@@ -628,3 +792,307 @@ export const StepStatusChangedDocument = {
     },
   ],
 } as unknown as DocumentNode<StepStatusChangedSubscription, StepStatusChangedSubscriptionVariables>;
+export const ClaimNextStepDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'ClaimNextStep' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ClaimStepInput' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'claimNextStep' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'number' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'type' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'retry' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'maxRetries' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'statusMessage' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'config' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'config' } }],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'run' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'params' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'runGroup' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'document' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'hash' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'mimeType' } },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ClaimNextStepMutation, ClaimNextStepMutationVariables>;
+export const ReportStepStatusDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'ReportStepStatus' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'UpdateStepStatusInput' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'updateStepStatus' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'retry' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ReportStepStatusMutation, ReportStepStatusMutationVariables>;
+export const WorkerHeartbeatDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'WorkerHeartbeat' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'workerCheckin' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'leaseSeconds' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'activeSteps' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<WorkerHeartbeatMutation, WorkerHeartbeatMutationVariables>;
+export const RecordStepLlmCallDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'RecordStepLlmCall' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'RecordLlmCallInput' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'recordLlmCall' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'costUsd' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<RecordStepLlmCallMutation, RecordStepLlmCallMutationVariables>;
+export const StoreStepFileDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'StoreStepFile' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'StoreFileInput' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'storeFile' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'path' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'sizeBytes' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'checksum' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<StoreStepFileMutation, StoreStepFileMutationVariables>;
+export const WorkAvailableDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'subscription',
+      name: { kind: 'Name', value: 'WorkAvailable' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'filter' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'WorkFilter' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'workAvailable' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'filter' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'filter' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'reason' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'runGroupId' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'stepTypes' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<WorkAvailableSubscription, WorkAvailableSubscriptionVariables>;

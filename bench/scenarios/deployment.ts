@@ -1,0 +1,165 @@
+// D1, D2: runledger as deployed (README "Deploying"): two replicas on PgBouncer in transaction
+// mode, each with a direct LISTEN URL. D1: the cross-replica hop, a commit through replica A
+// to its delivery to a subscriber on replica B. D2: M2's write load through the pooler vs
+// direct. Needs Debian's pgbouncer (test/helpers/deployment.ts finds it, or says what is missing).
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { findTools, startPgBouncer } from '../../test/helpers/deployment';
+import { gql, KEY, median, metric, pct, sleep, type Bench, type Scenario } from '../harness';
+import { seedGroup } from '../seed';
+import { updateLoad } from './updates';
+
+/** PgBouncer's server connections: the replicas' DB_POOL_MAX (20), so the pool is not what limits D2. */
+const POOL_SIZE = 20;
+
+export const deployment: Scenario = {
+  ids: ['D1', 'D2'],
+  groupSizes: [1],
+  async run(b) {
+    let tools;
+    try {
+      tools = findTools();
+    } catch (e) {
+      for (const id of ['D1', 'D2'])
+        b.rows.push({
+          id,
+          scenario: id === 'D1' ? 'cross-replica hop through PgBouncer' : 'writes through PgBouncer vs direct',
+          figures: '-',
+          ratio: '-',
+          target: id === 'D1' ? 'p99 <= 10 ms' : '>= 0.8x',
+          met: null,
+          note: (e as Error).message,
+        });
+      return;
+    }
+    const bouncer = await startPgBouncer(tools, { databases: { bench: b.databaseUrl }, poolSize: POOL_SIZE });
+    b.onStop(() => bouncer.stop());
+    const env = { ...b.env, DATABASE_URL: bouncer.url('bench'), DATABASE_LISTEN_URL: b.databaseUrl };
+    // A and B on the pooler; C direct, to hop from `rl` (direct too) as the reference.
+    const [a, bb, c] = await Promise.all([
+      b.start('src/index.ts', env),
+      b.start('src/index.ts', env),
+      b.start('src/index.ts', b.env),
+    ]);
+    const pooled = await hop(b, a!.url, bb!.url, b.smoke ? 7 : 13);
+    const direct = await hop(b, b.rl.url, c!.url, b.smoke ? 9 : 17);
+    b.results.D1 = { pooled, direct };
+    const show = (h: Hop) =>
+      `p50 ${h.fromAck.p50.toFixed(1)} ms, p99 ${h.fromAck.p99.toFixed(1)} ms (${h.delivered}/${h.events}; ` +
+      `from the request's start p50 ${h.fromSend.p50.toFixed(1)}, p99 ${h.fromSend.p99.toFixed(1)})`;
+    b.rows.push({
+      id: 'D1',
+      scenario:
+        'cross-replica hop: commit acknowledged by replica A to delivery on replica B, through PgBouncer (transaction mode) vs direct',
+      figures: `pooler: ${show(pooled)}; direct: ${show(direct)}`,
+      ratio: `p99 ${(pooled.fromAck.p99 / direct.fromAck.p99).toFixed(1)}x direct`,
+      target: 'p99 <= 10 ms through the pooler',
+      met: pooled.delivered === pooled.events && pooled.fromAck.p99 <= 10,
+      note:
+        pooled.fromAck.p99 <= 10
+          ? undefined
+          : 'A hop is NOTIFY from A, a log read and the subscription payload on B: three statements through the pooler, on the same two cores as both replicas, PgBouncer and PostgreSQL.',
+    });
+    await throughput(b, a!.url);
+  },
+};
+
+interface Hop {
+  events: number;
+  delivered: number;
+  fromAck: { p50: number; p99: number };
+  fromSend: { p50: number; p99: number };
+}
+
+/**
+ * One update at a time through `writer`, every ~10 ms, each timed to its arrival at a subscriber
+ * on `reader`. `runs` sizes a group of its own (a size no other scenario seeds).
+ */
+async function hop(b: Bench, writer: string, reader: string, runs: number): Promise<Hop> {
+  const gid = await seedGroup(writer, b.projectId, runs, 0);
+  const steps = (
+    (await b.db('step').join('run', 'run.id', 'step.runId').where('run.runGroupId', gid).select('step.id')) as {
+      id: string;
+    }[]
+  ).map((s) => s.id);
+  await b.db('step').whereIn('id', steps).update({ status: 'RUNNING', maxRetries: 1_000_000 });
+  const client = createClient({
+    url: `${reader.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${KEY}` },
+    retryAttempts: 0,
+  });
+  const arrived = new Map<string, number>();
+  const stop = client.subscribe<{ stepStatusChanged: { status: string; step: { id: string } } }>(
+    {
+      query: `subscription ($g: ID) { stepStatusChanged(filter: { runGroupId: $g }) { status step { id } } }`,
+      variables: { g: gid },
+    },
+    {
+      next: (r) =>
+        arrived.set(`${r.data!.stepStatusChanged.step.id}:${r.data!.stepStatusChanged.status}`, performance.now()),
+      error: () => undefined,
+      complete: () => undefined,
+    },
+  );
+  for (let i = 0; i < 400 && (await metric(reader, 'runledger_subscriptions_active')) < 1; i++) await sleep(10);
+  // A notices B's LISTEN connection within its 1 s listener check: only then is the hop measured.
+  await sleep(1200);
+  const events = b.smoke ? 20 : 2 * b.S.events;
+  const sent = new Map<string, { sent: number; acked: number }>();
+  const state = new Map(steps.map((id) => [id, 'RUNNING']));
+  for (let i = 0; i < events; i++) {
+    const step = steps[i % steps.length]!;
+    const next = state.get(step) === 'RUNNING' ? 'ERROR' : 'RUNNING';
+    state.set(step, next);
+    const t0 = performance.now();
+    await gql(writer, `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { id } }`, {
+      i: { stepId: step, status: next },
+    });
+    sent.set(`${step}:${next}`, { sent: t0, acked: performance.now() });
+    await sleep(Math.max(0, 10 - (performance.now() - t0)));
+  }
+  const deadline = Date.now() + 10_000;
+  while ([...sent.keys()].some((k) => !arrived.has(k)) && Date.now() < deadline) await sleep(20);
+  stop();
+  await client.dispose();
+  const fromAck: number[] = [];
+  const fromSend: number[] = [];
+  for (const [key, t] of sent) {
+    const at = arrived.get(key);
+    if (at === undefined) continue;
+    fromAck.push(at - t.acked);
+    fromSend.push(at - t.sent);
+  }
+  return {
+    events,
+    delivered: fromAck.length,
+    fromAck: { p50: pct(fromAck, 50), p99: pct(fromAck, 99) },
+    fromSend: { p50: pct(fromSend, 50), p99: pct(fromSend, 99) },
+  };
+}
+
+/** D2: M2's eight writers through a replica on the pooler and through `rl` (direct), alternating. */
+async function throughput(b: Bench, pooled: string): Promise<void> {
+  const load = await updateLoad(b);
+  const viaPooler: number[] = [];
+  const direct: number[] = [];
+  for (let r = 0; r < b.S.rounds; r++) {
+    viaPooler.push(await load.viaApi(pooled));
+    direct.push(await load.viaApi(b.rl.url));
+  }
+  const ratio = median(viaPooler) / median(direct);
+  b.results.D2 = { viaPooler, direct };
+  b.rows.push({
+    id: 'D2',
+    scenario: 'M2 writes (updateStepStatus, 8 clients) through PgBouncer vs direct to PostgreSQL',
+    figures: `${median(viaPooler).toFixed(0)} vs ${median(direct).toFixed(0)} updates/s`,
+    ratio: `${ratio.toFixed(2)}x`,
+    target: '>= 0.8x',
+    met: ratio >= 0.8,
+    note:
+      ratio >= 0.8
+        ? undefined
+        : 'Every statement through the pooler takes one more loopback hop and a PgBouncer process on the same two cores.',
+  });
+}

@@ -1,0 +1,151 @@
+// A small typed client for runledger: `request` over HTTP, `subscribe` over graphql-ws that
+// resumes from the last cursor after a reconnect. Documents come from src/client/operations
+// (typed by `npm run codegen`), or from your own codegen pointed at schema.graphql.
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type GraphQLFormattedError } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+
+export interface RunledgerClientOptions {
+  /** e.g. http://localhost:4000/graphql (the WebSocket URL is derived from it). */
+  url: string;
+  apiKey: string;
+  /** A WebSocket implementation where there is no global one (Node < 22: the `ws` package). */
+  webSocketImpl?: unknown;
+  /** Wait before resubscribing after the socket dropped. @default 500 */
+  retryDelayMs?: number;
+}
+
+export class RunledgerError extends Error {
+  constructor(readonly errors: readonly GraphQLFormattedError[]) {
+    super(
+      errors
+        .map((e) => `${typeof e.extensions?.code === 'string' ? e.extensions.code : 'ERROR'}: ${e.message}`)
+        .join('; '),
+    );
+  }
+}
+
+export interface SubscribeHandlers<T> {
+  next(data: T): void;
+  /** GraphQL errors of the subscription (a bad cursor, a missing run group...): it ends. */
+  error?(error: RunledgerError): void;
+  /** The server ended the subscription (runGroupProgress of a finished group). */
+  complete?(): void;
+}
+
+export interface RunledgerClient {
+  request<TResult, TVariables extends Record<string, unknown>>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables: TVariables,
+  ): Promise<TResult>;
+  /**
+   * Subscribes; after a dropped connection, subscribes again with `after` set to the cursor of
+   * the last event received, so nothing is missed and nothing arrives twice.
+   * @returns a function that unsubscribes.
+   */
+  subscribe<TResult, TVariables extends Record<string, unknown>>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables: TVariables,
+    handlers: SubscribeHandlers<TResult>,
+  ): () => void;
+  /** Drops the live connections (they come back, resuming): for network changes, and tests. */
+  reconnect(): void;
+  dispose(): Promise<void>;
+}
+
+/** The cursor of a subscription payload: `{ <field>: { cursor } }`. */
+function cursorOf(data: unknown): string | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  const root = Object.values(data as Record<string, unknown>)[0];
+  const cursor = root && typeof root === 'object' ? (root as { cursor?: unknown }).cursor : undefined;
+  return typeof cursor === 'string' ? cursor : undefined;
+}
+
+export function createRunledgerClient(options: RunledgerClientOptions): RunledgerClient {
+  const authorization = `Bearer ${options.apiKey}`;
+  const wsUrl = options.url.replace(/^http/, 'ws');
+  const live = new Set<{ client: Client | null; open: boolean; stop(): void }>();
+
+  return {
+    async request(document, variables) {
+      const res = await fetch(options.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body: JSON.stringify({ query: print(document), variables }),
+      });
+      const body = (await res.json()) as { data?: unknown; errors?: GraphQLFormattedError[] };
+      if (body.errors?.length) throw new RunledgerError(body.errors);
+      return body.data as never;
+    },
+
+    subscribe(document, variables, handlers) {
+      const query = print(document);
+      let after = (variables as { after?: string | null }).after ?? undefined;
+      let stopped = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const entry = {
+        client: null as Client | null,
+        open: false,
+        stop: () => {
+          stopped = true;
+          if (timer) clearTimeout(timer);
+          void entry.client?.dispose();
+          live.delete(entry);
+        },
+      };
+      const start = () => {
+        if (stopped) return;
+        const client = createClient({
+          url: wsUrl,
+          webSocketImpl: options.webSocketImpl,
+          connectionParams: { authorization },
+          retryAttempts: 0,
+          lazy: true,
+          on: {
+            connected: () => (entry.open = true),
+            closed: () => (entry.open = false),
+          },
+        });
+        entry.client = client;
+        client.subscribe(
+          { query, variables: { ...variables, ...(after ? { after } : {}) } },
+          {
+            next: (result) => {
+              if (result.errors?.length) return handlers.error?.(new RunledgerError(result.errors));
+              const cursor = cursorOf(result.data);
+              if (cursor) after = cursor;
+              handlers.next(result.data as never);
+            },
+            error: (e) => {
+              void client.dispose();
+              if (stopped) return;
+              if (Array.isArray(e)) {
+                // The server refused the operation: resubscribing would not help.
+                handlers.error?.(new RunledgerError(e as GraphQLFormattedError[]));
+                entry.stop();
+                return;
+              }
+              timer = setTimeout(start, options.retryDelayMs ?? 500);
+            },
+            complete: () => {
+              if (!stopped) handlers.complete?.();
+              entry.stop();
+            },
+          },
+        );
+      };
+      live.add(entry);
+      start();
+      return entry.stop;
+    },
+
+    reconnect() {
+      // Only open sockets: one still connecting is about to be fresh anyway (and ws throws on it).
+      for (const entry of live) if (entry.open) entry.client?.terminate();
+    },
+
+    async dispose() {
+      for (const entry of [...live]) entry.stop();
+    },
+  };
+}

@@ -1,0 +1,502 @@
+// The worker SDK: claims steps of the types it has handlers for, runs them, heartbeats, reports.
+// Idle, it sleeps on the workAvailable subscription (a slow poll only as a safety net), so a
+// fleet of idle workers costs the database nothing.
+import {
+  ClaimNextStepDocument,
+  RecordStepLlmCallDocument,
+  ReportStepStatusDocument,
+  StoreStepFileDocument,
+  WorkAvailableDocument,
+  WorkerHeartbeatDocument,
+  type ClaimNextStepMutation,
+  type LlmOperation,
+  type RecordLlmCallInput,
+  type StepType,
+  type StoredFileKind,
+} from './__generated__/graphql';
+import { RunledgerError, createRunledgerClient, type RunledgerClient } from './client';
+
+type Claimed = NonNullable<ClaimNextStepMutation['claimNextStep']>;
+
+/** A step the worker holds, as its handler sees it. */
+export interface WorkerStep<T extends StepType = StepType> {
+  id: string;
+  type: T;
+  name: string;
+  /** 1-based position in its run. */
+  number: number;
+  /** Failed attempts so far (0 on the first). */
+  retry: number;
+  maxRetries: number;
+  /** The step's config (from startRunGroup's step spec); null without one. */
+  config: unknown;
+  runId: string;
+  runGroupId: string;
+  /** The run's params. */
+  runParams: unknown;
+  document: { id: string; hash: string; mimeType: string };
+}
+
+/** What a handler may return: the step is reported COMPLETED with it. */
+export interface HandlerResult {
+  /** Stored as the step's statusMeta (a JSON object). */
+  statusMeta?: Record<string, unknown>;
+  /** Stored as the step's statusMessage. */
+  message?: string;
+}
+
+/** A model request, recorded with its prompt and response by `ctx.llm`. */
+export interface LlmRequest {
+  provider: string;
+  model: string;
+  /** @default 'CHAT' */
+  operation?: LlmOperation;
+  prompt: string;
+  params?: Record<string, unknown>;
+}
+
+/** What a model call returned (the whole response, or the usage seen last when streamed). */
+export interface LlmOutcome {
+  response: string;
+  promptTokens?: number;
+  completionTokens?: number;
+  costUsd?: number;
+  usageDetails?: Record<string, unknown>;
+}
+
+/** One piece of a streamed response; usage fields, when present, replace earlier ones. */
+export type LlmChunk = Partial<LlmOutcome> & { text?: string };
+
+/** What a handler gets besides the step. */
+export interface StepContext {
+  /** Aborted when the step is cancelled, taken over by another worker, or the worker stops. */
+  signal: AbortSignal;
+  workerId: string;
+  /** Records an LLM call made by this step (its prompt and response become stored files). */
+  recordLlmCall(input: Omit<RecordLlmCallInput, 'stepId' | 'runId'>): Promise<{ id: string }>;
+  /**
+   * Times a model call and records it, with its prompt and response, whether it succeeds or
+   * throws (then it rethrows). `call` returns the outcome, or an async iterable of chunks for
+   * a streamed response (the time to the first chunk is recorded as timeToFirstTokenMs).
+   */
+  llm(
+    request: LlmRequest,
+    call: (signal: AbortSignal) => Promise<LlmOutcome> | AsyncIterable<LlmChunk>,
+  ): Promise<LlmOutcome>;
+  /** Stores bytes under this step (`steps/<stepId>/...`). */
+  storeFile(input: { kind: StoredFileKind; content: string | Uint8Array; mimeType?: string }): Promise<{
+    id: string;
+    path: string;
+  }>;
+}
+
+export type StepHandler<T extends StepType> = (
+  step: WorkerStep<T>,
+  ctx: StepContext,
+) => Promise<HandlerResult | void> | HandlerResult | void;
+
+/** One handler per step type the worker takes; it claims no other type. */
+export type StepHandlers = { [T in StepType]?: StepHandler<T> };
+
+export interface RunledgerWorkerOptions {
+  /** e.g. http://localhost:4000/graphql */
+  url: string;
+  /** A WRITER key. */
+  apiKey: string;
+  /** The worker's name: unique per running worker (its lease and heartbeat are by name). */
+  workerId: string;
+  /** Only steps of this project. */
+  projectId?: string;
+  /** Only steps of this run group. */
+  runGroupId?: string;
+  handlers: StepHandlers;
+  /** Steps run at once. @default 1 */
+  concurrency?: number;
+  /** Check-in interval while steps run. @default a third of the server's lease, at most 10 s */
+  heartbeatMs?: number;
+  /** Claim attempts without a signal, for what no signal announces (expired leases). @default 30000 */
+  pollIntervalMs?: number;
+  /** How long stop() lets running handlers finish before reporting them ERROR. @default 10000 */
+  stopGraceMs?: number;
+  /** Stop on SIGTERM / SIGINT, then let the signal end the process. @default false */
+  handleSignals?: boolean;
+  /** A WebSocket implementation where there is no global one (Node < 22: the `ws` package). */
+  webSocketImpl?: unknown;
+  /** Where the worker tells about failures it survives (lost reports, dropped signals). @default console.warn */
+  onWarning?(message: string, error?: unknown): void;
+}
+
+export interface RunledgerWorker {
+  readonly workerId: string;
+  /** Subscribes to work signals and starts claiming. */
+  start(): Promise<void>;
+  /**
+   * Stops claiming, lets running handlers finish within `stopGraceMs`, then aborts the rest and
+   * reports them ERROR ("worker stopped") so that another worker retries them at once.
+   */
+  stop(): Promise<void>;
+  /** Steps running now. */
+  readonly running: number;
+  /** Resolves after the next claim attempt that found nothing (the worker is idle): for tests. */
+  idle(): Promise<void>;
+}
+
+const STOPPED_MESSAGE = 'worker stopped';
+
+interface Running {
+  step: WorkerStep;
+  version: number;
+  controller: AbortController;
+  /** Settled: reported, or given up because the step is no longer ours. */
+  settled: boolean;
+  done: Promise<void>;
+}
+
+/** Workers that stop on SIGTERM / SIGINT: one process listener for all of them. */
+const signalled = new Set<RunledgerWorker>();
+let signalListener: ((signal: NodeJS.Signals) => void) | null = null;
+
+function watchSignals(worker: RunledgerWorker): void {
+  signalled.add(worker);
+  if (signalListener) return;
+  signalListener = (signal) => {
+    process.off('SIGTERM', signalListener!);
+    process.off('SIGINT', signalListener!);
+    signalListener = null;
+    const workers = [...signalled];
+    signalled.clear();
+    // Then the signal does what it would have done without us: end the process.
+    void Promise.allSettled(workers.map((w) => w.stop())).then(() => process.kill(process.pid, signal));
+  };
+  process.on('SIGTERM', signalListener);
+  process.on('SIGINT', signalListener);
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+function isConflict(error: unknown): boolean {
+  return error instanceof RunledgerError && error.errors.some((e) => e.extensions?.code === 'CONFLICT');
+}
+
+function toStep(s: Claimed): WorkerStep {
+  return {
+    id: s.id,
+    type: s.type,
+    name: s.name,
+    number: s.number,
+    retry: s.retry,
+    maxRetries: s.maxRetries,
+    config: s.config?.config ?? null,
+    runId: s.run.id,
+    runGroupId: s.run.runGroup.id,
+    runParams: s.run.params,
+    document: s.run.document,
+  };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<LlmChunk> {
+  return value != null && typeof (value as AsyncIterable<LlmChunk>)[Symbol.asyncIterator] === 'function';
+}
+
+export function createRunledgerWorker(options: RunledgerWorkerOptions): RunledgerWorker {
+  const { workerId } = options;
+  const types = (Object.keys(options.handlers) as StepType[]).filter((t) => options.handlers[t]);
+  if (types.length === 0) throw new Error('createRunledgerWorker: handlers must name at least one step type');
+  const concurrency = options.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new Error(`createRunledgerWorker: concurrency must be a positive integer, got ${concurrency}`);
+  }
+  const warn =
+    options.onWarning ??
+    ((message: string, error?: unknown) => console.warn(`[runledger worker ${workerId}] ${message}`, error ?? ''));
+  const client: RunledgerClient = createRunledgerClient({
+    url: options.url,
+    apiKey: options.apiKey,
+    webSocketImpl: options.webSocketImpl,
+  });
+
+  const running = new Map<string, Running>();
+  let started = false;
+  let stopping = false;
+  let claiming = false;
+  let claimAgain = false;
+  let unsubscribe: (() => void) | null = null;
+  let pollTimer: ReturnType<typeof setInterval> | null = null;
+  let heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  let heartbeatMs = options.heartbeatMs ?? 10_000;
+  const idleWaiters: (() => void)[] = [];
+  /** When the worker last checked in (claims and reports count): heartbeats only fill gaps. */
+  let lastCheckIn = 0;
+  let claimLoop: Promise<void> = Promise.resolve();
+
+  /** Claims until every slot is busy or nothing is claimable; one claim at a time. */
+  function pump(): void {
+    if (!started || stopping) return;
+    if (claiming) {
+      // A signal during a claim: that claim may have looked before the commit. Look again.
+      claimAgain = true;
+      return;
+    }
+    claiming = true;
+    claimLoop = (async () => {
+      try {
+        do {
+          claimAgain = false;
+          while (!stopping && running.size < concurrency) {
+            const { claimNextStep } = await client.request(ClaimNextStepDocument, {
+              input: { workerId, types, projectId: options.projectId, runGroupId: options.runGroupId },
+            });
+            lastCheckIn = Date.now();
+            if (!claimNextStep) {
+              idleWaiters.splice(0).forEach((w) => w());
+              break;
+            }
+            if (stopping) {
+              // Claimed while stop() began: hand it back at once.
+              await report(claimNextStep.id, claimNextStep.version, 'ERROR', { message: STOPPED_MESSAGE });
+              break;
+            }
+            launch(toStep(claimNextStep), claimNextStep.version);
+          }
+        } while (claimAgain && !stopping && running.size < concurrency);
+      } catch (e) {
+        warn('claiming failed; the next signal or poll tries again', e);
+      } finally {
+        claiming = false;
+      }
+    })();
+  }
+
+  /**
+   * Reports a status. A CONFLICT means the step is not ours any more (cancelled, taken over, or
+   * an earlier attempt of this very report landed). Any other failure is retried: a report
+   * given up on would leave the step RUNNING under a worker that keeps checking in, so its
+   * lease would never expire. A result the server refuses (BAD_USER_INPUT) becomes an ERROR.
+   */
+  async function report(
+    stepId: string,
+    expectedVersion: number,
+    status: 'COMPLETED' | 'ERROR',
+    extra: { message?: string; meta?: Record<string, unknown> },
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.request(ReportStepStatusDocument, {
+          input: { stepId, status, workerId, expectedVersion, message: extra.message, meta: extra.meta },
+        });
+        lastCheckIn = Date.now();
+        return;
+      } catch (e) {
+        if (isConflict(e)) return;
+        const refused = e instanceof RunledgerError && e.errors.some((x) => x.extensions?.code === 'BAD_USER_INPUT');
+        if (refused && status === 'COMPLETED') {
+          status = 'ERROR';
+          extra = { message: `the server refused the handler's result: ${messageOf(e)}` };
+          continue;
+        }
+        if (refused || attempt >= 20) {
+          warn(`reporting step ${stepId} ${status} failed; giving up`, e);
+          return;
+        }
+        warn(`reporting step ${stepId} ${status} failed; retrying`, e);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
+  function contextFor(step: WorkerStep, signal: AbortSignal): StepContext {
+    const recordLlmCall = async (input: Omit<RecordLlmCallInput, 'stepId' | 'runId'>) => {
+      const { recordLlmCall } = await client.request(RecordStepLlmCallDocument, {
+        input: { ...input, stepId: step.id },
+      });
+      return { id: recordLlmCall.id };
+    };
+    return {
+      signal,
+      workerId,
+      recordLlmCall,
+      async llm(request, call) {
+        const startedAt = new Date();
+        const t0 = performance.now();
+        let firstTokenMs: number | undefined;
+        const base = {
+          provider: request.provider,
+          model: request.model,
+          operation: request.operation ?? 'CHAT',
+          prompt: request.prompt,
+          params: request.params,
+          startedAt: startedAt.toISOString(),
+        };
+        let outcome: LlmOutcome;
+        let partial = '';
+        try {
+          const result = call(signal);
+          if (isAsyncIterable(result)) {
+            outcome = { response: '' };
+            for await (const chunk of result) {
+              firstTokenMs ??= Math.round(performance.now() - t0);
+              const { text, ...usage } = chunk;
+              if (text) partial += text;
+              outcome = { ...outcome, ...usage };
+            }
+            outcome.response = partial;
+          } else outcome = await result;
+        } catch (error) {
+          await recordLlmCall({
+            ...base,
+            response: partial || undefined,
+            latencyMs: Math.round(performance.now() - t0),
+            timeToFirstTokenMs: firstTokenMs,
+            status: 'ERROR',
+            errorMessage: messageOf(error),
+          });
+          throw error;
+        }
+        await recordLlmCall({
+          ...base,
+          response: outcome.response,
+          promptTokens: outcome.promptTokens,
+          completionTokens: outcome.completionTokens,
+          costUsd: outcome.costUsd,
+          usageDetails: outcome.usageDetails,
+          latencyMs: Math.round(performance.now() - t0),
+          timeToFirstTokenMs: firstTokenMs,
+          status: 'SUCCESS',
+        });
+        return outcome;
+      },
+      async storeFile(input) {
+        const binary = typeof input.content !== 'string';
+        const { storeFile } = await client.request(StoreStepFileDocument, {
+          input: {
+            stepId: step.id,
+            kind: input.kind,
+            mimeType: input.mimeType,
+            encoding: binary ? 'BASE64' : 'UTF8',
+            content: binary ? Buffer.from(input.content as Uint8Array).toString('base64') : (input.content as string),
+          },
+        });
+        return { id: storeFile.id, path: storeFile.path };
+      },
+    };
+  }
+
+  function launch(step: WorkerStep, version: number): void {
+    const controller = new AbortController();
+    const entry: Running = { step, version, controller, settled: false, done: Promise.resolve() };
+    running.set(step.id, entry);
+    startHeartbeat();
+    entry.done = (async () => {
+      let outcome: { status: 'COMPLETED' | 'ERROR'; message?: string; meta?: Record<string, unknown> };
+      try {
+        // The handler's type matches the step's: claims ask only for types with a handler.
+        const handler = options.handlers[step.type] as StepHandler<StepType>;
+        const result = await handler(step, contextFor(step, controller.signal));
+        outcome = { status: 'COMPLETED', message: result?.message, meta: result?.statusMeta };
+      } catch (error) {
+        outcome = { status: 'ERROR', message: messageOf(error) };
+      }
+      if (!entry.settled) {
+        entry.settled = true;
+        await report(step.id, version, outcome.status, outcome);
+      }
+    })().finally(() => {
+      running.delete(step.id);
+      if (running.size === 0) stopHeartbeat();
+      pump();
+    });
+  }
+
+  /** Aborts a step that is not ours any more (cancelled, or taken over): nothing is reported. */
+  function revoke(entry: Running, reason: string): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    entry.controller.abort(new Error(reason));
+  }
+
+  async function heartbeat(): Promise<void> {
+    // A busy worker checks in with every claim and report; a check-in of its own would only
+    // contend with those for the worker's row. A revoked step then shows as a CONFLICT on report.
+    if (Date.now() - lastCheckIn < heartbeatMs / 2) return;
+    try {
+      const { workerCheckin } = await client.request(WorkerHeartbeatDocument, { id: workerId });
+      lastCheckIn = Date.now();
+      const held = new Set(workerCheckin.activeSteps.map((s) => s.id));
+      for (const entry of running.values()) {
+        if (!held.has(entry.step.id))
+          revoke(entry, `step ${entry.step.id} is no longer held by ${workerId} (cancelled or taken over)`);
+      }
+    } catch (e) {
+      warn('heartbeat failed', e);
+    }
+  }
+
+  function startHeartbeat(): void {
+    if (heartbeatTimer) return;
+    heartbeatTimer = setInterval(() => void heartbeat(), heartbeatMs);
+  }
+
+  function stopHeartbeat(): void {
+    if (heartbeatTimer) clearInterval(heartbeatTimer);
+    heartbeatTimer = null;
+  }
+
+  const worker: RunledgerWorker = {
+    workerId,
+    get running() {
+      return running.size;
+    },
+
+    async start() {
+      if (started) throw new Error('the worker is already started');
+      started = true;
+      // The first check-in tells the lease, which sets the heartbeat.
+      const { workerCheckin } = await client.request(WorkerHeartbeatDocument, { id: workerId });
+      if (options.heartbeatMs === undefined) heartbeatMs = Math.min(10_000, (workerCheckin.leaseSeconds * 1000) / 3);
+      unsubscribe = client.subscribe(
+        WorkAvailableDocument,
+        { filter: { projectId: options.projectId, runGroupId: options.runGroupId, stepTypes: types } },
+        {
+          next: () => pump(),
+          error: (e) => warn('the work subscription was refused; only polling now', e),
+        },
+      );
+      pollTimer = setInterval(pump, options.pollIntervalMs ?? 30_000);
+      if (options.handleSignals) watchSignals(worker);
+      pump();
+    },
+
+    async stop() {
+      if (!started || stopping) return;
+      stopping = true;
+      signalled.delete(worker);
+      unsubscribe?.();
+      if (pollTimer) clearInterval(pollTimer);
+      const all = [...running.values()];
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<void>((r) => (timer = setTimeout(r, options.stopGraceMs ?? 10_000)));
+      await Promise.race([Promise.all(all.map((e) => e.done)), grace]);
+      clearTimeout(timer);
+      await Promise.all(
+        [...running.values()].map(async (entry) => {
+          if (entry.settled) return entry.done;
+          entry.settled = true;
+          entry.controller.abort(new Error(STOPPED_MESSAGE));
+          await report(entry.step.id, entry.version, 'ERROR', { message: STOPPED_MESSAGE });
+        }),
+      );
+      // A claim in flight when stop() began hands its step back itself; wait for it.
+      await claimLoop;
+      stopHeartbeat();
+      await client.dispose();
+    },
+
+    idle() {
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+  };
+  return worker;
+}

@@ -1,0 +1,188 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import WebSocket from 'ws';
+import { createRunledgerWorker, type RunledgerWorker, type StepHandlers } from '../../src/client';
+import { createBatch, createProject, must, startRunGroup } from '../helpers/api';
+import { collect, wsClient } from '../helpers/ws';
+import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
+
+const root = path.resolve(__dirname, '../..');
+
+describe('createRunledgerWorker', () => {
+  let s: TestServer;
+  const workers: RunledgerWorker[] = [];
+  beforeAll(async () => {
+    s = await startTestServer();
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
+
+  function worker(projectId: string, handlers: StepHandlers, extra: { concurrency?: number; workerId?: string } = {}) {
+    const w = createRunledgerWorker({
+      url: s.url,
+      apiKey: TEST_ADMIN_KEY,
+      workerId: extra.workerId ?? `w-${Math.random().toString(36).slice(2)}`,
+      projectId,
+      concurrency: extra.concurrency,
+      handlers,
+      webSocketImpl: WebSocket,
+      stopGraceMs: 200,
+    });
+    workers.push(w);
+    return w;
+  }
+
+  it('records timed LLM calls (streamed, with time to first token, and failed ones) and stored files', async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 1);
+    const done = new Promise<void>((resolve) => {
+      const w = worker(project.id, {
+        EMBED: async (step, ctx) => {
+          await ctx.llm(
+            { provider: 'fake', model: 'streamer', prompt: `embed ${step.document.hash}` },
+            async function* () {
+              await new Promise((r) => setTimeout(r, 20));
+              yield { text: 'hello ' };
+              yield { text: 'world', promptTokens: 7, completionTokens: 2, costUsd: 0.0009 };
+            },
+          );
+          await expect(
+            ctx.llm({ provider: 'fake', model: 'broken', prompt: 'fail please' }, () =>
+              Promise.reject(new Error('rate limited')),
+            ),
+          ).rejects.toThrow('rate limited');
+          const file = await ctx.storeFile({
+            kind: 'CHUNKS',
+            content: new Uint8Array([1, 2, 3]),
+            mimeType: 'application/octet-stream',
+          });
+          resolve();
+          return { statusMeta: { file: file.path } };
+        },
+      });
+      void w.start();
+    });
+    const group = await startRunGroup(s, batch.id, [{ name: 'embed', type: 'EMBED' }]);
+    await done;
+    const read = async () =>
+      (
+        await must(
+          s,
+          `query ($id: ID!) { runGroup(id: $id) { status runs(first: 1) { nodes { steps { status statusMeta files { sizeBytes }
+            llmCalls { model status errorMessage latencyMs timeToFirstTokenMs totalTokens costUsd promptFile { content } responseFile { content } } } } } } }`,
+          { id: group.id },
+        )
+      ).runGroup;
+    // The report follows the handler's return: wait for the group to end.
+    const ws = wsClient(s.url);
+    await collect(ws, `subscription ($id: ID!) { runGroupProgress(runGroupId: $id) { total } }`, {
+      id: group.id,
+    }).waitForEnd();
+    await ws.dispose();
+    const g = await read();
+    expect(g.status).toBe('COMPLETED');
+    const step = g.runs.nodes[0].steps[0];
+    expect(step.files).toEqual([{ sizeBytes: 3 }]);
+    expect(step.statusMeta.file).toMatch(/^steps\//);
+    const [streamed, failed] = step.llmCalls;
+    expect(streamed).toMatchObject({
+      model: 'streamer',
+      status: 'SUCCESS',
+      totalTokens: 9,
+      costUsd: 0.0009,
+      responseFile: { content: 'hello world' },
+    });
+    expect(streamed.timeToFirstTokenMs).toBeGreaterThanOrEqual(15);
+    expect(streamed.latencyMs).toBeGreaterThanOrEqual(streamed.timeToFirstTokenMs);
+    expect(streamed.promptFile.content).toMatch(/^embed sha256-/);
+    expect(failed).toMatchObject({
+      model: 'broken',
+      status: 'ERROR',
+      errorMessage: 'rate limited',
+      responseFile: null,
+      promptFile: { content: 'fail please' },
+    });
+  });
+
+  it("claims only its handlers' step types and at most `concurrency` steps at once", async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 6);
+    let running = 0;
+    let most = 0;
+    const release: (() => void)[] = [];
+    let onStart = () => undefined as void;
+    const held = (n: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => (release.length >= n ? resolve() : void (onStart = check));
+        check();
+      });
+    const w = worker(
+      project.id,
+      {
+        PARSE: async () => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise<void>((r) => {
+            release.push(r);
+            onStart();
+          });
+          running--;
+        },
+      },
+      { concurrency: 2 },
+    );
+    await w.start();
+    const other = await startRunGroup(s, batch.id, [{ name: 'route', type: 'ROUTE' }]);
+    const group = await startRunGroup(s, batch.id, [{ name: 'parse', type: 'PARSE' }]);
+    // Released one at a time, the six steps go through two slots, never more.
+    for (let done = 0; done < 6; done++) {
+      await held(Math.min(2, 6 - done));
+      expect(release.length).toBeLessThanOrEqual(2);
+      release.shift()!();
+    }
+    await w.idle();
+    expect(most).toBe(2);
+    const progress = await must(
+      s,
+      `query ($a: ID!, $b: ID!) { a: runGroup(id: $a) { status } b: runGroup(id: $b) { status } }`,
+      { a: group.id, b: other.id },
+    );
+    expect(progress).toEqual({ a: { status: 'COMPLETED' }, b: { status: 'PENDING' } });
+  });
+
+  it('fails type checking for a handler of an unknown step type or with a wrong result', () => {
+    const dir = mkdtempSync(path.join(root, 'test', 'worker', '.typecheck-'));
+    const check = (handlers: string) => {
+      const file = path.join(dir, `usage-${Math.random().toString(36).slice(2)}.ts`);
+      writeFileSync(
+        file,
+        `import { createRunledgerWorker } from '../../../src/client';\nexport const w = createRunledgerWorker({ url: '', apiKey: '', workerId: 'w', handlers: ${handlers} });\n`,
+      );
+      const config = ts.getParsedCommandLineOfConfigFile(
+        path.join(root, 'tsconfig.json'),
+        {},
+        { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+      )!;
+      const program = ts.createProgram([file], { ...config.options, noEmit: true });
+      return ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+        .join('\n');
+    };
+    try {
+      expect(
+        check(`{ PARSE: async (step) => { const t: 'PARSE' = step.type; return { statusMeta: { pages: 12, t } }; } }`),
+      ).toBe('');
+      expect(check(`{ PARSEE: async () => ({}) }`)).toMatch(/PARSEE/);
+      expect(check(`{ PARSE: async () => ({ statusMeta: 'twelve pages' }) }`)).toMatch(/statusMeta/);
+      expect(check(`{ EMBED: async (step) => { const t: 'PARSE' = step.type; return {}; } }`)).toMatch(/"EMBED"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
