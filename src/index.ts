@@ -155,6 +155,8 @@ async function exampleIds(db: Db) {
     .select('step.id as stepId', 'run.id as runId', 'run.runGroupId', 'run.batchId')
     .join('run', 'run.id', 'step.runId')
     .where('step.status', 'RUNNING')
+    // The most recently started: while `npm run demo` runs, its group.
+    .orderBy('step.statusAt', 'desc')
     .first();
   return step ?? {};
 }

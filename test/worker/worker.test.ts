@@ -73,8 +73,8 @@ describe('createRunledgerWorker', () => {
       (
         await must(
           s,
-          `query ($id: ID!) { runGroup(id: $id) { status runs(first: 1) { nodes { steps { status statusMeta files { sizeBytes }
-            llmCalls { model status errorMessage latencyMs timeToFirstTokenMs totalTokens costUsd promptFile { content } responseFile { content } } } } } } }`,
+          `query ($id: ID!) { runGroup(id: $id) { status runs(first: 1) { nodes { steps(first: 1) { status statusMeta files(first: 5) { sizeBytes }
+            llmCalls(first: 5) { model status errorMessage latencyMs timeToFirstTokenMs totalTokens costUsd promptFile { content(maxBytes: 1000) } responseFile { content(maxBytes: 1000) } } } } } } }`,
           { id: group.id },
         )
       ).runGroup;
