@@ -65,6 +65,13 @@ const envSchema = z.object({
     .min(1024)
     .default(64 * 1024),
   MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(1000).default(32),
+  METRICS_MAX_OPERATIONS: z.coerce.number().int().min(1).default(200),
+  METRICS_TOKEN: z.string().min(16).optional(),
+  DOCUMENT_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(16 * 1024 * 1024),
 });
 
 export interface Config {
@@ -123,6 +130,12 @@ export interface Config {
   maxJsonBytes: number;
   /** Deepest nesting of a stored JSON value. @default 32 */
   maxJsonDepth: number;
+  /** Parsed WebSocket documents kept, in bytes (estimated from their text). @default 16 MiB */
+  documentCacheBytes: number;
+  /** Distinct operation names /metrics labels; later ones count as "(other)". @default 200 */
+  metricsMaxOperations: number;
+  /** Set: /metrics requires `Authorization: Bearer <token>`. Unset: /metrics is open. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -165,5 +178,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxTextBytes: e.MAX_TEXT_BYTES,
     maxJsonBytes: e.MAX_JSON_BYTES,
     maxJsonDepth: e.MAX_JSON_DEPTH,
+    documentCacheBytes: e.DOCUMENT_CACHE_BYTES,
+    metricsMaxOperations: e.METRICS_MAX_OPERATIONS,
+    metricsToken: e.METRICS_TOKEN,
   };
 }

@@ -30,7 +30,8 @@ export type ServerConfig = Pick<
   | 'adminApiKey'
   | 'liveEvents'
 > &
-  Partial<QueryLimitsConfig>;
+  Partial<QueryLimitsConfig> &
+  Partial<Pick<Config, 'documentCacheBytes' | 'maxJsonDepth' | 'metricsMaxOperations' | 'metricsToken'>>;
 
 export interface ServerOptions {
   db: Db;
@@ -80,12 +81,13 @@ export async function createServer({
       adminApiKey: config.adminApiKey,
       introspection: config.introspection,
       limits: queryLimits(config),
+      documentCacheBytes: config.documentCacheBytes,
     });
     // The bus reads the log through a small pool of its own: event delivery never waits behind
     // requests for a connection, and request statements stay countable on their own.
     const eventsDb = resources.add(createDb({ connection: databaseUrl, poolMax: 3 }), (d) => d.destroy());
     let bus: EventBus | undefined;
-    const metrics = createMetrics({ db, eventsDb, bus: () => bus });
+    const metrics = createMetrics({ db, eventsDb, bus: () => bus, maxOperationLabels: config.metricsMaxOperations });
     const events = await startEvents(
       {
         eventsDb,
@@ -115,7 +117,14 @@ export async function createServer({
       }),
       (t) => t.stop(),
     );
-    const routes = await createRoutes({ db, metrics, logger, explorer, graphql: graphql.handle });
+    const routes = await createRoutes({
+      db,
+      metrics,
+      logger,
+      explorer,
+      metricsToken: config.metricsToken,
+      graphql: graphql.handle,
+    });
     // POST /graphql, nearly every request, goes straight to Apollo; the rest through Express.
     httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       if (req.method === 'POST' && GRAPHQL_POST.test(req.url ?? ''))

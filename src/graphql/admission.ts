@@ -26,6 +26,8 @@ export interface AdmissionOptions {
   introspection: boolean;
   /** Depth, cost, aliases, directives, tokens and response bytes (MAX_QUERY_* in config.ts). */
   limits?: QueryLimits;
+  /** Budget of the WebSocket document cache (DOCUMENT_CACHE_BYTES). @default 16 MiB */
+  documentCacheBytes?: number;
 }
 
 /** One operation as either transport received it, after parsing and validation. */
@@ -81,7 +83,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
     ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
   const parseOptions: ParseOptions = { maxTokens: limits.tokens };
-  const documents = new DocumentCache(schema, validationRules, 1000, parseOptions);
+  const documents = new DocumentCache(schema, validationRules, options.documentCacheBytes, parseOptions);
   return {
     parseOptions,
     validationRules,

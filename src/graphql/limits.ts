@@ -4,6 +4,7 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   GraphQLError,
   Kind,
+  OperationTypeNode,
   TypeInfo,
   ValidationContext,
   getNamedType,
@@ -102,9 +103,6 @@ export type QueryLimitsConfig = Pick<
   | 'maxJsonBytes'
   | 'maxFileBytes'
 >;
-
-/** Kept for callers that only need the defaults (the token limit of parse). */
-export const LIMITS = DEFAULT_QUERY_LIMITS;
 
 /** The most items of a list field that is not a connection: what its `first` defaults to and may not exceed. */
 export const MAX_LIST_ITEMS = 100;
@@ -335,7 +333,7 @@ function estimateIsFixed(document: DocumentNode, operationName: string | null | 
   );
   return (
     !!operation &&
-    operation.operation !== 'mutation' &&
+    operation.operation !== OperationTypeNode.MUTATION &&
     !(operation.variableDefinitions ?? []).some((v) => COST_TYPES.has(namedType(v.type)))
   );
 }
@@ -371,7 +369,7 @@ function estimate(
 const fixedEstimates = new WeakMap<QueryLimits, WeakMap<DocumentNode, Map<string, Estimate | null>>>();
 
 /** The cost and byte estimate of an operation with its variables (cached when they cannot change it). */
-export function estimateOperation(
+function estimateOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
   variables: Record<string, unknown> | undefined,

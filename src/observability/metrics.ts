@@ -11,10 +11,40 @@ export interface Metrics {
   subscriptionPayloads: Counter;
   /** Subscription payloads executed (once per event per subscription shape). */
   subscriptionExecutions: Counter;
+  /** The `operation` label of an operation: from a bounded set, whatever clients send. */
+  operationLabel(resolvedName: string | null | undefined): string;
+}
+
+/** Labels of operations past the cap on distinct names, or with names too long to be a label. */
+const OTHER_OPERATIONS = '(other)';
+/** Operations without a name, and requests whose document never parsed, validated and resolved. */
+const ANONYMOUS_OPERATION = '(anonymous)';
+const MAX_LABEL_LENGTH = 100;
+
+/**
+ * Operation names become labels only once their document parsed, validated and resolved (the
+ * caller passes that name, never the one a client sent), at most `max` distinct ones per
+ * process; the rest count as OTHER_OPERATIONS, so /metrics stays a fixed size.
+ */
+function boundedOperationLabels(max: number): (name: string | null | undefined) => string {
+  const known = new Set<string>();
+  return (name) => {
+    if (!name) return ANONYMOUS_OPERATION;
+    if (known.has(name)) return name;
+    if (name.length > MAX_LABEL_LENGTH || known.size >= max) return OTHER_OPERATIONS;
+    known.add(name);
+    return name;
+  };
 }
 
 /** One registry per server (a process may run several in tests), exposed at /metrics. */
-export function createMetrics(deps: { db: Knex; eventsDb: Knex; bus: () => EventBus | undefined }): Metrics {
+export function createMetrics(deps: {
+  db: Knex;
+  eventsDb: Knex;
+  bus: () => EventBus | undefined;
+  /** METRICS_MAX_OPERATIONS. @default 200 */
+  maxOperationLabels?: number;
+}): Metrics {
   const registry = new Registry();
   const statements = new Counter({
     name: 'runledger_sql_statements_total',
@@ -71,5 +101,13 @@ export function createMetrics(deps: { db: Knex; eventsDb: Knex; bus: () => Event
       this.set(pool?.numUsed() ?? 0);
     },
   });
-  return { registry, requests, duration, deliveryLag, subscriptionPayloads, subscriptionExecutions };
+  return {
+    registry,
+    requests,
+    duration,
+    deliveryLag,
+    subscriptionPayloads,
+    subscriptionExecutions,
+    operationLabel: boundedOperationLabels(deps.maxOperationLabels ?? 200),
+  };
 }

@@ -44,7 +44,7 @@ export async function createHttpTransport(options: HttpTransportOptions): Promis
   const { schema, admission, errors, deps, metrics, logger } = options;
 
   const admissionPlugin: ApolloServerPlugin<Context> = {
-    async requestDidStart({ request, contextValue }) {
+    async requestDidStart({ contextValue }) {
       const started = process.hrtime.bigint();
       return {
         async didResolveOperation({ document, request: req }) {
@@ -60,7 +60,8 @@ export async function createHttpTransport(options: HttpTransportOptions): Promis
           errors.report(encountered, contextValue.requestId);
         },
         async willSendResponse({ response, errors: encountered, operationName }) {
-          const operation = operationName ?? request.operationName ?? 'anonymous';
+          // Apollo sets operationName only for a document that parsed, validated and resolved.
+          const operation = metrics.operationLabel(operationName);
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const outcome = encountered?.length ? 'error' : 'ok';
           metrics.requests.inc({ operation, outcome });

@@ -1,4 +1,6 @@
+import { timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
+import { bearerSecret } from '../auth/principal';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { migrationsCurrent, type Db } from '../db/knex';
 import { buildExplorer } from '../explorer/build';
@@ -7,12 +9,20 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import { sendBodyError } from './nodeHttp';
 
+function sameSecret(given: string | null, expected: string): boolean {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 export interface RoutesOptions {
   db: Db;
   metrics: Metrics;
   logger: Logger;
   /** The GraphiQL page at GET /graphql (browsers); false: none. */
   explorer: ExplorerOptions | false;
+  /** METRICS_TOKEN: when set, /metrics answers only `Authorization: Bearer <token>`. */
+  metricsToken?: string;
   /** GET /graphql (and any other method but POST) that is not the explorer. */
   graphql(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
 }
@@ -37,7 +47,11 @@ export async function createRoutes(options: RoutesOptions): Promise<Express> {
       res.status(503).json({ status: 'database unreachable' });
     }
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    if (options.metricsToken && !sameSecret(bearerSecret(req.headers.authorization), options.metricsToken)) {
+      res.status(401).type('text/plain').send('METRICS_TOKEN is set: send Authorization: Bearer <token>\n');
+      return;
+    }
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   if (options.explorer) {

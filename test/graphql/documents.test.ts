@@ -23,6 +23,22 @@ describe('documents of WebSocket operations', () => {
     expect(cache.get('{ nope }').errors?.[0]?.message).toMatch(/nope/);
   });
 
+  it('holds documents by bytes: 40 distinct rejected 1 MB texts leave it within its budget', () => {
+    const small = new DocumentCache(buildSchema(), limitRules(), 4 * 1024 * 1024);
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 40; i++) {
+      const literal = `${i}`.padEnd(1024 * 1024, 'x');
+      expect(small.get(`{ project(id: "${literal}") { nope } }`).errors).toBeDefined();
+    }
+    expect(small.bytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+    // Small texts are still kept and shared.
+    const text = '{ workers { id } }';
+    expect(small.get(text).document).toBe(small.get(text).document);
+    expect(small.bytes).toBeGreaterThan(0);
+    // 40 MB of text went through; what stays is bounded by the budget (not 40 entries of 1 MB).
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(16 * 1024 * 1024);
+  });
+
   it('throws syntax errors as parse does', () => {
     expect(() => cache.get('{')).toThrow(GraphQLError);
   });

@@ -4,7 +4,7 @@ import type { Db } from '../../src/db/knex';
 import { EventNotifier } from '../../src/events/notifier';
 import type { ServiceContext } from '../../src/services/context';
 import type { ExplorerOptions } from '../../src/explorer/page';
-import { createServer, type RunningServer } from '../../src/server';
+import { createServer, type RunningServer, type ServerConfig } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
 
 /** Every test server accepts this admin key (ADMIN_API_KEY); gql() sends it unless told otherwise. */
@@ -61,6 +61,8 @@ export async function startTestServer(
     log?: (line: string) => void;
     explorer?: ExplorerOptions;
     liveEvents?: boolean;
+    /** Any other setting of the server (limits, retention...), over the defaults above. */
+    config?: Partial<ServerConfig>;
   } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase({ poolMax: options.poolMax });
@@ -80,6 +82,7 @@ export async function startTestServer(
       maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
       adminApiKey: TEST_ADMIN_KEY,
       liveEvents: options.liveEvents ?? true,
+      ...options.config,
     },
     logger,
     explorer: options.explorer,
