@@ -1,7 +1,7 @@
 // Scale-out as it is deployed: HAProxy -> three replicas -> PgBouncer (transaction pooling) ->
 // PostgreSQL, each replica with a direct LISTEN URL. Needs Debian's pgbouncer and haproxy
-// (`apt-get install pgbouncer haproxy`; .ci/run installs them): without them this file fails and
-// says what is missing.
+// (`apt-get install pgbouncer haproxy`; .ci/run installs them): without them this file is
+// skipped with a message saying what is missing, and with CI=true it fails.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
@@ -34,278 +34,305 @@ const doc = (query: string) => parse(query) as TypedDocumentNode<Data, Record<st
 const EVENTS = doc(`subscription ($f: EventFilter!, $after: String) {
   lifecycleEvents(filter: $f, after: $after) { id cursor type status step { id } } }`);
 
-describe('deployed: HAProxy -> 3 replicas -> PgBouncer (transaction mode) -> PostgreSQL', () => {
-  let tools: Tools;
-  let database: TestDatabase;
-  let fresh: TestDatabase;
-  let bouncer: PgBouncer;
-  let replicas: ServerProcess[] = [];
-  let balancer: (Daemon & { url: string }) | undefined;
-  const extra: ServerProcess[] = [];
-
-  beforeAll(async () => {
-    tools = findTools();
-    database = await createTestDatabase();
-    fresh = await createTestDatabase({ template: null });
-    bouncer = await startPgBouncer(tools, {
-      databases: { runledger: database.url, fresh: fresh.url },
-      poolSize: POOL_SIZE,
+let found: Tools | undefined;
+let missing = '';
+try {
+  found = findTools();
+} catch (e) {
+  missing = (e as Error).message;
+}
+if (!found && process.env.CI === 'true') {
+  describe('deployed: HAProxy -> 3 replicas -> PgBouncer (transaction mode) -> PostgreSQL', () => {
+    it('has pgbouncer and haproxy to run', () => {
+      throw new Error(missing);
     });
-    replicas = await Promise.all(
-      [1, 2, 3].map(() =>
-        startServerProcess({ DATABASE_URL: bouncer.url('runledger'), DATABASE_LISTEN_URL: database.url }),
-      ),
-    );
-    balancer = await startHaproxy(tools, { backends: replicas.map((r) => Number(new URL(r.url).port)) });
-  }, 120_000);
-
-  afterAll(async () => {
-    for (const r of [...replicas, ...extra]) {
-      if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
-      await r.exited;
-    }
-    await balancer?.stop();
-    await bouncer?.stop();
-    await fresh?.drop();
-    await database?.drop();
   });
+} else if (!found) {
+  console.warn(`Skipping the deployment test: ${missing}`);
+}
 
-  it('finds the pooler refusing session settings and sessions, and sets the timeout in each transaction', async () => {
-    expect(await probeDatabase(database.url)).toEqual({ startupParameters: true, sessions: true });
-    expect(await probeDatabase(bouncer.url('runledger'))).toEqual({ startupParameters: false, sessions: false });
-    const pooled = createDb({
-      connection: bouncer.url('runledger'),
-      poolMax: 2,
-      statementTimeoutMs: 1234,
-      statementTimeoutPer: 'transaction',
-    });
-    try {
-      const shown = await pooled.transaction(async (trx) => (await trx.raw('show statement_timeout')).rows[0]);
-      expect(shown).toEqual({ statement_timeout: '1234ms' }); // raw rows keep PostgreSQL's names
-      // The timeout is enforced, not just shown.
-      await expect(pooled.transaction((trx) => trx.raw('select pg_sleep(3)'))).rejects.toThrow(
-        /canceling statement due to statement timeout/,
-      );
-    } finally {
-      await pooled.destroy();
-    }
-  });
+(found ? describe : describe.skip)(
+  'deployed: HAProxy -> 3 replicas -> PgBouncer (transaction mode) -> PostgreSQL',
+  () => {
+    let tools: Tools;
+    let database: TestDatabase;
+    let fresh: TestDatabase;
+    let bouncer: PgBouncer;
+    let replicas: ServerProcess[] = [];
+    let balancer: (Daemon & { url: string }) | undefined;
+    const extra: ServerProcess[] = [];
 
-  it('loses nothing when a replica is SIGKILLed under mixed load', async () => {
-    const lb = balancer!.url;
-    const http = createRunledgerClient({ url: lb, apiKey: TEST_ADMIN_KEY });
-    const project = (await http.request(doc(`mutation ($i: CreateProjectInput!) { createProject(input: $i) { id } }`), {
-      i: { slug: `deploy-${Date.now()}`, name: 'deploy' },
-    })) as { createProject: { id: string } };
-    const projectId = project.createProject.id;
-    const batchInput = (tag: string, documents: number) => ({
-      projectId,
-      name: tag,
-      source: 'fs',
-      documents: Array.from({ length: documents }, (_, n) => ({
-        uri: `/${tag}/${n}`,
-        content: Buffer.from(`${tag} ${n}`).toString('base64'),
-        mimeType: 'text/plain',
-      })),
-    });
-    const CREATE_BATCH = doc(`mutation ($i: CreateBatchInput!) { createBatch(input: $i) { id } }`);
-    const batch = (await http.request(CREATE_BATCH, { i: batchInput('work', 40) })) as { createBatch: { id: string } };
-    const group = (await http.request(doc(`mutation ($i: StartRunGroupInput!) { startRunGroup(input: $i) { id } }`), {
-      i: {
-        batchId: batch.createBatch.id,
-        workflowDefinitionId: 'wf',
-        steps: [
-          { name: 'parse', type: 'PARSE' },
-          { name: 'embed', type: 'EMBED' },
-        ],
-      },
-    })) as { startRunGroup: { id: string } };
-    const runGroupId = group.startRunGroup.id;
-    const first = (await http.request(
-      doc(`query ($g: ID!) { lifecycleEvents(filter: { runGroupId: $g }, first: 1) { nodes { id cursor } } }`),
-      { g: runGroupId },
-    )) as { lifecycleEvents: { nodes: { id: string; cursor: string }[] } };
-    const start = first.lifecycleEvents.nodes[0]!;
-
-    // Subscribers through the balancer (round robin puts three on each replica); each resumes
-    // by cursor on its own after its socket drops.
-    const subscribers = Array.from({ length: 9 }, () => {
-      const client: RunledgerClient = createRunledgerClient({
-        url: lb,
-        apiKey: TEST_ADMIN_KEY,
-        webSocketImpl: WebSocket,
-        retryDelayMs: 100,
+    beforeAll(async () => {
+      tools = found!;
+      database = await createTestDatabase();
+      fresh = await createTestDatabase({ template: null });
+      bouncer = await startPgBouncer(tools, {
+        databases: { runledger: database.url, fresh: fresh.url },
+        poolSize: POOL_SIZE,
       });
-      const ids: string[] = [];
-      const errors: unknown[] = [];
-      client.subscribe(
-        EVENTS,
-        { f: { runGroupId }, after: start.cursor },
-        { next: (d) => ids.push(d.lifecycleEvents.id as string), error: (e) => errors.push(e) },
+      replicas = await Promise.all(
+        [1, 2, 3].map(() =>
+          startServerProcess({ DATABASE_URL: bouncer.url('runledger'), DATABASE_LISTEN_URL: database.url }),
+        ),
       );
-      return { client, ids, errors };
-    });
-    const active = async (r: ServerProcess) => {
-      const text = await (await fetch(r.url.replace(/graphql$/, 'metrics'))).text();
-      return Number(/^runledger_subscriptions_active (\d+)/m.exec(text)?.[1] ?? 0);
-    };
-    const victim = replicas[0]!;
-    for (let i = 0; i < 200; i++) {
-      const counts = await Promise.all(replicas.map(active));
-      if (counts.reduce((a, b) => a + b, 0) >= 9) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const before = await Promise.all(replicas.map(active));
-    expect(before.reduce((a, b) => a + b, 0)).toBe(9);
-    expect(before[0]).toBeGreaterThan(0); // the victim holds subscribers of its own
+      balancer = await startHaproxy(tools, { backends: replicas.map((r) => Number(new URL(r.url).port)) });
+    }, 120_000);
 
-    // Connections PostgreSQL sees from the pooler (everything but the LISTEN connections and
-    // this test's own), sampled through the whole load.
-    const monitor = new pg.Client({ connectionString: database.url, application_name: 'runledger-test-monitor' });
-    await monitor.connect();
-    const dbName = new URL(database.url).pathname.slice(1);
-    let peak = 0;
-    let listeners = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const { rows } = await monitor.query(
-          `select count(*) filter (where application_name not in ('runledger-listen', 'runledger-test-monitor'))::int as pooled,
+    afterAll(async () => {
+      for (const r of [...replicas, ...extra]) {
+        if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
+        await r.exited;
+      }
+      await balancer?.stop();
+      await bouncer?.stop();
+      await fresh?.drop();
+      await database?.drop();
+    });
+
+    it('finds the pooler refusing session settings and sessions, and sets the timeout in each transaction', async () => {
+      expect(await probeDatabase(database.url)).toEqual({ startupParameters: true, sessions: true });
+      expect(await probeDatabase(bouncer.url('runledger'))).toEqual({ startupParameters: false, sessions: false });
+      const pooled = createDb({
+        connection: bouncer.url('runledger'),
+        poolMax: 2,
+        statementTimeoutMs: 1234,
+        statementTimeoutPer: 'transaction',
+      });
+      try {
+        const shown = await pooled.transaction(async (trx) => (await trx.raw('show statement_timeout')).rows[0]);
+        expect(shown).toEqual({ statement_timeout: '1234ms' }); // raw rows keep PostgreSQL's names
+        // The timeout is enforced, not just shown.
+        await expect(pooled.transaction((trx) => trx.raw('select pg_sleep(3)'))).rejects.toThrow(
+          /canceling statement due to statement timeout/,
+        );
+      } finally {
+        await pooled.destroy();
+      }
+    });
+
+    it('loses nothing when a replica is SIGKILLed under mixed load', async () => {
+      const lb = balancer!.url;
+      const http = createRunledgerClient({ url: lb, apiKey: TEST_ADMIN_KEY });
+      const project = (await http.request(
+        doc(`mutation ($i: CreateProjectInput!) { createProject(input: $i) { id } }`),
+        {
+          i: { slug: `deploy-${Date.now()}`, name: 'deploy' },
+        },
+      )) as { createProject: { id: string } };
+      const projectId = project.createProject.id;
+      const batchInput = (tag: string, documents: number) => ({
+        projectId,
+        name: tag,
+        source: 'fs',
+        documents: Array.from({ length: documents }, (_, n) => ({
+          uri: `/${tag}/${n}`,
+          content: Buffer.from(`${tag} ${n}`).toString('base64'),
+          mimeType: 'text/plain',
+        })),
+      });
+      const CREATE_BATCH = doc(`mutation ($i: CreateBatchInput!) { createBatch(input: $i) { id } }`);
+      const batch = (await http.request(CREATE_BATCH, { i: batchInput('work', 40) })) as {
+        createBatch: { id: string };
+      };
+      const group = (await http.request(doc(`mutation ($i: StartRunGroupInput!) { startRunGroup(input: $i) { id } }`), {
+        i: {
+          batchId: batch.createBatch.id,
+          workflowDefinitionId: 'wf',
+          steps: [
+            { name: 'parse', type: 'PARSE' },
+            { name: 'embed', type: 'EMBED' },
+          ],
+        },
+      })) as { startRunGroup: { id: string } };
+      const runGroupId = group.startRunGroup.id;
+      const first = (await http.request(
+        doc(`query ($g: ID!) { lifecycleEvents(filter: { runGroupId: $g }, first: 1) { nodes { id cursor } } }`),
+        { g: runGroupId },
+      )) as { lifecycleEvents: { nodes: { id: string; cursor: string }[] } };
+      const start = first.lifecycleEvents.nodes[0]!;
+
+      // Subscribers through the balancer (round robin puts three on each replica); each resumes
+      // by cursor on its own after its socket drops.
+      const subscribers = Array.from({ length: 9 }, () => {
+        const client: RunledgerClient = createRunledgerClient({
+          url: lb,
+          apiKey: TEST_ADMIN_KEY,
+          webSocketImpl: WebSocket,
+          retryDelayMs: 100,
+        });
+        const ids: string[] = [];
+        const errors: unknown[] = [];
+        client.subscribe(
+          EVENTS,
+          { f: { runGroupId }, after: start.cursor },
+          { next: (d) => ids.push(d.lifecycleEvents.id as string), error: (e) => errors.push(e) },
+        );
+        return { client, ids, errors };
+      });
+      const active = async (r: ServerProcess) => {
+        const text = await (await fetch(r.url.replace(/graphql$/, 'metrics'))).text();
+        return Number(/^runledger_subscriptions_active (\d+)/m.exec(text)?.[1] ?? 0);
+      };
+      const victim = replicas[0]!;
+      for (let i = 0; i < 200; i++) {
+        const counts = await Promise.all(replicas.map(active));
+        if (counts.reduce((a, b) => a + b, 0) >= 9) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const before = await Promise.all(replicas.map(active));
+      expect(before.reduce((a, b) => a + b, 0)).toBe(9);
+      expect(before[0]).toBeGreaterThan(0); // the victim holds subscribers of its own
+
+      // Connections PostgreSQL sees from the pooler (everything but the LISTEN connections and
+      // this test's own), sampled through the whole load.
+      const monitor = new pg.Client({ connectionString: database.url, application_name: 'runledger-test-monitor' });
+      await monitor.connect();
+      const dbName = new URL(database.url).pathname.slice(1);
+      let peak = 0;
+      let listeners = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const { rows } = await monitor.query(
+            `select count(*) filter (where application_name not in ('runledger-listen', 'runledger-test-monitor'))::int as pooled,
                   count(*) filter (where application_name = 'runledger-listen')::int as listening
              from pg_stat_activity where datname = $1 and backend_type = 'client backend'`,
-          [dbName],
+            [dbName],
+          );
+          peak = Math.max(peak, rows[0].pooled);
+          listeners = Math.max(listeners, rows[0].listening);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+
+      // Mixed load through the balancer: workers claim and complete steps, writers create batches.
+      const acked = { claimed: new Set<string>(), completed: new Set<string>(), batches: new Set<string>() };
+      let failures = 0;
+      let done = false;
+      const CLAIM = doc(`mutation ($i: ClaimStepInput!) { claimNextStep(input: $i) { id version } }`);
+      const UPDATE = doc(`mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { id status } }`);
+      const worker = async (w: number) => {
+        while (!done) {
+          try {
+            const claimed = (await http.request(CLAIM, { i: { workerId: `w${w}`, projectId } })) as Data;
+            const step = claimed.claimNextStep as { id: string } | null;
+            if (!step) return; // nothing claimable is left
+            acked.claimed.add(step.id);
+            await http.request(UPDATE, { i: { stepId: step.id, status: 'COMPLETED' } });
+            acked.completed.add(step.id);
+          } catch {
+            failures++; // the replica died under this request: not acknowledged
+          }
+        }
+      };
+      const writer = async (n: number) => {
+        for (let i = 0; !done; i++) {
+          try {
+            const b = (await http.request(CREATE_BATCH, { i: batchInput(`load-${n}-${i}`, 3) })) as Data;
+            acked.batches.add(b.createBatch.id as string);
+          } catch {
+            failures++;
+          }
+        }
+      };
+      const load = [worker(1), worker(2), worker(3), worker(4), writer(1), writer(2)];
+      await until(() => acked.completed.size >= 20, 60_000);
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      // Work goes on through the two replicas left, until no step can be claimed.
+      await Promise.all(load.slice(0, 4));
+      done = true;
+      await Promise.all(load);
+      sampling = false;
+      await sampler;
+
+      // Every acknowledged write is in the database, and nothing is half-written.
+      const direct = createDb({ connection: database.url, poolMax: 2 });
+      try {
+        const steps = await direct('step')
+          .join('run', 'run.id', 'step.runId')
+          .where('run.runGroupId', runGroupId)
+          .select('step.id', 'step.status');
+        const status = new Map(steps.map((s: { id: string; status: string }) => [s.id, s.status]));
+        for (const id of acked.completed) expect(status.get(id)).toBe('COMPLETED');
+        for (const id of acked.claimed) expect(status.get(id)).not.toBe('PENDING');
+        expect(acked.completed.size).toBeGreaterThan(20);
+        const batches = await direct('batch')
+          .leftJoin('document_uri', 'document_uri.batchId', 'batch.id')
+          .where('batch.projectId', projectId)
+          .whereNot('batch.id', batch.createBatch.id)
+          .groupBy('batch.id')
+          .select('batch.id', direct.raw('count(document_uri.id)::int as uris'));
+        const stored = new Map(batches.map((b: { id: string; uris: number }) => [b.id, b.uris]));
+        for (const id of acked.batches) expect(stored.get(id)).toBe(3);
+        expect([...stored.values()].every((n) => n === 3)).toBe(true); // unacknowledged ones too: all or nothing
+        // Each completed step has exactly one COMPLETED event, written with it.
+        const completedEvents = await direct('lifecycleEvent')
+          .where({ runGroupId, status: 'COMPLETED' })
+          .whereNotNull('stepId')
+          .select('stepId');
+        expect(completedEvents.map((e: { stepId: string }) => e.stepId).sort()).toEqual(
+          steps
+            .filter((s: { status: string }) => s.status === 'COMPLETED')
+            .map((s: { id: string }) => s.id)
+            .sort(),
         );
-        peak = Math.max(peak, rows[0].pooled);
-        listeners = Math.max(listeners, rows[0].listening);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
 
-    // Mixed load through the balancer: workers claim and complete steps, writers create batches.
-    const acked = { claimed: new Set<string>(), completed: new Set<string>(), batches: new Set<string>() };
-    let failures = 0;
-    let done = false;
-    const CLAIM = doc(`mutation ($i: ClaimStepInput!) { claimNextStep(input: $i) { id version } }`);
-    const UPDATE = doc(`mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { id status } }`);
-    const worker = async (w: number) => {
-      while (!done) {
-        try {
-          const claimed = (await http.request(CLAIM, { i: { workerId: `w${w}`, projectId } })) as Data;
-          const step = claimed.claimNextStep as { id: string } | null;
-          if (!step) return; // nothing claimable is left
-          acked.claimed.add(step.id);
-          await http.request(UPDATE, { i: { stepId: step.id, status: 'COMPLETED' } });
-          acked.completed.add(step.id);
-        } catch {
-          failures++; // the replica died under this request: not acknowledged
+        // Every subscriber ends with the committed log of the group after its cursor, exactly once.
+        const log = (await direct('lifecycleEvent').where({ runGroupId }).orderByRaw('tx_id, id').select('id')).map(
+          (e: { id: number | string }) => String(e.id),
+        );
+        const expected = log.filter((id) => id !== String(start.id));
+        await until(() => subscribers.every((s) => s.ids.length >= expected.length), 30_000).catch(() => undefined);
+        for (const s of subscribers) {
+          expect(s.errors).toEqual([]);
+          expect(s.ids).toHaveLength(new Set(s.ids).size); // nothing twice
+          expect([...s.ids].sort()).toEqual([...expected].sort()); // nothing missed
         }
+      } finally {
+        await direct.destroy();
+        await monitor.end();
+        await Promise.all(subscribers.map((s) => s.client.dispose()));
       }
-    };
-    const writer = async (n: number) => {
-      for (let i = 0; !done; i++) {
-        try {
-          const b = (await http.request(CREATE_BATCH, { i: batchInput(`load-${n}-${i}`, 3) })) as Data;
-          acked.batches.add(b.createBatch.id as string);
-        } catch {
-          failures++;
-        }
-      }
-    };
-    const load = [worker(1), worker(2), worker(3), worker(4), writer(1), writer(2)];
-    await until(() => acked.completed.size >= 20, 60_000);
-    victim.child.kill('SIGKILL');
-    await victim.exited;
-    // Work goes on through the two replicas left, until no step can be claimed.
-    await Promise.all(load.slice(0, 4));
-    done = true;
-    await Promise.all(load);
-    sampling = false;
-    await sampler;
-
-    // Every acknowledged write is in the database, and nothing is half-written.
-    const direct = createDb({ connection: database.url, poolMax: 2 });
-    try {
-      const steps = await direct('step')
-        .join('run', 'run.id', 'step.runId')
-        .where('run.runGroupId', runGroupId)
-        .select('step.id', 'step.status');
-      const status = new Map(steps.map((s: { id: string; status: string }) => [s.id, s.status]));
-      for (const id of acked.completed) expect(status.get(id)).toBe('COMPLETED');
-      for (const id of acked.claimed) expect(status.get(id)).not.toBe('PENDING');
-      expect(acked.completed.size).toBeGreaterThan(20);
-      const batches = await direct('batch')
-        .leftJoin('document_uri', 'document_uri.batchId', 'batch.id')
-        .where('batch.projectId', projectId)
-        .whereNot('batch.id', batch.createBatch.id)
-        .groupBy('batch.id')
-        .select('batch.id', direct.raw('count(document_uri.id)::int as uris'));
-      const stored = new Map(batches.map((b: { id: string; uris: number }) => [b.id, b.uris]));
-      for (const id of acked.batches) expect(stored.get(id)).toBe(3);
-      expect([...stored.values()].every((n) => n === 3)).toBe(true); // unacknowledged ones too: all or nothing
-      // Each completed step has exactly one COMPLETED event, written with it.
-      const completedEvents = await direct('lifecycleEvent')
-        .where({ runGroupId, status: 'COMPLETED' })
-        .whereNotNull('stepId')
-        .select('stepId');
-      expect(completedEvents.map((e: { stepId: string }) => e.stepId).sort()).toEqual(
-        steps
-          .filter((s: { status: string }) => s.status === 'COMPLETED')
-          .map((s: { id: string }) => s.id)
-          .sort(),
+      console.log(
+        `deployment: ${acked.completed.size} steps completed and ${acked.batches.size} batches created through HAProxy; ` +
+          `${failures} requests failed with the killed replica; peak ${peak} pooled server connections (pool ${POOL_SIZE}), ` +
+          `${listeners} LISTEN connections`,
       );
-
-      // Every subscriber ends with the committed log of the group after its cursor, exactly once.
-      const log = (await direct('lifecycleEvent').where({ runGroupId }).orderByRaw('tx_id, id').select('id')).map(
-        (e: { id: number | string }) => String(e.id),
-      );
-      const expected = log.filter((id) => id !== String(start.id));
-      await until(() => subscribers.every((s) => s.ids.length >= expected.length), 30_000).catch(() => undefined);
-      for (const s of subscribers) {
-        expect(s.errors).toEqual([]);
-        expect(s.ids).toHaveLength(new Set(s.ids).size); // nothing twice
-        expect([...s.ids].sort()).toEqual([...expected].sort()); // nothing missed
-      }
-    } finally {
-      await direct.destroy();
-      await monitor.end();
-      await Promise.all(subscribers.map((s) => s.client.dispose()));
-    }
-    console.log(
-      `deployment: ${acked.completed.size} steps completed and ${acked.batches.size} batches created through HAProxy; ` +
-        `${failures} requests failed with the killed replica; peak ${peak} pooled server connections (pool ${POOL_SIZE}), ` +
-        `${listeners} LISTEN connections`,
-    );
-    expect(peak).toBeLessThanOrEqual(POOL_SIZE);
-    expect(listeners).toBeLessThanOrEqual(3);
-  });
-
-  it('with MIGRATE_ON_START=false: not ready while migrations are pending, ready once db:migrate ran', async () => {
-    // No DATABASE_LISTEN_URL either: the replica says it polls instead.
-    const replica = await startServerProcess({ DATABASE_URL: bouncer.url('fresh'), MIGRATE_ON_START: 'false' });
-    extra.push(replica);
-    expect(replica.output).toMatch(/polling the log every 500 ms/);
-    expect(replica.output).toMatch(/migration\(s\) pending/);
-    const readyz = replica.url.replace(/graphql$/, 'readyz');
-    expect((await fetch(readyz)).status).toBe(503);
-    expect(await fresh.db.raw(`select to_regclass('project') as t`).then((r) => r.rows[0].t)).toBeNull();
-
-    const migrate = spawn('npm', ['run', 'db:migrate'], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: bouncer.url('fresh') },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      expect(peak).toBeLessThanOrEqual(POOL_SIZE);
+      expect(listeners).toBeLessThanOrEqual(3);
     });
-    let output = '';
-    migrate.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    migrate.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const code = await new Promise<number | null>((resolve) => migrate.on('exit', resolve));
-    expect({ code, output }).toEqual({ code: 0, output: expect.stringMatching(/Batch 1 run: \d+ migrations/) });
 
-    expect((await fetch(readyz)).status).toBe(200);
-    const created = await fetch(replica.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
-      body: JSON.stringify({ query: `mutation { createProject(input: { slug: "after-migrate", name: "a" }) { id } }` }),
+    it('with MIGRATE_ON_START=false: not ready while migrations are pending, ready once db:migrate ran', async () => {
+      // No DATABASE_LISTEN_URL either: the replica says it polls instead.
+      const replica = await startServerProcess({ DATABASE_URL: bouncer.url('fresh'), MIGRATE_ON_START: 'false' });
+      extra.push(replica);
+      expect(replica.output).toMatch(/polling the log every 500 ms/);
+      expect(replica.output).toMatch(/migration\(s\) pending/);
+      const readyz = replica.url.replace(/graphql$/, 'readyz');
+      expect((await fetch(readyz)).status).toBe(503);
+      expect(await fresh.db.raw(`select to_regclass('project') as t`).then((r) => r.rows[0].t)).toBeNull();
+
+      const migrate = spawn('npm', ['run', 'db:migrate'], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: bouncer.url('fresh') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      migrate.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      migrate.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      const code = await new Promise<number | null>((resolve) => migrate.on('exit', resolve));
+      expect({ code, output }).toEqual({ code: 0, output: expect.stringMatching(/Batch 1 run: \d+ migrations/) });
+
+      expect((await fetch(readyz)).status).toBe(200);
+      const created = await fetch(replica.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        body: JSON.stringify({
+          query: `mutation { createProject(input: { slug: "after-migrate", name: "a" }) { id } }`,
+        }),
+      });
+      expect(((await created.json()) as Data).data?.createProject?.id).toBeDefined();
     });
-    expect(((await created.json()) as Data).data?.createProject?.id).toBeDefined();
-  });
-});
+  },
+);
