@@ -8,7 +8,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { createRunledgerClient, type RunledgerClient } from '../../src/client';
+import { createRunledgerClient, RunledgerError, type RunledgerClient } from '../../src/client';
 import { probeDatabase } from '../../src/db/capabilities';
 import { createDb } from '../../src/db/knex';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
@@ -208,6 +208,7 @@ if (!found && process.env.CI === 'true') {
       // Mixed load through the balancer: workers claim and complete steps, writers create batches.
       const acked = { claimed: new Set<string>(), completed: new Set<string>(), batches: new Set<string>() };
       let failures = 0;
+      const rejected: string[] = [];
       let done = false;
       const CLAIM = doc(`mutation ($i: ClaimStepInput!) { claimNextStep(input: $i) { id version } }`);
       const UPDATE = doc(`mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { id status } }`);
@@ -218,10 +219,12 @@ if (!found && process.env.CI === 'true') {
             const step = claimed.claimNextStep as { id: string } | null;
             if (!step) return; // nothing claimable is left
             acked.claimed.add(step.id);
-            await http.request(UPDATE, { i: { stepId: step.id, status: 'COMPLETED' } });
+            await http.request(UPDATE, { i: { stepId: step.id, status: 'COMPLETED', workerId: `w${w}` } });
             acked.completed.add(step.id);
-          } catch {
-            failures++; // the replica died under this request: not acknowledged
+          } catch (e) {
+            if (e instanceof RunledgerError)
+              rejected.push(e.message); // an answer, and a wrong one
+            else failures++; // the replica died under this request: not acknowledged
           }
         }
       };
@@ -230,13 +233,15 @@ if (!found && process.env.CI === 'true') {
           try {
             const b = (await http.request(CREATE_BATCH, { i: batchInput(`load-${n}-${i}`, 3) })) as Data;
             acked.batches.add(b.createBatch.id as string);
-          } catch {
-            failures++;
+          } catch (e) {
+            if (e instanceof RunledgerError) rejected.push(e.message);
+            else failures++;
           }
         }
       };
       const load = [worker(1), worker(2), worker(3), worker(4), writer(1), writer(2)];
-      await until(() => acked.completed.size >= 20, 60_000);
+      await until(() => acked.completed.size >= 20 || rejected.length > 0, 60_000);
+      expect(rejected).toEqual([]);
       victim.child.kill('SIGKILL');
       await victim.exited;
       // Work goes on through the two replicas left, until no step can be claimed.
@@ -301,7 +306,7 @@ if (!found && process.env.CI === 'true') {
       );
       expect(peak).toBeLessThanOrEqual(POOL_SIZE);
       expect(listeners).toBeLessThanOrEqual(3);
-    });
+    }, 150_000);
 
     it('with MIGRATE_ON_START=false: not ready while migrations are pending, ready once db:migrate ran', async () => {
       // No DATABASE_LISTEN_URL either: the replica says it polls instead.
