@@ -11,6 +11,11 @@ export interface ServiceConfig {
   maxFileBytes: number;
   /** @default 1 MiB */
   maxPromptBytes: number;
+  /** Stored names, messages and JSON (services/inputLimits.ts); unset: the defaults there. */
+  maxNameBytes?: number;
+  maxTextBytes?: number;
+  maxJsonBytes?: number;
+  maxJsonDepth?: number;
 }
 
 /** What every service function receives: where to write, and whose data the caller may touch. */

@@ -70,11 +70,7 @@ interface Settled {
  * new statement, whose snapshot sees every step change committed before the lock was granted.
  * Returns the groups whose runs changed.
  */
-async function settleRuns(
-  trx: Knex.Transaction,
-  runIds: readonly string[],
-  sink: EventsSink,
-): Promise<string[]> {
+async function settleRuns(trx: Knex.Transaction, runIds: readonly string[], sink: EventsSink): Promise<string[]> {
   if (runIds.length === 0) return [];
   await trx.raw(`select 1 from run where id = any(?::uuid[]) order by id for no key update`, [[...runIds]]);
   const changed = await rawRows<Settled>(

@@ -12,6 +12,7 @@ import { eventsWritten, recordEvents } from './events';
 import { settleGroups } from './rollups';
 import { failpoint } from './failpoints';
 import { idempotent } from './idempotency';
+import { inputLimits } from './inputLimits';
 import { jsonObject } from './json';
 import { rowInScope } from './rows';
 import { scopeTo } from '../auth/scope';
@@ -35,12 +36,12 @@ interface PreparedStep {
   maxRetries: number;
 }
 
-function prepareSteps(steps: readonly StepSpecInput[]): PreparedStep[] {
+function prepareSteps(steps: readonly StepSpecInput[], maxJsonBytes: number): PreparedStep[] {
   if (steps.length === 0) throw badUserInput('steps must name at least one step', 'steps');
   if (steps.length > MAX_STEPS) throw badUserInput(`a run has at most ${MAX_STEPS} steps`, 'steps');
   const names = new Set<string>();
   const cumulative: Record<string, unknown> = {};
-  return steps.map((s, i) => {
+  const prepared = steps.map((s, i) => {
     const field = `steps[${i}]`;
     if (names.has(s.name)) throw badUserInput(`${field}.name ${JSON.stringify(s.name)} is used twice`, `${field}.name`);
     names.add(s.name);
@@ -60,6 +61,14 @@ function prepareSteps(steps: readonly StepSpecInput[]): PreparedStep[] {
       maxRetries,
     };
   });
+  // The last step's cumulativeConfig holds every config: a read weighs it at MAX_JSON_BYTES.
+  const merged = Buffer.byteLength(JSON.stringify(cumulative));
+  if (merged > maxJsonBytes)
+    throw badUserInput(
+      `the steps' configs together are ${merged} bytes of JSON; the limit is ${maxJsonBytes} (MAX_JSON_BYTES)`,
+      'steps',
+    );
+  return prepared;
 }
 
 /**
@@ -70,7 +79,7 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
   if ((input.batchId == null) === (input.documentIds == null)) {
     throw badUserInput('give exactly one of batchId or documentIds', 'batchId');
   }
-  const steps = prepareSteps(input.steps);
+  const steps = prepareSteps(input.steps, inputLimits(ctx.config).jsonBytes);
   const params = jsonObject(input.params, 'params');
   const priority = input.priority ?? 0;
   const documentIds = input.documentIds?.map((id, i) => assertUuid(id, `documentIds[${i}]`));
