@@ -47,13 +47,7 @@ async function main(): Promise<void> {
     console.error(startupFailure(e, config));
     process.exit(1);
   }
-  const { server, devKey } = ready;
-  logger.info({ url: server.url }, 'runledger is ready');
-  console.log(`\n  runledger is serving ${server.url}\n`);
-  if (devKey) {
-    console.log(`  dev admin key (kept in ${devKey.file}):\n  Authorization: Bearer ${devKey.secret}\n`);
-  }
-
+  // Handlers first: whoever reads 'serving' below may signal at once.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -65,6 +59,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  const { server, devKey } = ready;
+  logger.info({ url: server.url }, 'runledger is ready');
+  console.log(`\n  runledger is serving ${server.url}\n`);
+  if (devKey) {
+    console.log(`  dev admin key (kept in ${devKey.file}):\n  Authorization: Bearer ${devKey.secret}\n`);
+  }
 }
 
 async function startAll(config: Config, logger: Logger, onStarted: (name: string, stop: () => Promise<void>) => void) {
