@@ -14,6 +14,7 @@ module.exports = {
     ],
   },
   globalSetup: '<rootDir>/test/helpers/globalSetup.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/matchers.ts'],
   globalTeardown: '<rootDir>/test/helpers/globalTeardown.ts',
   testTimeout: 60_000,
   // Each file gets its own database, so files run in parallel.

@@ -1,10 +1,9 @@
 // Demo data for `npm start`: one project with a batch, two run groups (one finished, one in
 // flight with steps in every status), LLM calls with prompt and response files, and two
 // workers (one stale). Tests never depend on it. Runs once: a second run finds the project.
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
+import { sha256, stepConfigHash } from '../src/services/canonical';
 
-const sha256 = (data: string | Buffer) => 'sha256-' + createHash('sha256').update(data).digest('hex');
 const STEPS = [
   ['ingest', 'INGEST'],
   ['validate', 'VALIDATE'],
@@ -112,11 +111,20 @@ export async function seed(knex: Knex): Promise<void> {
       });
     }
 
+    // Hashed like startRunGroup does, so a group started with these steps shares the configs.
     const configIds: string[] = [];
+    const cumulative: Record<string, unknown> = {};
     for (const [name, type] of STEPS) {
       const config = { name, engine: type === 'PARSE' ? 'docling' : 'default' };
+      cumulative[name] = config;
+      const cumulativeConfig = { ...cumulative };
       const [row] = await trx('step_config')
-        .insert({ stepType: type, config, contentHash: sha256(JSON.stringify([type, config, null])) })
+        .insert({
+          stepType: type,
+          config,
+          cumulativeConfig,
+          contentHash: stepConfigHash(type, config, cumulativeConfig),
+        })
         .onConflict('contentHash')
         .merge()
         .returning('id');

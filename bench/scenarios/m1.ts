@@ -24,6 +24,13 @@ export const m1: Scenario = {
         { b: batch.id },
       );
       m1[n] = { ms: performance.now() - t0, statements: (await metric(rl.url, QUERY_STATEMENTS)) - before };
+      // The test suite keeps small groups; the large group's completeness is checked here.
+      const { steps } = (await db('step')
+        .join('run', 'run.id', 'step.runId')
+        .where('run.batchId', batch.id)
+        .count({ steps: '*' })
+        .first())!;
+      if (Number(steps) !== n * 8) throw new Error(`M1: ${n} runs x 8 steps made ${String(steps)} steps`);
     }
     const large = m1[S.runsLarge]!;
     rows.push({

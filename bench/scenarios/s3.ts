@@ -9,7 +9,9 @@ export const s3: Scenario = {
     const loads = await subscriberLoads(b);
     const one = loads[0]!;
     const mid = loads[1]!;
-    const met = mid.p99 <= 100 && mid.p99 <= 5 * one.p99;
+    // Every subscriber receives every event (the test suite keeps to a few subscribers).
+    const complete = loads.every((l) => l.delivered === l.expected);
+    const met = complete && mid.p99 <= 100 && mid.p99 <= 5 * one.p99;
     b.rows.push({
       id: 'S3',
       scenario: 'commit-to-client latency at ~100 events/s, by subscribers on one process',
@@ -20,7 +22,7 @@ export const s3: Scenario = {
         )
         .join('; '),
       ratio: `p99(${mid.subscribers})/p99(${one.subscribers}) = ${(mid.p99 / one.p99).toFixed(1)}x`,
-      target: 'p99 <= 100 ms at 1,000; p99(1,000) <= 5x p99(1)',
+      target: 'every event delivered; p99 <= 100 ms at 1,000; p99(1,000) <= 5x p99(1)',
       met,
       note: met
         ? undefined

@@ -40,6 +40,9 @@ export class EventNotifier {
   private othersListening = true;
   private checkTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** Checks run one after another, so a slow earlier one never overwrites a later answer. */
+  private checking: Promise<void> = Promise.resolve();
+  private settledWaiters: (() => void)[] = [];
 
   constructor(private readonly options: EventNotifierOptions) {
     if (options.ownListenerPid) {
@@ -55,10 +58,22 @@ export class EventNotifier {
   }
 
   /**
-   * A replica that starts listening is noticed within a check interval; until then it still
-   * reads the log at start and on its own poll, so it only waits longer, it never misses.
+   * Looks for other processes' listeners now (it also runs every `listenersCheckMs`). A replica
+   * that starts listening is noticed within a check interval; until then it still reads the log
+   * at start and on its own poll, so it only waits longer, it never misses.
    */
-  private async checkListeners(): Promise<void> {
+  checkListeners(): Promise<void> {
+    this.checking = this.checking.then(() => this.lookForListeners());
+    return this.checking;
+  }
+
+  /** Resolves once no NOTIFY is being sent or waiting for its interval to end. */
+  settled(): Promise<void> {
+    if (!this.cooling) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  private async lookForListeners(): Promise<void> {
     try {
       const own = this.options.ownListenerPid?.() ?? null;
       const { rows } = (await this.options.db.raw(
@@ -96,6 +111,7 @@ export class EventNotifier {
         const timer = setTimeout(() => {
           this.cooling = false;
           if (this.pending) this.send();
+          else for (const resolve of this.settledWaiters.splice(0)) resolve();
         }, this.options.intervalMs ?? 5);
         timer.unref();
       });

@@ -16,3 +16,11 @@ export function canonicalJson(value: unknown): string {
 export function sha256(data: string | Buffer): string {
   return 'sha256-' + createHash('sha256').update(data).digest('hex');
 }
+
+/**
+ * What identifies a step configuration (step_config.content_hash): the step's type, its config
+ * and the configs of the group's steps up to it (by step name), key order aside.
+ */
+export function stepConfigHash(type: string, config: unknown, cumulativeConfig: Record<string, unknown>): string {
+  return sha256(canonicalJson([type, config, cumulativeConfig]));
+}

@@ -73,6 +73,7 @@ export async function recordLlmCall(ctx: ServiceContext, input: RecordLlmCallInp
             completedAt: trx.fn.now(),
           })
           .returning('id');
+        // The prompt and the response in one statement.
         await insertFiles(trx, [
           {
             projectId: owner.projectId,
@@ -82,20 +83,20 @@ export async function recordLlmCall(ctx: ServiceContext, input: RecordLlmCallInp
             mimeType: 'text/plain; charset=utf-8',
             name: 'prompt.txt',
           },
+          ...(input.response != null
+            ? [
+                {
+                  projectId: owner.projectId,
+                  owner: { llmCallId: call.id },
+                  kind: 'RESPONSE' as const,
+                  content: Buffer.from(input.response),
+                  mimeType: 'text/plain; charset=utf-8',
+                  name: 'response.txt',
+                },
+              ]
+            : []),
         ]);
-        failpoint('recordLlmCall.beforeResponse');
-        if (input.response != null) {
-          await insertFiles(trx, [
-            {
-              projectId: owner.projectId,
-              owner: { llmCallId: call.id },
-              kind: 'RESPONSE',
-              content: Buffer.from(input.response),
-              mimeType: 'text/plain; charset=utf-8',
-              name: 'response.txt',
-            },
-          ]);
-        }
+        failpoint('recordLlmCall.afterFiles');
         return loadLlmCall(trx, call.id);
       },
       { encode: (c) => ({ id: c.id }), decode: ({ id }: { id: string }) => loadLlmCall(trx, id) },

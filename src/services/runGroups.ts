@@ -6,7 +6,7 @@ import { badUserInput, conflict, notFound } from '../errors';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import { tables } from '../loaders/tables';
-import { canonicalJson, sha256 } from './canonical';
+import { stepConfigHash } from './canonical';
 import type { ServiceContext } from './context';
 import { eventsWritten, recordEvents } from './events';
 import { settleGroups } from './rollups';
@@ -57,7 +57,7 @@ function prepareSteps(steps: readonly StepSpecInput[], maxJsonBytes: number): Pr
       type: s.type,
       config,
       cumulativeConfig,
-      contentHash: sha256(canonicalJson([s.type, config, cumulativeConfig])),
+      contentHash: stepConfigHash(s.type, config, cumulativeConfig),
       maxRetries,
     };
   });

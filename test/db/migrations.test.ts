@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { createDb, migrateLatest, pendingMigrations } from '../../src/db/knex';
 import { migrationsDirectory } from '../../src/db/knexConfig';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { useTestDatabase, type TestDatabase } from '../helpers/database';
 
 const TABLES = [
   'api_key',
@@ -33,11 +33,8 @@ async function tables(t: TestDatabase): Promise<string[]> {
 }
 
 describe('migrations', () => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await createTestDatabase({ template: null });
-  });
-  afterAll(() => t.drop());
+  // An empty database: these tests run the migrations themselves.
+  const t = useTestDatabase({ template: null });
 
   it('run up, all the way down, and up again', async () => {
     await t.db.migrate.latest();
@@ -72,11 +69,7 @@ describe('migrations', () => {
 });
 
 describe('migrations run by several replicas starting at once', () => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await createTestDatabase({ template: null });
-  });
-  afterAll(() => t.drop());
+  const t = useTestDatabase({ template: null });
 
   it('all succeed on an empty database, and each migration runs exactly once', async () => {
     const files = readdirSync(migrationsDirectory).filter((f) => f.endsWith('.ts'));

@@ -1,16 +1,12 @@
 import * as M from '../../src/models';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { useTestDatabase } from '../helpers/database';
 import { sha256 } from '../helpers/factories';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-describe('Objection models', () => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await createTestDatabase();
-  });
-  afterAll(() => t.drop());
+const t = useTestDatabase();
 
+describe('Objection models', () => {
   it('insert a row into every table without an id and get the database-made id back', async () => {
     const db = t.db;
     const ids: Record<string, unknown> = {};

@@ -1,14 +1,10 @@
 import pg from 'pg';
 import { parseTimestamptz } from '../../src/db/timestamps';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { useTestDatabase } from '../helpers/database';
+
+const database = useTestDatabase();
 
 describe('reading timestamptz values', () => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-  afterAll(() => database.drop());
-
   it('gives the same instant as PostgreSQL for every time zone, precision and era it prints', async () => {
     const zones = ['UTC', 'Asia/Kolkata', 'America/St_Johns', 'Pacific/Chatham', 'Europe/Amsterdam', 'Africa/Monrovia'];
     const values = [

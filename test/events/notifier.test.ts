@@ -1,16 +1,16 @@
 import pg from 'pg';
 import { EventNotifier, LISTENER_APPLICATION_NAME } from '../../src/events/notifier';
 import { EVENTS_CHANNEL, recordEvents } from '../../src/services/events';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { useTestDatabase } from '../helpers/database';
 import { makeProject } from '../helpers/factories';
 import { until } from '../helpers/wait';
 
+const database = useTestDatabase();
+
 describe('waking subscribers after commits', () => {
-  let database: TestDatabase;
   let listener: pg.Client;
   const heard: string[] = [];
   beforeAll(async () => {
-    database = await createTestDatabase();
     listener = new pg.Client({ connectionString: database.url });
     await listener.connect();
     listener.on('notification', (n) => heard.push(n.payload ?? ''));
@@ -18,11 +18,19 @@ describe('waking subscribers after commits', () => {
   });
   afterAll(async () => {
     await listener.end();
-    await database.drop();
   });
   beforeEach(() => {
     heard.length = 0;
   });
+  /**
+   * Notifications reach a listener in commit order: once a NOTIFY sent now has arrived, every
+   * one sent before it has too, so "nothing else came" is a fact rather than a timeout.
+   */
+  const SENTINEL = 'sentinel';
+  const heardEverythingSentBefore = async () => {
+    await database.db.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, SENTINEL]);
+    await until(() => heard.includes(SENTINEL));
+  };
 
   it('sends one NOTIFY per interval however many commits, and the last commit is always followed by one', async () => {
     let local = 0;
@@ -37,8 +45,9 @@ describe('waking subscribers after commits', () => {
     await until(() => heard.length === 1);
     // The commits after the first share one trailing NOTIFY, sent when the interval ends.
     await until(() => heard.length === 2, 2000);
-    await new Promise((r) => setTimeout(r, 400));
-    expect(heard).toEqual(['writer-a', 'writer-a']);
+    await notifier.settled();
+    await heardEverythingSentBefore();
+    expect(heard).toEqual(['writer-a', 'writer-a', SENTINEL]);
   });
 
   it('sends no NOTIFY while no other process listens, and does again once one does', async () => {
@@ -55,17 +64,18 @@ describe('waking subscribers after commits', () => {
       instanceId: 'writer-b',
       intervalMs: 10,
       ownListenerPid: () => ownPid,
-      listenersCheckMs: 50,
+      listenersCheckMs: 60_000, // the test runs the checks itself
     });
     let other: pg.Client | undefined;
     try {
-      await new Promise((r) => setTimeout(r, 150));
+      await notifier.checkListeners();
       notifier.committed();
-      await new Promise((r) => setTimeout(r, 200));
-      expect(heard).toEqual([]); // only this process's own bus listens: it was woken directly
+      await heardEverythingSentBefore();
+      expect(heard).toEqual([SENTINEL]); // only this process's own bus listens: it was woken directly
+      heard.length = 0;
 
       other = await listenerAs(LISTENER_APPLICATION_NAME); // a second server process starts
-      await new Promise((r) => setTimeout(r, 150));
+      await notifier.checkListeners();
       notifier.committed();
       await until(() => heard.length === 1);
       expect(heard).toEqual(['writer-b']);
@@ -88,7 +98,8 @@ describe('waking subscribers after commits', () => {
         throw new Error('rolled back');
       })
       .catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 50));
+    // The sink is called from a handler on the transaction's promise attached before ours: by
+    // the time the await above returns, it has run if it ever will.
     expect(calls).toBe(0);
 
     await database.db.transaction(async (trx) => {
@@ -96,8 +107,6 @@ describe('waking subscribers after commits', () => {
       await recordEvents(trx, [event, event], sink);
       expect(calls).toBe(0); // not before the commit
     });
-    await until(() => calls > 0);
-    await new Promise((r) => setTimeout(r, 50));
     expect(calls).toBe(1);
     expect(await database.db('lifecycle_event').count({ n: '*' }).first()).toEqual({ n: 3 });
   });

@@ -91,22 +91,23 @@ if (!CHROMIUM && process.env.CI === 'true') {
     const tabs = await page.$$('.graphiql-tab');
     expect(tabs.length).toBeGreaterThanOrEqual(4);
     await tabs[2]!.click();
+    // The tab has switched once it is the active one, its query is in the editor and the first
+    // tab's request is no longer running (the button reads "Execute", not "Stop").
     await page.waitForFunction(
-      () => document.querySelector('.graphiql-editor')?.textContent?.includes('stepStatusChanged'),
+      () => {
+        const active = document.querySelectorAll('.graphiql-tab')[2]?.classList.contains('graphiql-tab-active');
+        const query = document.querySelector('.graphiql-editor')?.textContent?.includes('stepStatusChanged');
+        const idle = !document
+          .querySelector('.graphiql-execute-button')
+          ?.getAttribute('aria-label')
+          ?.startsWith('Stop');
+        return active && query && idle;
+      },
       { timeout: 10_000 },
     );
-    // Start the subscription: the button turns to "Stop" while it runs. Under load a click can
-    // land while the tab is still switching; click again only if nothing started.
-    const before = s.server.bus.listensTotal;
-    for (let attempt = 0; attempt < 3 && s.server.bus.listensTotal === before; attempt++) {
-      const running = await page.$eval(
-        '.graphiql-execute-button',
-        (b) => b.getAttribute('aria-label')?.startsWith('Stop') ?? false,
-      );
-      if (!running) await page.click('.graphiql-execute-button');
-      await until(() => s.server.bus.listensTotal > before, 8_000).catch(() => undefined);
-    }
-    expect(s.server.bus.listensTotal).toBeGreaterThan(before);
+    const listened = s.server.bus.listensTotal;
+    await page.click('.graphiql-execute-button');
+    await until(() => s.server.bus.listensTotal > listened, 30_000);
     await setStatus(s, ids.stepId, 'COMPLETED');
     await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('COMPLETED'), {
       timeout: 30_000,

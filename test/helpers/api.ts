@@ -8,7 +8,8 @@ export const b64 = (text: string) => Buffer.from(text).toString('base64');
 /** Throws with the errors when a mutation that must succeed does not. */
 export async function must<T = any>(s: TestServer, query: string, variables?: Record<string, unknown>): Promise<T> {
   const res = await s.gql(query, variables);
-  if (res.errors?.length || !res.data) throw new Error(`unexpected errors: ${JSON.stringify(res.errors)}`);
+  if (res.errors?.length || !res.data)
+    throw new Error(`request ${res.requestId ?? '(no id)'} failed: ${JSON.stringify(res.errors)}`);
   return res.data as T;
 }
 

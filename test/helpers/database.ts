@@ -43,3 +43,33 @@ export async function createTestDatabase(
     },
   };
 }
+
+/**
+ * This test file's (or describe's) own database: created before its first test, dropped after
+ * its last. Call it above the `describe` whose hooks use it: jest runs a block's `afterAll`
+ * hooks in the order they were declared, and an inner block's before an outer one's, so a
+ * describe's own clean-up (closing a listener, killing a server process) runs before the drop.
+ */
+export function useTestDatabase(options: { poolMax?: number; template?: string | null } = {}): TestDatabase {
+  let current: TestDatabase | undefined;
+  beforeAll(async () => {
+    current = await createTestDatabase(options);
+  });
+  afterAll(async () => {
+    await current?.drop();
+  });
+  const get = (): TestDatabase => {
+    if (!current)
+      throw new Error('useTestDatabase(): the database exists from beforeAll on, not while tests are defined');
+    return current;
+  };
+  return {
+    get url() {
+      return get().url;
+    },
+    get db() {
+      return get().db;
+    },
+    drop: () => get().drop(),
+  };
+}

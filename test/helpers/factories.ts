@@ -1,9 +1,11 @@
 // Builds test data straight into a test database (ids from the database, parents first), so
 // read tests do not depend on the write path or on each other.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Db } from '../../src/db/knex';
 
-export const sha256 = (data: string | Buffer) => 'sha256-' + createHash('sha256').update(data).digest('hex');
+import { sha256 } from '../../src/services/canonical';
+
+export { sha256 };
 const unique = () => randomBytes(4).toString('hex');
 
 export async function makeProject(db: Db, overrides: { slug?: string; name?: string } = {}) {

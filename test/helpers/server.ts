@@ -28,6 +28,8 @@ export function writerContext(db: Db): ServiceContext {
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
+  /** The server's x-request-id: the id its log lines for this request carry. */
+  requestId?: string;
   data?: T | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [k: string]: unknown } }[];
 }
@@ -99,7 +101,11 @@ export async function startTestServer(
         body: JSON.stringify({ query, variables }),
       });
       const body = (await res.json()) as GraphQLResponse;
-      return { ...body, status: res.status } as GraphQLResponse<any>;
+      return {
+        ...body,
+        status: res.status,
+        requestId: res.headers.get('x-request-id') ?? undefined,
+      } as GraphQLResponse<any>;
     },
     async countStatements(fn) {
       const sql: string[] = [];

@@ -1,6 +1,6 @@
 // A server killed with SIGKILL in the middle of hundreds of writes leaves no half-written
 // parent, and keeps every write it acknowledged.
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { useTestDatabase } from '../helpers/database';
 import { post as gqlAt, startServerProcess, type ServerProcess } from '../helpers/process';
 
 type Server = ServerProcess;
@@ -8,18 +8,15 @@ const startServer = (databaseUrl: string) =>
   startServerProcess({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'fatal', DB_POOL_MAX: '20' });
 const gql = (url: string, query: string, variables: Record<string, unknown>) => gqlAt(url, query, variables);
 
+const t = useTestDatabase();
+
 describe('a server killed mid-write', () => {
-  let t: TestDatabase;
   const servers: Server[] = [];
-  beforeAll(async () => {
-    t = await createTestDatabase();
-  });
   afterAll(async () => {
     for (const s of servers) {
       if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
       await s.exited;
     }
-    await t.drop();
   });
 
   it('leaves no group without its runs and steps, no call without its files, and keeps every acknowledged write', async () => {

@@ -90,9 +90,9 @@ describe('LLM calls, files and deletes (pool of one connection)', () => {
     expect(await tableCounts(s)).toEqual(before);
   });
 
-  it('leaves no call and no prompt behind when the response file insert fails', async () => {
+  it('leaves no call and no files behind when the transaction fails after the files were written', async () => {
     const before = await tableCounts(s);
-    armFailpoint('recordLlmCall.beforeResponse');
+    armFailpoint('recordLlmCall.afterFiles');
     expect(errorCodes(await s.gql(RECORD, { i: call() }))).toEqual(['INTERNAL_SERVER_ERROR']);
     expect(await tableCounts(s)).toEqual(before);
   });

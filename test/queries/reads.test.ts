@@ -212,7 +212,7 @@ describe('reading through GraphQL', () => {
       }`,
         { p: project.id, b: batch.id },
       );
-      expect(res.errors).toBeUndefined();
+      expect(res).toSucceed();
       expect(res.data.projects.nodes.map((p: { slug: string }) => p.slug)).toEqual(['reads', 'other']);
       expect(res.data.open).toEqual({
         totalCount: 1,
@@ -258,7 +258,7 @@ describe('reading through GraphQL', () => {
       }`,
         { g: fixture.group.id, r: fixture.runs[0]!.id, st: fixture.steps[0]!.id },
       );
-      expect(res.errors).toBeUndefined();
+      expect(res).toSucceed();
       expect(res.data.all.totalCount).toBe(13);
       expect(res.data.group.totalCount).toBe(12);
       expect(res.data.run.totalCount).toBe(4);
@@ -289,7 +289,7 @@ describe('reading through GraphQL', () => {
       }`,
         { g: fixture.group.id, r: fixture.runs[1]!.id },
       );
-      expect(res.errors).toBeUndefined();
+      expect(res).toSucceed();
       expect(res.data.group.totalCount).toBe(3);
       expect(res.data.group.pageInfo.hasNextPage).toBe(true);
       expect(res.data.group.nodes[0]).toMatchObject({
@@ -321,7 +321,7 @@ describe('reading through GraphQL', () => {
       } }`,
         { id: fixture.group.id },
       );
-      expect(res.errors).toBeUndefined();
+      expect(res).toSucceed();
       const g = res.data.runGroup;
       expect(g).toMatchObject({
         project: { slug: 'reads' },
@@ -364,7 +364,7 @@ describe('reading through GraphQL', () => {
       } }`,
         { id: fixture.steps[0]!.id },
       );
-      expect(res.errors).toBeUndefined();
+      expect(res).toSucceed();
       const st = res.data.step;
       expect(st).toMatchObject({
         number: 1,
@@ -415,7 +415,7 @@ describe('reading through GraphQL', () => {
       } }`,
         { id: doc.id },
       );
-      expect(res.errors).toBeUndefined();
+      expect(res).toSucceed();
       expect(res.data.document).toMatchObject({
         hash: doc.hash,
         mimeType: 'text/plain',
@@ -458,7 +458,7 @@ describe('reading through GraphQL', () => {
       } }`,
         { id: batch.id },
       );
-      expect(res.errors).toBeUndefined();
+      expect(res).toSucceed();
       const b = res.data.batch;
       expect(b.documents.totalCount).toBe(3 + extra.length);
       expect(b.documents.pageInfo.hasNextPage).toBe(true);
@@ -500,7 +500,7 @@ describe('reading through GraphQL', () => {
       }`,
         { g: fixture.group.id },
       );
-      expect(res.errors).toBeUndefined();
+      expect(res).toSucceed();
       const mini = res.data.byModel.find((u: { key: string }) => u.key === 'gpt-4o-mini');
       expect(mini).toEqual({
         key: 'gpt-4o-mini',

@@ -38,7 +38,7 @@ describe('nested run group query', () => {
     const { count, sql } = await s.countStatements(async () => {
       res = await s.gql(NESTED, { id: group.id });
     });
-    expect(res!.errors).toBeUndefined();
+    expect(res!).toSucceed();
     return { count, sql, data: res!.data.runGroup };
   }
 

@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { useTestDatabase } from '../helpers/database';
 import { startServerProcess } from '../helpers/process';
 import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient } from '../helpers/ws';
@@ -51,11 +51,7 @@ describe('operations endpoints', () => {
 });
 
 describe('SIGTERM under load', () => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await createTestDatabase();
-  });
-  afterAll(() => t.drop());
+  const t = useTestDatabase();
 
   it('finishes or cleanly refuses every request, closes sockets with 1001, and exits 0', async () => {
     const server = await startServerProcess({ DATABASE_URL: t.url });
@@ -64,6 +60,8 @@ describe('SIGTERM under load', () => {
     const sub = collect(client, `subscription { lifecycleEvents(filter: {}) { id } }`);
     const outcomes = { completed: 0, refused: 0, broken: [] as string[] };
     let sent = 0;
+    let underLoad!: () => void;
+    const loadRunning = new Promise<void>((resolve) => (underLoad = resolve));
     const load = Array.from({ length: 16 }, async () => {
       for (let i = 0; i < 40; i++) {
         sent++;
@@ -74,15 +72,18 @@ describe('SIGTERM under load', () => {
             body: JSON.stringify({ query: `{ projects { totalCount } workers { id } }` }),
           });
           const body = (await res.json()) as { data?: unknown; errors?: unknown[] };
-          if (res.status === 200 && body.data) outcomes.completed++;
-          else outcomes.broken.push(`${res.status} ${JSON.stringify(body).slice(0, 100)}`);
+          if (res.status === 200 && body.data) {
+            outcomes.completed++;
+            if (outcomes.completed === 16) underLoad(); // the server is answering the load
+          } else outcomes.broken.push(`${res.status} ${JSON.stringify(body).slice(0, 100)}`);
         } catch {
           outcomes.refused++; // connection refused or closed before a response: the client knows
           return;
         }
       }
     });
-    await new Promise((r) => setTimeout(r, 150));
+    void Promise.all(load).then(underLoad); // a load that ended early still gets its SIGTERM
+    await loadRunning;
     child.kill('SIGTERM');
     await Promise.all(load);
     expect(await exited).toBe(0);
