@@ -9,6 +9,7 @@ export default tseslint.config(
       'node_modules/',
       'src/__generated__/',
       'src/client/__generated__/',
+      'test/__generated__/',
       'src/explorer/dist/',
       'coverage/',
       '**/*.js',

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { transaction } from '../../src/db/transaction';
 import { EventNotifier, LISTENER_APPLICATION_NAME } from '../../src/events/notifier';
 import { EVENTS_CHANNEL, recordEvents } from '../../src/services/events';
 import { useTestDatabase } from '../helpers/database';
@@ -92,17 +93,15 @@ describe('waking subscribers after commits', () => {
     const sink = { onEventsCommitted: () => calls++ };
     const event = { projectId: project.id, type: 'GROUP_START' as const, status: 'PENDING' as const };
 
-    await database.db
-      .transaction(async (trx) => {
-        await recordEvents(trx, [event], sink);
-        throw new Error('rolled back');
-      })
-      .catch(() => undefined);
-    // The sink is called from a handler on the transaction's promise attached before ours: by
-    // the time the await above returns, it has run if it ever will.
+    await transaction(database.db, async (trx) => {
+      await recordEvents(trx, [event], sink);
+      throw new Error('rolled back');
+    }).catch(() => undefined);
+    // transaction() runs the after-commit hooks before it returns: a sink not called by now
+    // never will be.
     expect(calls).toBe(0);
 
-    await database.db.transaction(async (trx) => {
+    await transaction(database.db, async (trx) => {
       await recordEvents(trx, [event], sink);
       await recordEvents(trx, [event, event], sink);
       expect(calls).toBe(0); // not before the commit

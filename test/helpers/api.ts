@@ -1,44 +1,70 @@
 // A small seed builder over the public API, for tests of the write path.
 import { randomBytes } from 'node:crypto';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { graphql } from '../__generated__';
 import type { TestServer } from './server';
 
 const uniqueSlug = () => `t-${randomBytes(4).toString('hex')}`;
 export const b64 = (text: string) => Buffer.from(text).toString('base64');
 
-/** Throws with the errors when a mutation that must succeed does not. */
-export async function must<T = any>(s: TestServer, query: string, variables?: Record<string, unknown>): Promise<T> {
-  const res = await s.gql(query, variables);
+/** Throws with the errors (and the request id) when an operation that must succeed does not. */
+export async function must<R, V>(s: TestServer, query: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
+export async function must<T = any>(s: TestServer, query: string, variables?: Record<string, unknown>): Promise<T>;
+export async function must(s: TestServer, query: string | TypedDocumentNode, variables?: unknown): Promise<unknown> {
+  const res =
+    typeof query === 'string'
+      ? await s.gql(query, variables as Record<string, unknown>)
+      : await s.gql(query, variables as Record<string, unknown> | undefined);
   if (res.errors?.length || !res.data)
     throw new Error(`request ${res.requestId ?? '(no id)'} failed: ${JSON.stringify(res.errors)}`);
-  return res.data as T;
+  return res.data;
 }
+
+const CreateProject = graphql(`
+  mutation CreateProject($i: CreateProjectInput!) {
+    createProject(input: $i) {
+      id
+      slug
+    }
+  }
+`);
 
 export async function createProject(s: TestServer): Promise<{ id: string; slug: string }> {
   const slug = uniqueSlug();
-  const data = await must(s, `mutation ($i: CreateProjectInput!) { createProject(input: $i) { id slug } }`, {
-    i: { slug, name: slug },
-  });
+  const data = await must(s, CreateProject, { i: { slug, name: slug } });
   return data.createProject;
 }
 
+const CreateBatch = graphql(`
+  mutation CreateBatch($i: CreateBatchInput!) {
+    createBatch(input: $i) {
+      id
+      documents(first: 100) {
+        nodes {
+          id
+          document {
+            id
+          }
+        }
+      }
+    }
+  }
+`);
+
 export async function createBatch(s: TestServer, projectId: string, documents: number, tag = uniqueSlug()) {
-  const data = await must(
-    s,
-    `mutation ($i: CreateBatchInput!) { createBatch(input: $i) { id documents(first: 100) { nodes { id document { id } } } } }`,
-    {
-      i: {
-        projectId,
-        name: tag,
-        source: 'fs',
-        documents: Array.from({ length: documents }, (_, n) => ({
-          uri: `/${tag}/${n}`,
-          content: b64(`${tag} ${n}`),
-          mimeType: 'text/plain',
-        })),
-      },
+  const data = await must(s, CreateBatch, {
+    i: {
+      projectId,
+      name: tag,
+      source: 'fs',
+      documents: Array.from({ length: documents }, (_, n) => ({
+        uri: `/${tag}/${n}`,
+        content: b64(`${tag} ${n}`),
+        mimeType: 'text/plain',
+      })),
     },
-  );
-  return data.createBatch as { id: string; documents: { nodes: { id: string; document: { id: string } }[] } };
+  });
+  return data.createBatch;
 }
 
 export const STEPS = [

@@ -1,3 +1,5 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
 import pino from 'pino';
 import { scopeOf } from '../../src/auth/scope';
 import type { Db } from '../../src/db/knex';
@@ -23,7 +25,12 @@ const testServiceConfig = {
  */
 export function writerContext(db: Db): ServiceContext {
   const notifier = new EventNotifier({ db, instanceId: 'test-writer' });
-  return { db, scope: scopeOf({ keyId: null, role: 'ADMIN', projectId: null }), config: testServiceConfig, onEventsCommitted: notifier.committed };
+  return {
+    db,
+    scope: scopeOf({ keyId: null, role: 'ADMIN', projectId: null }),
+    config: testServiceConfig,
+    onEventsCommitted: notifier.committed,
+  };
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -39,7 +46,13 @@ export interface TestServer {
   db: Db;
   database: TestDatabase;
   server: RunningServer;
-  /** POSTs one operation to /graphql. */
+  /** POSTs one operation to /graphql: a typed document (graphql() from test/__generated__) ... */
+  gql<R, V>(
+    query: TypedDocumentNode<R, V>,
+    variables?: V,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<R>>;
+  /** ... or a string, whose data each test narrows itself. */
   // Tests read many response shapes; each test narrows what it asserts on.
   gql<T = any>(
     query: string,
@@ -94,11 +107,11 @@ export async function startTestServer(
     db: database.db,
     database,
     server,
-    async gql(query, variables, headers = {}) {
+    async gql(query: string | TypedDocumentNode, variables?: unknown, headers: Record<string, string> = {}) {
       const res = await fetch(server.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}`, ...headers },
-        body: JSON.stringify({ query, variables }),
+        body: JSON.stringify({ query: typeof query === 'string' ? query : print(query), variables }),
       });
       const body = (await res.json()) as GraphQLResponse;
       return {
