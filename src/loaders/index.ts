@@ -4,18 +4,74 @@ import type { Scope } from '../auth/scope';
 import type * as G from '../graphql/mappers';
 import { documentCountLoader, fileContentLoader, runStatusCountsLoader } from './aggregates';
 import { applyBatchFilter, applyRunFilter } from './filters';
-import { byIdLoader, byParentLoader, childCountLoader, childPageLoader } from './rows';
+import { byIdLoader, byParentLoader, childCountLoader, childPageLoader, type Loader, type Then } from './rows';
 import { tables, tablesFor, type Tables } from './tables';
 import { MAX_LIST_ITEMS } from '../graphql/limits';
 
 /** Lists that are not connections return at most this many items per parent (their weight in the cost). */
 const CAPPED = { perParent: MAX_LIST_ITEMS } as const;
 
+/** The loaders a batch may load its rows' children with, and what the operation selects. */
+interface Plan {
+  loaders: {
+    documentById: Loader<G.Document | null>;
+    urisByDocumentId: Loader<G.DocumentUri[]>;
+    stepsByRunId: Loader<G.Step[]>;
+    workerById: Loader<G.Worker | null>;
+    llmCallsByStepId: Loader<G.LlmCall[]>;
+    filesByLlmCallId: Loader<G.StoredFile[]>;
+  };
+  selects(type: string, field: string): boolean;
+}
+
+/** Waits for the loads asked for; undefined when there are none (nothing selected below). */
+function loading(...loads: (Promise<unknown> | false)[]): Promise<unknown> | undefined {
+  const asked = loads.filter((l): l is Promise<unknown> => l !== false);
+  return asked.length ? Promise.all(asked) : undefined;
+}
+
+const unique = (ids: (string | null)[]) => [...new Set(ids.filter((id): id is string => id !== null))];
+
+/**
+ * What each batch loads with its rows (rows.ts `Then`), following the operation's selection:
+ * a page of runs with its documents and steps, steps with their workers and LLM calls, LLM
+ * calls with their files. The same batches the resolvers would make, one level at a time, made
+ * before the parent settles, so the resolvers below find everything loaded.
+ */
+const withChildren = {
+  runs:
+    ({ loaders: l, selects }: Plan): Then<G.Run> =>
+    (runs) =>
+      loading(
+        selects('Run', 'document') && l.documentById.loadMany(unique(runs.map((r) => r.documentId))),
+        selects('Run', 'steps') && l.stepsByRunId.loadMany(runs.map((r) => r.id)),
+      ),
+  documents:
+    ({ loaders: l, selects }: Plan): Then<G.Document> =>
+    (docs) =>
+      loading(selects('Document', 'uris') && l.urisByDocumentId.loadMany(docs.map((d) => d.id))),
+  steps:
+    ({ loaders: l, selects }: Plan): Then<G.Step> =>
+    (steps) =>
+      loading(
+        selects('Step', 'worker') && l.workerById.loadMany(unique(steps.map((s) => s.workerId))),
+        selects('Step', 'llmCalls') && l.llmCallsByStepId.loadMany(steps.map((s) => s.id)),
+      ),
+  llmCalls:
+    ({ loaders: l, selects }: Plan): Then<G.LlmCall> =>
+    (calls) =>
+      loading(
+        (selects('LlmCall', 'promptFile') || selects('LlmCall', 'responseFile')) &&
+          l.filesByLlmCallId.loadMany(calls.map((c) => c.id)),
+      ),
+};
+
 /** How each batched read is made; createLoaders makes one only when a resolver first asks. */
 const factories = {
   projectById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Project>(db, t.project, scope),
   batchById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Batch>(db, t.batch, scope),
-  documentById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Document>(db, t.document, scope),
+  documentById: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
+    byIdLoader<G.Document>(db, t.document, scope, withChildren.documents(p)),
   runGroupById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.RunGroup>(db, t.runGroup, scope),
   runById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Run>(db, t.run, scope),
   stepById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Step>(db, t.step, scope),
@@ -31,10 +87,14 @@ const factories = {
       orderBy: ['document_uri_version.version'],
       ...CAPPED,
     }),
-  stepsByRunId: (db: Knex, scope: Scope, t: Tables) =>
-    byParentLoader<G.Step>(db, t.step, 'runId', scope, { orderBy: ['step.number'], ...CAPPED }),
-  llmCallsByStepId: (db: Knex, scope: Scope, t: Tables) =>
-    byParentLoader<G.LlmCall>(db, t.llmCall, 'stepId', scope, CAPPED),
+  stepsByRunId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
+    byParentLoader<G.Step>(db, t.step, 'runId', scope, {
+      orderBy: ['step.number'],
+      ...CAPPED,
+      then: withChildren.steps(p),
+    }),
+  llmCallsByStepId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
+    byParentLoader<G.LlmCall>(db, t.llmCall, 'stepId', scope, { ...CAPPED, then: withChildren.llmCalls(p) }),
   activeStepsByWorkerId: (db: Knex, scope: Scope, t: Tables) =>
     byParentLoader<G.Step>(db, t.step, 'workerId', scope, {
       where: (qb) => {
@@ -62,12 +122,12 @@ const factories = {
   runGroupPagesByBatchId: (db: Knex, scope: Scope, t: Tables) =>
     childPageLoader<G.RunGroup>(db, t.runGroup, 'batchId', scope),
   runGroupCountsByBatchId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.runGroup, 'batchId', scope),
-  runPagesByRunGroupId: (db: Knex, scope: Scope, t: Tables) =>
-    childPageLoader<G.Run, RunFilter>(db, t.run, 'runGroupId', scope, applyRunFilter),
+  runPagesByRunGroupId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
+    childPageLoader<G.Run, RunFilter>(db, t.run, 'runGroupId', scope, applyRunFilter, withChildren.runs(p)),
   runCountsByRunGroupId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<RunFilter>(db, t.run, 'runGroupId', scope, applyRunFilter),
-  runPagesByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
-    childPageLoader<G.Run, RunFilter>(db, t.run, 'documentId', scope, applyRunFilter),
+  runPagesByDocumentId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
+    childPageLoader<G.Run, RunFilter>(db, t.run, 'documentId', scope, applyRunFilter, withChildren.runs(p)),
   runCountsByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<RunFilter>(db, t.run, 'documentId', scope, applyRunFilter),
   eventPagesByRunGroupId: (db: Knex, scope: Scope, t: Tables) =>
@@ -78,7 +138,8 @@ const factories = {
     childPageLoader<G.LifecycleEvent, EventFilter>(db, t.lifecycleEvent, 'runId', scope),
   eventCountsByRunId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<EventFilter>(db, t.lifecycleEvent, 'runId', scope),
-  llmCallPagesByRunId: (db: Knex, scope: Scope, t: Tables) => childPageLoader<G.LlmCall>(db, t.llmCall, 'runId', scope),
+  llmCallPagesByRunId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
+    childPageLoader<G.LlmCall>(db, t.llmCall, 'runId', scope, undefined, withChildren.llmCalls(p)),
   llmCallCountsByRunId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.llmCall, 'runId', scope),
 
   runStatusCountsByRunGroupId: (db: Knex, scope: Scope, _t: Tables) => runStatusCountsLoader(db, 'runGroupId', scope),
@@ -101,11 +162,20 @@ class LazyLoaders {
   get tables(): Tables {
     return (this.narrowed ??= this.fieldsOf ? tablesFor(this.fieldsOf) : tables);
   }
+
+  /** Without a known operation (subscriptions' event loaders) nothing is loaded ahead. */
+  get plan(): Plan {
+    return {
+      loaders: this as unknown as Plan['loaders'],
+      selects: (type, field) => this.fieldsOf?.(type)?.has(field) ?? false,
+    };
+  }
 }
-for (const [name, make] of Object.entries(factories) as [string, (db: Knex, scope: Scope, t: Tables) => unknown][]) {
+type Factory = (db: Knex, scope: Scope, t: Tables, p: Plan) => unknown;
+for (const [name, make] of Object.entries(factories) as [string, Factory][]) {
   Object.defineProperty(LazyLoaders.prototype, name, {
     get(this: LazyLoaders) {
-      const loader = make(this.db, this.scope, this.tables);
+      const loader = make(this.db, this.scope, this.tables, this.plan);
       Object.defineProperty(this, name, { value: loader, enumerable: true });
       return loader;
     },

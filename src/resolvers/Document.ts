@@ -4,11 +4,11 @@ import type {
   DocumentUriVersionResolvers,
 } from '../__generated__/resolvers-types';
 import { childConnection } from '../loaders/rows';
-import { firstItems, optional, pageArgs, related } from './helpers';
+import { children, firstItems, optional, pageArgs, related } from './helpers';
 
 export const Document: DocumentResolvers = {
   project: (doc, _, { loaders }) => related(loaders.projectById, 'Project', doc.projectId),
-  uris: (doc, { first }, { loaders }) => firstItems(loaders.urisByDocumentId.load(doc.id), first),
+  uris: (doc, { first }, { loaders }) => firstItems(children(loaders.urisByDocumentId, doc.id), first),
   runs: (doc, args, { loaders }) =>
     childConnection(loaders.runPagesByDocumentId, loaders.runCountsByDocumentId, doc.id, pageArgs(args, 'time')),
   files: (doc, { first }, { loaders }) => firstItems(loaders.filesByDocumentId.load(doc.id), first),

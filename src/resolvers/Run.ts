@@ -6,7 +6,7 @@ import type {
 } from '../__generated__/resolvers-types';
 import { progressOf } from '../loaders/aggregates';
 import { childConnection } from '../loaders/rows';
-import { firstItems, optional, pageArgs, related } from './helpers';
+import { children, firstItems, optional, pageArgs, related } from './helpers';
 
 export const RunGroup: RunGroupResolvers = {
   project: (group, _, { loaders }) => related(loaders.projectById, 'Project', group.projectId),
@@ -29,7 +29,7 @@ export const Run: RunResolvers = {
   batch: (run, _, { loaders }) => optional(loaders.batchById, run.batchId),
   document: (run, _, { loaders }) => related(loaders.documentById, 'Document', run.documentId),
   duration: (run) => run.duration ?? null,
-  steps: (run, { first }, { loaders }) => firstItems(loaders.stepsByRunId.load(run.id), first),
+  steps: (run, { first }, { loaders }) => firstItems(children(loaders.stepsByRunId, run.id), first),
   events: (run, args, { loaders }) =>
     childConnection(loaders.eventPagesByRunId, loaders.eventCountsByRunId, run.id, pageArgs(args, 'event')),
   llmCalls: (run, args, { loaders }) =>
@@ -42,6 +42,6 @@ export const Step: StepResolvers = {
   config: (step, _, { loaders }) => optional(loaders.stepConfigById, step.stepConfigId),
   worker: (step, _, { loaders }) => optional(loaders.workerById, step.workerId),
   duration: (step) => step.duration ?? null,
-  llmCalls: (step, { first }, { loaders }) => firstItems(loaders.llmCallsByStepId.load(step.id), first),
+  llmCalls: (step, { first }, { loaders }) => firstItems(children(loaders.llmCallsByStepId, step.id), first),
   files: (step, { first }, { loaders }) => firstItems(loaders.filesByStepId.load(step.id), first),
 };

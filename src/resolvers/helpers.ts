@@ -4,7 +4,7 @@ import { MAX_LIST_ITEMS } from '../graphql/limits';
 import { edgesOf, pageInfoOf, type Connection } from '../graphql/connection';
 import { assertUuid } from '../graphql/ids';
 import { decodeCursor, pageSize, type Keyset } from '../graphql/pagination';
-import type { PageArgs } from '../loaders/rows';
+import { Loader, type PageArgs } from '../loaders/rows';
 
 /** Validates `first` and `after` before anything reaches SQL. */
 export function pageArgs<F>(
@@ -22,10 +22,11 @@ export function pageArgs<F>(
  * A list that is not a connection, cut to `first` (default and maximum MAX_LIST_ITEMS: the
  * loaders never read more per parent, and the cost weighs that many).
  */
-export async function firstItems<T>(items: Promise<T[]> | T[], first: number | null | undefined): Promise<T[]> {
+export function firstItems<T>(items: Promise<T[]> | T[], first: number | null | undefined): T[] | Promise<T[]> {
   const n = listSize(first);
-  const all = await items;
-  return all.length > n ? all.slice(0, n) : all;
+  const cut = (all: T[]) => (all.length > n ? all.slice(0, n) : all);
+  // A list already loaded stays synchronous (see Loader in loaders/rows.ts).
+  return Array.isArray(items) ? cut(items) : items.then(cut);
 }
 
 export function listSize(first: number | null | undefined): number {
@@ -47,15 +48,30 @@ export async function required<T>(
   return row;
 }
 
-/** A non-null relation: the foreign key guarantees the row, so a miss is a bug worth an error. */
-export async function related<T>(loader: DataLoader<string, T | null>, type: string, id: string): Promise<T> {
-  const row = await loader.load(id);
-  if (!row) throw notFound(type, id);
-  return row;
+/**
+ * A non-null relation: the foreign key guarantees the row, so a miss is a bug worth an error.
+ * A row its loader already holds is returned as is (no promise: see Loader in loaders/rows.ts).
+ */
+export function related<T>(loader: DataLoader<string, T | null>, type: string, id: string): T | Promise<T> {
+  const now = loader instanceof Loader ? (loader as Loader<T | null>).now(id) : undefined;
+  if (now === undefined)
+    return loader.load(id).then((row) => {
+      if (!row) throw notFound(type, id);
+      return row;
+    });
+  if (now === null) throw notFound(type, id);
+  return now;
 }
 
-export function optional<T>(loader: DataLoader<string, T | null>, id: string | null): Promise<T | null> | null {
-  return id === null ? null : loader.load(id);
+export function optional<T>(loader: DataLoader<string, T | null>, id: string | null): T | null | Promise<T | null> {
+  if (id === null) return null;
+  const now = loader instanceof Loader ? (loader as Loader<T | null>).now(id) : undefined;
+  return now !== undefined ? now : loader.load(id);
+}
+
+/** A has-many list: already loaded (the parent's batch loaded it ahead), or loaded now. */
+export function children<T>(loader: Loader<T[]>, parentId: string): T[] | Promise<T[]> {
+  return loader.now(parentId) ?? loader.load(parentId);
 }
 
 /** Runs each part of a top-level connection at most once, however many fields ask for it. */
