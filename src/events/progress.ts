@@ -5,8 +5,7 @@ import { assertUuid } from '../graphql/ids';
 import { eventStream, type SubscriptionSource } from './subscriptions';
 import { PushQueue } from './queue';
 import { createLoaders } from '../loaders';
-
-const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
+import { isFinal } from '../services/statusMachine';
 
 /**
  * The group's progress at once, then after every event of the group that changed it; ends
@@ -31,7 +30,7 @@ export async function runGroupProgressStream(
     lastSent = key;
   };
   send(progressOf(await now.runStatusCountsByRunGroupId.load(id)));
-  if (FINAL.includes(group.status)) {
+  if (isFinal(group.status)) {
     out.end();
     return out;
   }

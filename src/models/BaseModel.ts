@@ -1,3 +1,4 @@
+import type { RunStatus } from '../__generated__/resolvers-types';
 import { Model } from 'objection';
 
 /** The base of every model: one class per table, the schema itself owned by migrations/. */
@@ -7,7 +8,8 @@ export abstract class BaseModel extends Model {
   }
 }
 
-export type RunStatusValue = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'ERROR' | 'FAILED' | 'CANCELLED';
+/** The schema's RunStatus enum (generated), the type of every status column. */
+export type RunStatusValue = RunStatus;
 export type StepTypeValue = 'INGEST' | 'VALIDATE' | 'PARSE' | 'CHUNK' | 'EMBED' | 'STORE' | 'ENRICH' | 'ROUTE';
 export type JsonObject = Record<string, unknown>;
 

@@ -3,6 +3,7 @@ import { rawRows } from '../db/raw';
 import type { LifecycleEventTypeValue } from '../models/LifecycleEvent';
 import type { RunStatusValue, StepTypeValue } from '../models';
 import { recordEvents, type EventsSink } from './events';
+import { FINAL_SQL } from './statusMachine';
 
 export interface ChangedStep {
   id: string;
@@ -14,8 +15,6 @@ export interface ChangedStep {
   isLastStep: boolean;
   status: RunStatusValue;
 }
-
-const FINAL_SQL = `('COMPLETED', 'FAILED', 'CANCELLED')`;
 
 /**
  * rule(steps), the status of a run, as a total function of its steps' statuses:

@@ -7,6 +7,7 @@ import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import { tables } from '../loaders/tables';
 import { stepConfigHash } from './canonical';
+import { FINAL_SQL, isFinal } from './statusMachine';
 import type { ServiceContext } from './context';
 import { eventsWritten, recordEvents } from './events';
 import { settleGroups } from './rollups';
@@ -213,8 +214,6 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
   });
 }
 
-const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
-
 /**
  * Every run and step of the group that is not final becomes CANCELLED, with their events; the
  * group then takes the status its runs give it (CANCELLED, or FAILED when a run had failed).
@@ -226,7 +225,7 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
     async (trx) => {
       const group = await rowInScope<G.RunGroup>(trx, 'run_group', id, ctx.scope);
       if (group.status === 'CANCELLED') return loadRunGroup(trx, id);
-      if (FINAL.includes(group.status))
+      if (isFinal(group.status))
         throw conflict(`RunGroup ${id} is ${group.status}; only a group that is not final can be cancelled`, {
           current: group.status,
         });
@@ -236,7 +235,7 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
         `with cancelled as (
            update step s set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
            from run r, step before
-           where r.run_group_id = ? and s.run_id = r.id and before.id = s.id and s.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+           where r.run_group_id = ? and s.run_id = r.id and before.id = s.id and s.status not in ${FINAL_SQL}
            returning s.id, s.type, s.run_id, before.status as previous_status
          )
          insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, step_id, step_type, status, previous_status, status_message)
@@ -249,7 +248,7 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
         `with cancelled as (
            update run r set status = 'CANCELLED', status_at = now(), completed_at = now(), version = r.version + 1
            from run before
-           where r.run_group_id = ? and before.id = r.id and r.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+           where r.run_group_id = ? and before.id = r.id and r.status not in ${FINAL_SQL}
            returning r.id, before.status as previous_status
          )
          insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, previous_status, status_message)

@@ -24,6 +24,12 @@ export function afterFailure(retry: number, maxRetries: number): { status: RunSt
   return { status: next > maxRetries ? 'FAILED' : 'ERROR', retry: next };
 }
 
+/** The statuses nothing leaves: the one list, for code (isFinal) and for SQL (FINAL_SQL). */
+export const FINAL_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED'] as const satisfies readonly RunStatusValue[];
+
+/** FINAL_STATUSES as an SQL list, for `status in ${FINAL_SQL}`. */
+export const FINAL_SQL = `(${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
 export function isFinal(status: RunStatusValue): boolean {
-  return status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED';
+  return (FINAL_STATUSES as readonly RunStatusValue[]).includes(status);
 }

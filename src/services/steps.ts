@@ -12,7 +12,7 @@ import type { ServiceContext } from './context';
 import { recordEvents, stepEventType, type NewEvent } from './events';
 import { jsonObject } from './json';
 import { rollUp, type ChangedStep } from './rollups';
-import { afterFailure, canMove, isFinal } from './statusMachine';
+import { afterFailure, canMove, FINAL_SQL, isFinal } from './statusMachine';
 import { assertWorkerId, checkIn } from './workers';
 
 /** A step locked for a change: what the rollup needs, plus what the rules check. */
@@ -85,8 +85,8 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
            left join step previous on previous.run_id = s.run_id and previous.number = s.number - 1
            where s.status in ('PENDING', 'ERROR')
              and (s.number = 1 or previous.status = 'COMPLETED')
-             and r.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
-             and g.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+             and r.status not in ${FINAL_SQL}
+             and g.status not in ${FINAL_SQL}
              ${conditions.join(' ')}
            ${order}`,
           filters,
@@ -187,7 +187,7 @@ async function writeStatus(
       trx,
       `update step s set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
        from step before
-       where s.run_id = ? and s.id <> ? and before.id = s.id and s.status not in ('COMPLETED', 'FAILED', 'CANCELLED')
+       where s.run_id = ? and s.id <> ? and before.id = s.id and s.status not in ${FINAL_SQL}
        returning s.id, s.type, before.status as previous_status`,
       [step.runId, step.id],
     );
