@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import type * as G from '../graphql/mappers';
 import type { Logger } from '../logger';
-import { EVENTS_CHANNEL } from '../services/events';
+import { EVENTS_CHANNEL } from '../services/lifecycleEvents';
 import { EventBatch } from './batch';
 import { comparePositions, type LogPosition } from './cursor';
 import { LISTENER_APPLICATION_NAME } from './notifier';

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../logger';
-import { EVENTS_CHANNEL } from '../services/events';
+import { EVENTS_CHANNEL } from '../services/lifecycleEvents';
 
 export interface EventNotifierOptions {
   /** Where the NOTIFY is sent from (its own short statement, outside any write transaction). */

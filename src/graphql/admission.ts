@@ -13,7 +13,7 @@ import { authorizeOperation } from '../auth/permissions';
 import { authenticate, type Principal } from '../auth/principal';
 import { scopeOf, type Scope } from '../auth/scope';
 import { unauthenticated } from '../errors';
-import { DocumentCache, type ParsedOperation } from './documents';
+import { DocumentCache, type ParsedOperation } from './operationCache';
 import { DEFAULT_QUERY_LIMITS, checkCost, limitRules, type QueryLimits } from './limits';
 import { selectedFields } from './selection';
 

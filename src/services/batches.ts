@@ -7,7 +7,7 @@ import type { ServiceContext } from './context';
 import { prepareDocuments, writeDocuments } from './documents';
 import { idempotent } from './idempotency';
 import { jsonObject } from './json';
-import { rowInScope } from './rows';
+import { rowInScope } from './rowInScope';
 import type { Knex } from 'knex';
 
 function loadBatch(trx: Knex.Transaction, id: string): Promise<G.Batch> {

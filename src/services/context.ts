@@ -1,6 +1,6 @@
 import type { Scope } from '../auth/scope';
 import type { Db } from '../db/knex';
-import type { EventsSink } from './events';
+import type { EventsSink } from './lifecycleEvents';
 
 export interface ServiceConfig {
   /** @default 50000 */

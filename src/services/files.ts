@@ -8,7 +8,7 @@ import { tables } from '../loaders/tables';
 import type { StoredFileKindValue } from '../models/StoredFile';
 import { sha256 } from './canonical';
 import type { ServiceContext } from './context';
-import { rowInScope } from './rows';
+import { rowInScope } from './rowInScope';
 
 export type FileOwner = { documentId: string } | { runId: string } | { stepId: string } | { llmCallId: string };
 

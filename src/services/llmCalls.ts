@@ -9,7 +9,7 @@ import { failpoint } from './failpoints';
 import { assertSize, insertFiles } from './files';
 import { idempotent } from './idempotency';
 import { jsonObject } from './json';
-import { rowInScope } from './rows';
+import { rowInScope } from './rowInScope';
 
 function loadLlmCall(trx: Knex.Transaction, id: string): Promise<G.LlmCall> {
   return trx('llm_call').where({ id }).first();

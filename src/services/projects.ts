@@ -5,7 +5,7 @@ import { badUserInput, forbidden } from '../errors';
 import type * as G from '../graphql/mappers';
 import { hashSecret } from '../auth/principal';
 import type { ServiceContext } from './context';
-import { rowInScope } from './rows';
+import { rowInScope } from './rowInScope';
 
 export async function createProject(ctx: ServiceContext, input: CreateProjectInput): Promise<G.Project> {
   if (ctx.scope.projectIds !== null) throw forbidden('only an admin key for every project can create projects');

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { rawRows } from '../db/raw';
 import type { LifecycleEventTypeValue } from '../models/LifecycleEvent';
 import type { RunStatusValue, StepTypeValue } from '../models';
-import { recordEvents, type EventsSink } from './events';
+import { recordEvents, type EventsSink } from './lifecycleEvents';
 import { FINAL_SQL } from './statusMachine';
 
 export interface ChangedStep {

@@ -9,13 +9,13 @@ import { tables } from '../loaders/tables';
 import { stepConfigHash } from './canonical';
 import { FINAL_SQL, isFinal } from './statusMachine';
 import type { ServiceContext } from './context';
-import { eventsWritten, recordEvents } from './events';
+import { eventsWritten, recordEvents } from './lifecycleEvents';
 import { settleGroups } from './rollups';
 import { failpoint } from './failpoints';
 import { idempotent } from './idempotency';
 import { inputLimits } from './inputLimits';
 import { jsonObject } from './json';
-import { rowInScope } from './rows';
+import { rowInScope } from './rowInScope';
 import { scopeTo } from '../auth/scope';
 
 const MAX_STEPS = 100;

@@ -9,7 +9,7 @@ import type * as G from '../graphql/mappers';
 import type { RunStatusValue, StepTypeValue } from '../models';
 import { tables } from '../loaders/tables';
 import type { ServiceContext } from './context';
-import { recordEvents, stepEventType, type NewEvent } from './events';
+import { recordEvents, stepEventType, type NewEvent } from './lifecycleEvents';
 import { jsonObject } from './json';
 import { rollUp, type ChangedStep } from './rollups';
 import { afterFailure, canMove, FINAL_SQL, isFinal } from './statusMachine';

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { transaction } from '../../src/db/transaction';
 import { EventNotifier, LISTENER_APPLICATION_NAME } from '../../src/events/notifier';
-import { EVENTS_CHANNEL, recordEvents } from '../../src/services/events';
+import { EVENTS_CHANNEL, recordEvents } from '../../src/services/lifecycleEvents';
 import { useTestDatabase } from '../helpers/database';
 import { makeProject } from '../helpers/factories';
 import { until } from '../helpers/wait';

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { DocumentCache } from '../../src/graphql/documents';
+import { DocumentCache } from '../../src/graphql/operationCache';
 import { limitRules } from '../../src/graphql/limits';
 import { buildSchema } from '../../src/graphql/schema';
 
