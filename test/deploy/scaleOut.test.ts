@@ -21,7 +21,8 @@ import {
   type Tools,
 } from '../helpers/deployment';
 import { startServerProcess, type ServerProcess } from '../helpers/process';
-import { TEST_ADMIN_KEY } from '../helpers/server';
+import { TEST_ADMIN_KEY, writerContext } from '../helpers/server';
+import { claimNextStep } from '../../src/services/steps';
 import { until } from '../helpers/wait';
 
 /** PgBouncer's server connections per database: what the three replicas share. */
@@ -337,7 +338,42 @@ if (!found && process.env.CI === 'true') {
           query: `mutation { createProject(input: { slug: "after-migrate", name: "a" }) { id } }`,
         }),
       });
-      expect(((await created.json()) as Data).data?.createProject?.id).toBeDefined();
+      const projectId = ((await created.json()) as Data).data?.createProject?.id as string;
+      expect(projectId).toBeDefined();
+
+      // Another process's write reaches this replica's subscribers by its poll of the log.
+      const client = createRunledgerClient({ url: replica.url, apiKey: TEST_ADMIN_KEY, webSocketImpl: WebSocket });
+      const request = (q: string, v: Record<string, unknown>) => client.request(doc(q), v);
+      const batch = await request(`mutation ($i: CreateBatchInput!) { createBatch(input: $i) { id } }`, {
+        i: { projectId, name: 'b', source: 'fs', documents: [{ uri: '/a', content: 'YQ==', mimeType: 'text/plain' }] },
+      });
+      const group = await request(`mutation ($i: StartRunGroupInput!) { startRunGroup(input: $i) { id } }`, {
+        i: { batchId: batch.createBatch.id, workflowDefinitionId: 'wf', steps: [{ name: 'parse', type: 'PARSE' }] },
+      });
+      let arrived: number | undefined;
+      client.subscribe(
+        doc(`subscription ($f: EventFilter!) { stepStatusChanged(filter: $f) { status } }`),
+        { f: { runGroupId: group.startRunGroup.id } },
+        { next: () => (arrived ??= performance.now()) },
+      );
+      const metrics = replica.url.replace(/graphql$/, 'metrics');
+      for (let i = 0; i < 400; i++) {
+        const text = await (await fetch(metrics)).text();
+        if (/^runledger_subscriptions_active 1$/m.test(text)) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const elsewhere = createDb({ connection: fresh.url, poolMax: 1 });
+      try {
+        const committed = performance.now();
+        expect(await claimNextStep(writerContext(elsewhere), { workerId: 'elsewhere', projectId })).not.toBeNull();
+        await until(() => arrived !== undefined, 3000);
+        const latency = arrived! - committed;
+        console.log(`polling replica: another process's commit reached its subscriber after ${latency.toFixed(0)} ms`);
+        expect(latency).toBeLessThan(1500); // the 500 ms poll, with room for a loaded machine
+      } finally {
+        await elsewhere.destroy();
+        await client.dispose();
+      }
     });
   },
 );
