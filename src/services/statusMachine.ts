@@ -1,6 +1,6 @@
 import type { RunStatusValue } from '../models';
 
-/** Which step statuses may follow which (DESIGN.md, "Status machine"). */
+/** Which step statuses may follow which (the RunStatus enum's description in schema/schema.graphql). */
 const NEXT: Record<RunStatusValue, readonly RunStatusValue[]> = {
   PENDING: ['RUNNING', 'CANCELLED'],
   RUNNING: ['COMPLETED', 'ERROR', 'FAILED', 'CANCELLED'],
