@@ -5,7 +5,7 @@ import { Project } from './Project';
 export type RoleValue = 'READER' | 'WRITER' | 'ADMIN';
 
 export class ApiKey extends BaseModel {
-  static override tableName = 'api_key';
+  static override tableName = 'api_key' as const;
 
   id!: string;
   /** null: an admin key for every project. */

@@ -5,7 +5,7 @@ import { Project } from './Project';
 import { RunGroup } from './RunGroup';
 
 export class Batch extends BaseModel {
-  static override tableName = 'batch';
+  static override tableName = 'batch' as const;
 
   id!: string;
   projectId!: string;

@@ -4,7 +4,7 @@ import { StepConfig } from './StepConfig';
 
 /** A named parameter set (its YAML id and contents) and the step configs it produced. */
 export class ConfigSet extends BaseModel {
-  static override tableName = 'config_set';
+  static override tableName = 'config_set' as const;
 
   id!: string;
   yamlId!: string;

@@ -4,7 +4,7 @@ import { ConfigSet } from './ConfigSet';
 import { StepConfig } from './StepConfig';
 
 export class ConfigSetItem extends BaseModel {
-  static override tableName = 'config_set_item';
+  static override tableName = 'config_set_item' as const;
 
   id!: string;
   configSetId!: string;

@@ -6,7 +6,7 @@ import { Run } from './Run';
 import { StoredFile } from './StoredFile';
 
 export class Document extends BaseModel {
-  static override tableName = 'document';
+  static override tableName = 'document' as const;
 
   id!: string;
   projectId!: string;

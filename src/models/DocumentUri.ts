@@ -6,7 +6,7 @@ import { DocumentUriVersion } from './DocumentUriVersion';
 import { Project } from './Project';
 
 export class DocumentUri extends BaseModel {
-  static override tableName = 'document_uri';
+  static override tableName = 'document_uri' as const;
 
   id!: string;
   projectId!: string;

@@ -6,7 +6,7 @@ import { DocumentUri } from './DocumentUri';
 export type UriActionValue = 'CREATED' | 'UPDATED' | 'DELETED';
 
 export class DocumentUriVersion extends BaseModel {
-  static override tableName = 'document_uri_version';
+  static override tableName = 'document_uri_version' as const;
 
   id!: string;
   documentUriId!: string;

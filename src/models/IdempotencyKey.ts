@@ -4,7 +4,7 @@ import { Project } from './Project';
 
 /** The first result of a create mutation called with an idempotency key. */
 export class IdempotencyKey extends BaseModel {
-  static override tableName = 'idempotency_key';
+  static override tableName = 'idempotency_key' as const;
 
   id!: string;
   projectId!: string;

@@ -9,7 +9,7 @@ export type LifecycleEventTypeValue =
   'GROUP_START' | 'GROUP_END' | 'ITEM_START' | 'ITEM_END' | 'ITEM_FAILED' | 'STEP_START' | 'STEP_END' | 'STEP_FAILED';
 
 export class LifecycleEvent extends BaseModel {
-  static override tableName = 'lifecycle_event';
+  static override tableName = 'lifecycle_event' as const;
 
   /** bigint identity; arrives as a number (see knexConfig). */
   id!: number;

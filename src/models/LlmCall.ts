@@ -9,7 +9,7 @@ export type LlmOperationValue = 'CHAT' | 'COMPLETION' | 'EMBEDDING' | 'RERANK' |
 export type LlmCallStatusValue = 'SUCCESS' | 'ERROR';
 
 export class LlmCall extends BaseModel {
-  static override tableName = 'llm_call';
+  static override tableName = 'llm_call' as const;
 
   id!: string;
   projectId!: string;

@@ -4,7 +4,7 @@ import { BaseModel } from './BaseModel';
 import { Batch } from './Batch';
 
 export class Project extends BaseModel {
-  static override tableName = 'project';
+  static override tableName = 'project' as const;
 
   id!: string;
   slug!: string;

@@ -11,7 +11,7 @@ import { StoredFile } from './StoredFile';
 /** One document through a run group's steps. */
 export interface Run extends StatusFields {}
 export class Run extends BaseModel {
-  static override tableName = 'run';
+  static override tableName = 'run' as const;
 
   id!: string;
   projectId!: string;

@@ -7,7 +7,7 @@ import { Run } from './Run';
 
 export interface RunGroup extends StatusFields {}
 export class RunGroup extends BaseModel {
-  static override tableName = 'run_group';
+  static override tableName = 'run_group' as const;
 
   id!: string;
   projectId!: string;

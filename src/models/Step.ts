@@ -9,7 +9,7 @@ import { Worker } from './Worker';
 
 export interface Step extends StatusFields {}
 export class Step extends BaseModel {
-  static override tableName = 'step';
+  static override tableName = 'step' as const;
 
   id!: string;
   projectId!: string;

@@ -3,7 +3,7 @@ import { BaseModel, type JsonObject, type StepTypeValue } from './BaseModel';
 import { ConfigSet } from './ConfigSet';
 
 export class StepConfig extends BaseModel {
-  static override tableName = 'step_config';
+  static override tableName = 'step_config' as const;
 
   id!: string;
   stepType!: StepTypeValue;

@@ -20,7 +20,7 @@ export type StoredFileKindValue =
 
 /** Exactly one owner; the path is derived from the owner's id. `content` is selected only on demand. */
 export class StoredFile extends BaseModel {
-  static override tableName = 'stored_file';
+  static override tableName = 'stored_file' as const;
 
   id!: string;
   projectId!: string;

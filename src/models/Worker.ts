@@ -3,7 +3,7 @@ import { BaseModel } from './BaseModel';
 import { Step } from './Step';
 
 export class Worker extends BaseModel {
-  static override tableName = 'worker';
+  static override tableName = 'worker' as const;
 
   id!: string;
   firstCheckinAt!: Date;

@@ -2,17 +2,15 @@ import type { Knex } from 'knex';
 import { scopeTo, type Scope } from '../auth/scope';
 import { notFound } from '../errors';
 import { assertUuid } from '../graphql/ids';
+import { ApiKey, Batch, Document, LlmCall, Project, Run, RunGroup, Step } from '../models';
 
-const TYPE_OF: Record<string, string> = {
-  project: 'Project',
-  batch: 'Batch',
-  document: 'Document',
-  run_group: 'RunGroup',
-  run: 'Run',
-  step: 'Step',
-  llm_call: 'LlmCall',
-  api_key: 'ApiKey',
-};
+/** The tables a write starts from, named in errors by their GraphQL type (the model's name). */
+const WRITE_ROOTS = [Project, Batch, Document, RunGroup, Run, Step, LlmCall, ApiKey];
+type WriteRoot = (typeof WRITE_ROOTS)[number]['tableName'];
+const TYPE_OF = Object.fromEntries(WRITE_ROOTS.map((model) => [model.tableName, model.name])) as Record<
+  WriteRoot,
+  string
+>;
 
 /**
  * The row a write starts from, within the caller's scope (another project's row is NOT_FOUND),

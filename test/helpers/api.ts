@@ -1,6 +1,7 @@
 // A small seed builder over the public API, for tests of the write path.
 import { randomBytes } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import * as M from '../../src/models';
 import { graphql } from '../__generated__';
 import type { TestServer } from './server';
 
@@ -126,21 +127,21 @@ export async function setStatus(s: TestServer, stepId: string, status: string, e
   };
 }
 
-/** Row counts of every table the write path touches. */
+/** Row counts of every table the write path touches (the models' tables but projects, keys, workers, config sets). */
 const COUNTED = [
-  'batch',
-  'document',
-  'document_uri',
-  'document_uri_version',
-  'run_group',
-  'run',
-  'step',
-  'step_config',
-  'lifecycle_event',
-  'llm_call',
-  'stored_file',
-  'idempotency_key',
-] as const;
+  M.Batch,
+  M.Document,
+  M.DocumentUri,
+  M.DocumentUriVersion,
+  M.RunGroup,
+  M.Run,
+  M.Step,
+  M.StepConfig,
+  M.LifecycleEvent,
+  M.LlmCall,
+  M.StoredFile,
+  M.IdempotencyKey,
+].map((model) => model.tableName);
 
 export async function tableCounts(s: TestServer): Promise<Record<(typeof COUNTED)[number], number>> {
   const tables = COUNTED;
