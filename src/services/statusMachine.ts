@@ -25,7 +25,7 @@ export function afterFailure(retry: number, maxRetries: number): { status: RunSt
 }
 
 /** The statuses nothing leaves: the one list, for code (isFinal) and for SQL (FINAL_SQL). */
-export const FINAL_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED'] as const satisfies readonly RunStatusValue[];
+const FINAL_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED'] as const satisfies readonly RunStatusValue[];
 
 /** FINAL_STATUSES as an SQL list, for `status in ${FINAL_SQL}`. */
 export const FINAL_SQL = `(${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
