@@ -21,8 +21,8 @@ export async function seed(knex: Knex): Promise<void> {
     const [project] = await trx('project').insert({ slug: 'demo', name: 'Demo pipelines' }).returning('*');
     const projectId: string = project.id;
     await trx('worker').insert([
-      { id: 'worker-a', firstCheckinAt: minutesAgo(180), lastCheckinAt: new Date() },
-      { id: 'worker-b', firstCheckinAt: minutesAgo(600), lastCheckinAt: minutesAgo(120) },
+      { projectId, id: 'worker-a', firstCheckinAt: minutesAgo(180), lastCheckinAt: new Date() },
+      { projectId, id: 'worker-b', firstCheckinAt: minutesAgo(600), lastCheckinAt: minutesAgo(120) },
     ]);
 
     const [batch] = await trx('batch')

@@ -543,7 +543,11 @@ export type Mutation = {
    * group stays final.
    */
   updateStepStatus: Step;
-  /** Records a check-in; a worker is created on its first one. */
+  /**
+   * Records a check-in; a worker is created on its first one. A worker belongs to one project
+   * (the same name in two projects is two workers): a project's key checks in that project's
+   * worker; an admin key for every project must name the project.
+   */
   workerCheckin: Worker;
 };
 
@@ -712,6 +716,7 @@ export type MutationUpdateStepStatusArgs = {
  */
 export type MutationWorkerCheckinArgs = {
   id: Scalars['ID']['input'];
+  projectId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 /** Where a page of a connection starts and ends. Pass `endCursor` as `after` to get the next page. */

@@ -1,3 +1,4 @@
+import type DataLoader from 'dataloader';
 import type { Knex } from 'knex';
 import type { BatchFilter, EventFilter, RunFilter } from '../__generated__/resolvers-types';
 import type { Scope } from '../auth/scope';
@@ -6,6 +7,7 @@ import { documentCountLoader, fileContentLoader, runStatusCountsLoader } from '.
 import { applyBatchFilter, applyRunFilter } from './filters';
 import { byIdLoader, byParentLoader, childCountLoader, childPageLoader, type Loader, type Then } from './rows';
 import { tables, tablesFor, type Tables } from './tables';
+import { activeStepsByWorkerLoader, workerByKeyLoader, type WorkerKey } from './workers';
 import { MAX_LIST_ITEMS } from '../graphql/limits';
 
 /** Lists that are not connections return at most this many items per parent (their weight in the cost). */
@@ -17,7 +19,7 @@ interface Plan {
     documentById: Loader<G.Document | null>;
     urisByDocumentId: Loader<G.DocumentUri[]>;
     stepsByRunId: Loader<G.Step[]>;
-    workerById: Loader<G.Worker | null>;
+    workerByKey: DataLoader<WorkerKey, G.Worker | null>;
     llmCallsByStepId: Loader<G.LlmCall[]>;
     filesByLlmCallId: Loader<G.StoredFile[]>;
   };
@@ -54,7 +56,10 @@ const withChildren = {
     ({ loaders: l, selects }: Plan): Then<G.Step> =>
     (steps) =>
       loading(
-        selects('Step', 'worker') && l.workerById.loadMany(unique(steps.map((s) => s.workerId))),
+        selects('Step', 'worker') &&
+          l.workerByKey.loadMany(
+            steps.flatMap((s) => (s.workerId === null ? [] : [{ projectId: s.projectId, id: s.workerId }])),
+          ),
         selects('Step', 'llmCalls') && l.llmCallsByStepId.loadMany(steps.map((s) => s.id)),
       ),
   llmCalls:
@@ -78,7 +83,7 @@ const factories = {
   stepConfigById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.StepConfig>(db, t.stepConfig, scope),
   llmCallById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.LlmCall>(db, t.llmCall, scope),
   storedFileById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.StoredFile>(db, t.storedFile, scope),
-  workerById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Worker>(db, t.worker, scope),
+  workerByKey: (db: Knex, scope: Scope, t: Tables) => workerByKeyLoader(db, t.worker, scope),
 
   urisByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
     byParentLoader<G.DocumentUri>(db, t.documentUri, 'documentId', scope, CAPPED),
@@ -95,13 +100,7 @@ const factories = {
     }),
   llmCallsByStepId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
     byParentLoader<G.LlmCall>(db, t.llmCall, 'stepId', scope, { ...CAPPED, then: withChildren.llmCalls(p) }),
-  activeStepsByWorkerId: (db: Knex, scope: Scope, t: Tables) =>
-    byParentLoader<G.Step>(db, t.step, 'workerId', scope, {
-      where: (qb) => {
-        qb.where('step.status', 'RUNNING');
-      },
-      ...CAPPED,
-    }),
+  activeStepsByWorker: (db: Knex, scope: Scope, t: Tables) => activeStepsByWorkerLoader(db, t.step, scope),
   filesByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
     byParentLoader<G.StoredFile>(db, t.storedFile, 'documentId', scope, CAPPED),
   filesByRunId: (db: Knex, scope: Scope, t: Tables) =>

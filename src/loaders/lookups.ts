@@ -33,7 +33,7 @@ export async function findDocumentByUri(
   return ((await qb.first()) as G.Document | undefined) ?? null;
 }
 
-/** Workers are shared; a project key sees those that ran steps of its project. */
+/** The workers of the caller's projects. */
 export async function listWorkers(
   db: Knex,
   scope: Scope,
@@ -44,16 +44,9 @@ export async function listWorkers(
     .select(tables.worker.columns(db))
     .orderBy('worker.lastCheckinAt', 'desc')
     .orderBy('worker.id')
+    .orderBy('worker.projectId')
     .limit(limit);
-  if (scope.projectIds !== null) {
-    qb.whereExists((sub: Knex.QueryBuilder) => {
-      sub
-        .select(db.raw('1'))
-        .from('step')
-        .whereRaw('step.worker_id = worker.id')
-        .whereIn('step.projectId', scope.projectIds as string[]);
-    });
-  }
+  scopeTo(qb, 'worker.projectId', scope);
   if (staleAfterSeconds !== null)
     qb.whereRaw(`worker.last_checkin_at < now() - make_interval(secs => ?)`, [staleAfterSeconds]);
   return (await qb) as G.Worker[];

@@ -149,7 +149,7 @@ export const tables = {
       db.raw('extract(epoch from (now() - worker.last_checkin_at))::float8 as idle_seconds'),
     ],
     keyset: 'time',
-    projectColumn: null,
+    projectColumn: 'worker.projectId',
   },
 } satisfies Record<string, TableSpec>;
 

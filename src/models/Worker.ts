@@ -5,6 +5,8 @@ import { Step } from './Step';
 export class Worker extends BaseModel {
   static override tableName = 'worker' as const;
 
+  /** A worker belongs to one project: (projectId, id) is its key, the name alone is not. */
+  projectId!: string;
   id!: string;
   firstCheckinAt!: Date;
   lastCheckinAt!: Date;
@@ -12,6 +14,6 @@ export class Worker extends BaseModel {
   idleSeconds?: number;
 
   static override relationMappings = (): RelationMappings => ({
-    steps: { relation: BaseModel.HasManyRelation, modelClass: Step, join: { from: 'worker.id', to: 'step.workerId' } },
+    steps: { relation: BaseModel.HasManyRelation, modelClass: Step, join: { from: ['worker.projectId', 'worker.id'], to: ['step.projectId', 'step.workerId'] } },
   });
 }

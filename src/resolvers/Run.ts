@@ -40,7 +40,8 @@ export const Run: RunResolvers = {
 export const Step: StepResolvers = {
   run: (step, _, { loaders }) => related(loaders.runById, 'Run', step.runId),
   config: (step, _, { loaders }) => optional(loaders.stepConfigById, step.stepConfigId),
-  worker: (step, _, { loaders }) => optional(loaders.workerById, step.workerId),
+  worker: (step, _, { loaders }) =>
+    step.workerId === null ? null : loaders.workerByKey.load({ projectId: step.projectId, id: step.workerId }),
   duration: (step) => step.duration ?? null,
   llmCalls: (step, { first }, { loaders }) => firstItems(children(loaders.llmCallsByStepId, step.id), first),
   files: (step, { first }, { loaders }) => firstItems(loaders.filesByStepId.load(step.id), first),

@@ -10,5 +10,6 @@ export const Worker: WorkerResolvers = {
     return (worker.idleSeconds ?? 0) > limit;
   },
   leaseSeconds: (_worker, _, { config }) => config.workerLeaseSeconds,
-  activeSteps: (worker, { first }, { loaders }) => firstItems(loaders.activeStepsByWorkerId.load(worker.id), first),
+  activeSteps: (worker, { first }, { loaders }) =>
+    firstItems(loaders.activeStepsByWorker.load({ projectId: worker.projectId, id: worker.id }), first),
 };

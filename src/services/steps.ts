@@ -67,7 +67,7 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
       let [candidate] = await rawRows<LockedStep>(
         trx,
         `select ${columns} from worker w
-         join step s on s.worker_id = w.id
+         join step s on s.project_id = w.project_id and s.worker_id = w.id
          join run r on r.id = s.run_id
          where w.last_checkin_at < now() - make_interval(secs => ?) and s.status = 'RUNNING' ${conditions.join(' ')}
          ${order}`,
@@ -92,7 +92,12 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
           filters,
         );
       }
-      await checkIn(trx, workerId);
+      // The worker of the claimed step's project (workers belong to one project); with nothing to
+      // claim, of the project the caller names or owns (an admin key for every project naming
+      // none has no worker to check in).
+      const workerProject =
+        candidate?.projectId ?? projectId ?? (ctx.scope.projectIds?.length === 1 ? ctx.scope.projectIds[0]! : null);
+      if (workerProject) await checkIn(trx, workerProject, workerId);
       if (!candidate) return { step: null };
 
       const takeover = candidate.status === 'RUNNING';
@@ -270,7 +275,7 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
         throw conflict(`Step ${stepId} is held by worker ${step.workerId}, not ${workerId}`, { heldBy: step.workerId });
       }
     }
-    if (workerId) await checkIn(trx, workerId);
+    if (workerId) await checkIn(trx, step.projectId, workerId);
 
     let status: RunStatusValue = input.status;
     let retry = step.retry;

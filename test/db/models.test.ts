@@ -110,8 +110,8 @@ describe('Objection models', () => {
         requestHash: sha256('input'),
       })
     ).id;
-    // The worker names itself (its id is the worker's own, not the database's).
-    expect((await M.Worker.query(db).insert({ id: 'worker-1' })).id).toBe('worker-1');
+    // The worker names itself (its id is the worker's own, not the database's), within its project.
+    expect((await M.Worker.query(db).insert({ projectId: project.id, id: 'worker-1' })).id).toBe('worker-1');
 
     for (const [table, id] of Object.entries(ids)) {
       if (table === 'lifecycleEvent') expect(typeof id === 'number' && id > 0).toBe(true);

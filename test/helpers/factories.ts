@@ -46,8 +46,13 @@ export async function makeDocuments(db: Db, projectId: string, batchId: string |
   return docs.map((d, i) => ({ ...d, uriId: uris[i]!.id, uri: uris[i]!.uri, source }));
 }
 
-export async function makeWorker(db: Db, id = `w-${unique()}`, idleSeconds = 0) {
-  await db('worker').insert({ id, lastCheckinAt: db.raw(`now() - make_interval(secs => ?)`, [idleSeconds]) });
+/** A worker of the project (the same name in another project is another worker). */
+export async function makeWorker(db: Db, projectId: string, id = `w-${unique()}`, idleSeconds = 0) {
+  await db('worker').insert({
+    projectId,
+    id,
+    lastCheckinAt: db.raw(`now() - make_interval(secs => ?)`, [idleSeconds]),
+  });
   return id;
 }
 

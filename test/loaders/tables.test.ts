@@ -69,7 +69,7 @@ describe('columns a request reads', () => {
 
   it('leaves out jsonb and timestamps a page does not ask for, and reads them for the query that does', async () => {
     const project = await makeProject(s.db);
-    const workerId = await makeWorker(s.db);
+    const workerId = await makeWorker(s.db, project.id);
     const { group } = await makeRunGroup(s.db, {
       projectId: project.id,
       runs: 2,

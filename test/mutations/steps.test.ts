@@ -143,9 +143,11 @@ describe('claiming and reporting steps (pool of one connection)', () => {
   });
 
   it('workerCheckin creates a worker, then moves its check-in', async () => {
-    const q = `mutation { workerCheckin(id: "checker") { id firstCheckinAt lastCheckinAt isStale } }`;
-    const first = (await must(s, q)).workerCheckin;
-    const second = (await must(s, q)).workerCheckin;
+    // An admin key for every project names the worker's project (a worker belongs to one).
+    const { id: p } = await createProject(s);
+    const q = `mutation ($p: ID!) { workerCheckin(id: "checker", projectId: $p) { id firstCheckinAt lastCheckinAt isStale } }`;
+    const first = (await must(s, q, { p })).workerCheckin;
+    const second = (await must(s, q, { p })).workerCheckin;
     expect(second.firstCheckinAt).toBe(first.firstCheckinAt);
     expect(new Date(second.lastCheckinAt).getTime()).toBeGreaterThanOrEqual(new Date(first.lastCheckinAt).getTime());
     expect(second.isStale).toBe(false);

@@ -18,8 +18,8 @@ describe('reading through GraphQL', () => {
     other = await makeProject(s.db, { slug: 'other' });
     batch = await makeBatch(s.db, project.id, { source: 'sharepoint', params: { dept: 'finance' } });
     await makeBatch(s.db, project.id, { source: 'fs', completedAt: new Date() });
-    freshWorker = await makeWorker(s.db, 'fresh-worker', 5);
-    staleWorker = await makeWorker(s.db, 'stale-worker', 3600);
+    freshWorker = await makeWorker(s.db, project.id, 'fresh-worker', 5);
+    staleWorker = await makeWorker(s.db, project.id, 'stale-worker', 3600);
     fixture = await makeRunGroup(s.db, {
       projectId: project.id,
       batchId: batch.id,

@@ -26,7 +26,7 @@ describe('nested run group query', () => {
 
   async function measure(runs: number) {
     const project = await makeProject(s.db);
-    const workerId = await makeWorker(s.db);
+    const workerId = await makeWorker(s.db, project.id);
     const { group } = await makeRunGroup(s.db, {
       projectId: project.id,
       runs,

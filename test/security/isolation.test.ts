@@ -81,4 +81,55 @@ describe('tenant isolation', () => {
     expect(JSON.stringify(http.data)).toContain(pa.slug);
     expect(JSON.stringify(http.data)).not.toContain(pb.slug);
   });
+
+  it("keeps B's dead worker dead when A's writer checks in under its name: B's step is taken over after the lease", async () => {
+    const pa = await createProject(s);
+    const pb = await createProject(s);
+    const writerA = await keyFor(s, pa.id, 'WRITER');
+    const worker = `victim-${pb.slug}`;
+    await startRunGroup(s, (await createBatch(s, pb.id, 1)).id, [{ name: 'p', type: 'PARSE' }]);
+    const held = (await must(s, CLAIM, { i: { workerId: worker, projectId: pb.id } })).claimNextStep;
+    // B's worker went silent past the lease...
+    await s
+      .db('worker')
+      .where({ id: worker })
+      .update({ lastCheckinAt: s.db.raw(`now() - interval '1 hour'`) });
+    // ...while A's writer keeps checking in a worker of that name.
+    const checkin = await s.gql(
+      `mutation ($id: ID!) { workerCheckin(id: $id) { id isStale(afterSeconds: 60) activeSteps { id } } }`,
+      { id: worker },
+      bearer(writerA.secret),
+    );
+    expect(checkin.errors).toBeUndefined();
+    expect(checkin.data.workerCheckin).toEqual({ id: worker, isStale: false, activeSteps: [] });
+    const taken = (await must(s, CLAIM, { i: { workerId: 'rescuer', projectId: pb.id } })).claimNextStep;
+    expect(taken).toEqual({ id: held.id });
+    // A sees only its own worker of that name; B's is not A's to see.
+    const seen = await s.gql(`{ workers { id activeSteps { id } } }`, {}, bearer(writerA.secret));
+    expect(seen.data.workers).toEqual([{ id: worker, activeSteps: [] }]);
+  });
+
+  it('makes an admin key for every project name the project of a worker check-in; another project is NOT_FOUND', async () => {
+    const pa = await createProject(s);
+    const pb = await createProject(s);
+    const writerA = await keyFor(s, pa.id, 'WRITER');
+    const noProject = await s.gql(`mutation { workerCheckin(id: "w") { id } }`);
+    expect(noProject.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'projectId' });
+    const named = await s.gql(`mutation ($p: ID!) { workerCheckin(id: "w", projectId: $p) { id } }`, { p: pb.id });
+    expect(named.data).toEqual({ workerCheckin: { id: 'w' } });
+    const other = await s.gql(
+      `mutation ($p: ID!) { workerCheckin(id: "w", projectId: $p) { id } }`,
+      { p: pb.id },
+      bearer(writerA.secret),
+    );
+    const missing = await s.gql(
+      `mutation ($p: ID!) { workerCheckin(id: "w", projectId: $p) { id } }`,
+      { p: '00000000-0000-4000-8000-000000000000' },
+      bearer(writerA.secret),
+    );
+    expect(other.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(other.errors?.[0]?.message.replace(pb.id, 'ID')).toBe(
+      missing.errors?.[0]?.message.replace('00000000-0000-4000-8000-000000000000', 'ID'),
+    );
+  });
 });

@@ -80,7 +80,14 @@ describe('workAvailable', () => {
   });
 
   it('a worker learns the lease from its check-in', async () => {
-    const data = await must(s, `mutation { workerCheckin(id: "lease-reader") { leaseSeconds } }`);
+    const { id: p } = await createProject(s);
+    const data = await must(
+      s,
+      `mutation ($p: ID!) { workerCheckin(id: "lease-reader", projectId: $p) { leaseSeconds } }`,
+      {
+        p,
+      },
+    );
     expect(data.workerCheckin.leaseSeconds).toBe(42);
   });
 });
