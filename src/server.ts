@@ -122,6 +122,7 @@ export async function createServer({
       metrics,
       logger,
       explorer,
+      host: config.host,
       metricsToken: config.metricsToken,
       graphql: graphql.handle,
     });

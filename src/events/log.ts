@@ -66,10 +66,10 @@ export async function readLog(
   return { events, waiting: firstUnsafe !== -1 };
 }
 
-export async function eventExists(db: Knex, position: LogPosition): Promise<boolean> {
-  const row = await db('lifecycle_event')
-    .where('id', position.id)
-    .whereRaw('tx_id = ?::xid8', [position.txId])
-    .first('id');
+/** Whether the cursor names an event the caller may see: another project's is as unknown as a made-up one. */
+export async function eventExists(db: Knex, position: LogPosition, scope: Scope): Promise<boolean> {
+  const qb = db('lifecycle_event').where('id', position.id).whereRaw('tx_id = ?::xid8', [position.txId]).first('id');
+  scopeTo(qb, 'lifecycle_event.projectId', scope);
+  const row = await qb;
   return row !== undefined;
 }

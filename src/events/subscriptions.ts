@@ -68,7 +68,7 @@ export async function eventStream(
   let from: LogPosition | null = null;
   if (options.after != null) {
     from = parsePositionCursor(options.after);
-    if (!(await eventExists(source.db, from))) {
+    if (!(await eventExists(source.db, from, source.scope))) {
       throw badUserInput(
         'after is not the cursor of an event in the log (unknown, or deleted with its run group)',
         'after',

@@ -23,6 +23,8 @@ export interface RoutesOptions {
   explorer: ExplorerOptions | false;
   /** METRICS_TOKEN: when set, /metrics answers only `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** The address the server listens on: the explorer pre-fills headers only on loopback. */
+  host: string;
   /** GET /graphql (and any other method but POST) that is not the explorer. */
   graphql(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
 }
@@ -56,13 +58,24 @@ export async function createRoutes(options: RoutesOptions): Promise<Express> {
   });
   if (options.explorer) {
     await buildExplorer();
-    app.use(explorerRouter(options.explorer));
+    // The page needs no key to load: a secret in it is everybody's who can reach the address.
+    const { defaultHeaders, ...rest } = options.explorer;
+    if (defaultHeaders && !isLoopback(options.host)) {
+      logger.warn({ host: options.host }, 'explorer: not pre-filling headers on a non-loopback address');
+    }
+    app.use(explorerRouter(isLoopback(options.host) ? options.explorer : rest));
   }
   app.all('/graphql', (req, res, next) => {
     options.graphql(req, res).catch(next);
   });
   const lastResort: ErrorRequestHandler = (err: unknown, _req, res, next) => {
     if (res.headersSent) return next(err);
+    // The client's mistake (an unknown asset, a malformed path): its status, nothing to log as an error.
+    const status = (err as { status?: unknown } | null)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      sendBodyError(res, status, status === 404 ? 'Not found' : 'Bad request');
+      return;
+    }
     failed(logger, err, res);
   };
   app.use(lastResort);
@@ -74,4 +87,10 @@ export function failed(logger: Logger, err: unknown, res: http.ServerResponse): 
   logger.error({ err }, 'request failed');
   if (!res.headersSent) sendBodyError(res, 500, 'Internal server error');
   else res.destroy();
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
 }

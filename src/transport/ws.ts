@@ -25,6 +25,8 @@ export interface WsTransportOptions {
 type SocketExtra = {
   principal?: Principal;
   secret?: string | null;
+  /** The request id of each running operation, by graphql-ws subscription id. */
+  requests?: Map<string, string>;
 };
 
 export interface WsTransport {
@@ -64,7 +66,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
         ctx.extra.secret = secret;
         return true;
       },
-      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+      onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
         const requestId = randomUUID();
         // A rejected operation gets its errors; the socket and its other subscriptions stay.
         try {
@@ -91,6 +93,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
               : createContext(deps, admitted.scope, requestId);
           contextValue.principal = principal;
           contextValue.useSelection?.(admitted.selection);
+          (ctx.extra.requests ??= new Map()).set(id, requestId);
           return {
             schema,
             document,
@@ -101,6 +104,16 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
         } catch (e) {
           return [errors.fromThrown(e, requestId, 'subscribe failed')];
         }
+      },
+      // A stream that fails while running (its replay's backend terminated, a statement timeout)
+      // ends here: graphql-ws would send the raw message (SQL and all) without a code.
+      onError: (ctx, id, _payload, failures) => {
+        const requestId = ctx.extra.requests?.get(id) ?? randomUUID();
+        ctx.extra.requests?.delete(id);
+        return failures.map((e) => (e.extensions.code ? e : errors.mask([e], requestId)[0]!));
+      },
+      onComplete: (ctx, id) => {
+        ctx.extra.requests?.delete(id);
       },
       onNext: (_ctx, _id, _payload, args, result) => {
         metrics.subscriptionPayloads.inc();

@@ -72,6 +72,8 @@ export async function startTestServer(
     workerLeaseSeconds?: number;
     maxBodyBytes?: number;
     introspection?: boolean;
+    /** Listen address (default 127.0.0.1). */
+    host?: string;
     /** Receives every JSON log line (at info level and up). */
     log?: (line: string) => void;
     explorer?: ExplorerOptions;
@@ -90,7 +92,7 @@ export async function startTestServer(
     config: {
       ...testServiceConfig,
       port: 0,
-      host: '127.0.0.1',
+      host: options.host ?? '127.0.0.1',
       introspection: options.introspection ?? true,
       maxRunsPerGroup: options.maxRunsPerGroup ?? 50_000,
       workerLeaseSeconds: options.workerLeaseSeconds ?? 600,
