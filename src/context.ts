@@ -14,6 +14,11 @@ export interface Context extends ServiceContext {
   bus: EventBus;
   /** The caller, when the request carried a valid key. */
   principal?: Principal;
+  /**
+   * WebSocket: false once the caller's key was revoked or expired (the key watch closes the
+   * socket; until it is closed, nothing more is delivered).
+   */
+  admitted?(): boolean;
   /** Subscriptions: read the next event's fields through its batch's loaders for this scope. */
   useEventBatch?(batch: EventBatch): void;
   /**

@@ -12,6 +12,7 @@ import { queryLimits, type QueryLimitsConfig } from './graphql/limits';
 import { buildSchema } from './graphql/schema';
 import type { Logger } from './logger';
 import { createMetrics } from './observability/metrics';
+import { KeyWatch } from './auth/keyWatch';
 import { Resources } from './resources';
 import { createHttpTransport } from './transport/http';
 import { createRoutes, failed } from './transport/routes';
@@ -88,6 +89,8 @@ export async function createServer({
     const eventsDb = resources.add(createDb({ connection: databaseUrl, poolMax: 3 }), (d) => d.destroy());
     let bus: EventBus | undefined;
     const metrics = createMetrics({ db, eventsDb, bus: () => bus, maxOperationLabels: config.metricsMaxOperations });
+    const keyWatch = resources.add(new KeyWatch({ db: eventsDb, logger }), (k) => k.stop());
+    keyWatch.start();
     const events = await startEvents(
       {
         eventsDb,
@@ -95,6 +98,7 @@ export async function createServer({
         liveEvents: config.liveEvents,
         logger,
         onDelivered: (lag) => metrics.deliveryLag.observe(lag),
+        beforeFanOut: () => keyWatch.check(),
       },
       resources,
     );
@@ -103,8 +107,9 @@ export async function createServer({
 
     const httpServer = http.createServer();
     const transportOptions = { httpServer, schema, admission, errors, deps, metrics };
-    const ws = resources.add(createWsTransport({ ...transportOptions, maxPayload: config.maxBodyBytes }), (w) =>
-      w.dispose(),
+    const ws = resources.add(
+      createWsTransport({ ...transportOptions, keyWatch, maxPayload: config.maxBodyBytes }),
+      (w) => w.dispose(),
     );
     const graphql = resources.add(
       await createHttpTransport({

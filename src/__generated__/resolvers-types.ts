@@ -78,6 +78,8 @@ export type AddDocumentsPayload = {
 export type ApiKey = {
   __typename?: 'ApiKey';
   createdAt: Scalars['DateTime']['output'];
+  /** After this instant the key authenticates nothing (its open sockets close); null: never. */
+  expiresAt: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
   /** null: an admin key for every project. */
   project: Maybe<Project>;
@@ -177,6 +179,8 @@ export type ContentEncoding =
 
 /** No projectId: an ADMIN key for every project. */
 export type CreateApiKeyInput = {
+  /** Optional: the key stops working at this instant (it must lie in the future). */
+  expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
   projectId?: InputMaybe<Scalars['ID']['input']>;
   role: Role;
 };
@@ -1772,6 +1776,7 @@ export type ApiKeyResolvers<
   ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey'],
 > = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   project?: Resolver<Maybe<ResolversTypes['Project']>, ParentType, ContextType>;
   revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;

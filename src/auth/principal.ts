@@ -41,7 +41,7 @@ function adminDigest(adminApiKey: string): Buffer {
 }
 
 /**
- * The principal of a secret, or null when it is unknown or revoked. Looked up on every request,
+ * The principal of a secret, or null when it is unknown, revoked or expired. Looked up on every request,
  * so a revoked key fails at once.
  */
 export async function authenticate(
@@ -59,6 +59,9 @@ export async function authenticate(
     .select('id', 'role', 'projectId', 'secretHash')
     .where({ secretHash: hash })
     .whereNull('revokedAt')
+    .where((q) => {
+      void q.whereNull('expiresAt').orWhereRaw('expires_at > now()');
+    })
     .first()) as { id: string; role: RoleValue; projectId: string | null; secretHash: string } | undefined;
   if (!key || !timingSafeEqual(Buffer.from(key.secretHash), Buffer.from(hash))) return null;
   return { keyId: key.id, role: key.role, projectId: key.projectId };

@@ -422,7 +422,10 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
     // contend with those for the worker's row. A revoked step then shows as a CONFLICT on report.
     if (Date.now() - lastCheckIn < heartbeatMs / 2) return;
     try {
-      const { workerCheckin } = await client.request(WorkerHeartbeatDocument, { id: workerId });
+      const { workerCheckin } = await client.request(WorkerHeartbeatDocument, {
+        id: workerId,
+        projectId: options.projectId,
+      });
       lastCheckIn = Date.now();
       const held = new Set(workerCheckin.activeSteps.map((s) => s.id));
       for (const entry of running.values()) {
@@ -454,7 +457,10 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
       if (started) throw new Error('the worker is already started');
       started = true;
       // The first check-in tells the lease, which sets the heartbeat.
-      const { workerCheckin } = await client.request(WorkerHeartbeatDocument, { id: workerId });
+      const { workerCheckin } = await client.request(WorkerHeartbeatDocument, {
+        id: workerId,
+        projectId: options.projectId,
+      });
       if (options.heartbeatMs === undefined) heartbeatMs = Math.min(10_000, (workerCheckin.leaseSeconds * 1000) / 3);
       unsubscribe = client.subscribe(
         WorkAvailableDocument,

@@ -31,6 +31,12 @@ export interface EventBusOptions {
   listen?: boolean;
   /** Called with the seconds from an event's commit to its fan-out, for metrics. */
   onDelivered?(lagSeconds: number): void;
+  /**
+   * Runs after a batch of events was read and before it is handed out (the key watch: an event
+   * committed after a key's revocation must not reach that key's subscriptions). When it fails,
+   * the batch is read again on the next wake-up.
+   */
+  beforeFanOut?(): Promise<void>;
 }
 
 /**
@@ -201,6 +207,7 @@ export class EventBus {
       const limit = 1000;
       const { events, waiting } = await readLog(db, this.position, limit);
       if (events.length > 0) {
+        await this.options.beforeFanOut?.();
         const batch = new EventBatch(db);
         const now = Date.now();
         for (const event of events) {

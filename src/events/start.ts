@@ -16,6 +16,8 @@ export interface EventMachineryOptions {
   liveEvents: boolean;
   logger: Logger;
   onDelivered?(lagSeconds: number): void;
+  /** See EventBusOptions.beforeFanOut. */
+  beforeFanOut?(): Promise<void>;
 }
 
 export interface EventMachinery {
@@ -33,6 +35,7 @@ export async function startEvents(options: EventMachineryOptions, resources: Res
     listen: options.liveEvents && 'url' in options.listen,
     pollIntervalMs: 'pollIntervalMs' in options.listen ? options.listen.pollIntervalMs : undefined,
     onDelivered: options.onDelivered,
+    beforeFanOut: options.beforeFanOut,
   });
   await bus.start();
   resources.add(bus, (b) => b.stop());

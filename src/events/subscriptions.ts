@@ -15,6 +15,8 @@ export interface SubscriptionSource {
   db: Db;
   scope: Scope;
   bus: EventBus;
+  /** False once the subscriber's key was revoked or expired: nothing more is delivered. */
+  admitted?(): boolean;
 }
 
 export interface EventStreamOptions {
@@ -82,19 +84,16 @@ export async function eventStream(
   // must not see those events twice.
   let last: LogPosition = { txId: '0', id: 0 };
   const deliver = (d: Delivery) => {
+    if (source.admitted && !source.admitted()) return;
     if (comparePositions(d.position, last) <= 0) return;
     last = d.position;
     queue.push(d);
   };
   const queue: PushQueue<Delivery> = new PushQueue(() => handle.remove());
-  const handle = source.bus.listen(
-    key,
-    matcher(filter, source.scope, options.stepsOnly),
-    (event, position, batch) => {
-      if (held) held.push({ event, position, batch });
-      else deliver({ event, position, batch });
-    },
-  );
+  const handle = source.bus.listen(key, matcher(filter, source.scope, options.stepsOnly), (event, position, batch) => {
+    if (held) held.push({ event, position, batch });
+    else deliver({ event, position, batch });
+  });
   last = from ?? handle.position;
 
   if (from) {

@@ -15,6 +15,8 @@ export interface WorkSource {
   db: Db;
   scope: Scope;
   bus: EventBus;
+  /** False once the subscriber's key was revoked or expired: nothing more is delivered. */
+  admitted?(): boolean;
 }
 
 /** What workAvailable sends. */
@@ -80,7 +82,12 @@ function lookups(db: Db, batch: EventBatch): TypeLookups {
 }
 
 /** The types of the steps the event made claimable. */
-function claimableTypes(db: Db, event: G.LifecycleEvent, reason: WorkReason, batch: EventBatch): Promise<StepTypeValue[]> {
+function claimableTypes(
+  db: Db,
+  event: G.LifecycleEvent,
+  reason: WorkReason,
+  batch: EventBatch,
+): Promise<StepTypeValue[]> {
   if (reason === 'RETRY') return Promise.resolve(event.stepType ? [event.stepType] : []);
   const l = lookups(db, batch);
   return reason === 'GROUP_START'
@@ -105,6 +112,7 @@ export function workStream(source: WorkSource, input: WorkFilter): PushQueue<Wor
       (projectId === null || e.projectId === projectId) &&
       (runGroupId === null || e.runGroupId === runGroupId),
     (event, _position, batch) => {
+      if (source.admitted && !source.admitted()) return;
       const reason = reasonOf(event)!;
       const types = claimableTypes(source.db, event, reason, batch);
       tail = tail

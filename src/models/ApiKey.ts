@@ -15,6 +15,8 @@ export class ApiKey extends BaseModel {
   secretHash!: string;
   createdAt!: Date;
   revokedAt!: Date | null;
+  /** null: never expires. */
+  expiresAt!: Date | null;
 
   static override relationMappings = (): RelationMappings => ({
     project: {

@@ -14,6 +14,10 @@ export class Worker extends BaseModel {
   idleSeconds?: number;
 
   static override relationMappings = (): RelationMappings => ({
-    steps: { relation: BaseModel.HasManyRelation, modelClass: Step, join: { from: ['worker.projectId', 'worker.id'], to: ['step.projectId', 'step.workerId'] } },
+    steps: {
+      relation: BaseModel.HasManyRelation,
+      modelClass: Step,
+      join: { from: ['worker.projectId', 'worker.id'], to: ['step.projectId', 'step.workerId'] },
+    },
   });
 }

@@ -28,12 +28,16 @@ export async function createApiKey(ctx: ServiceContext, input: CreateApiKeyInput
   if (input.projectId == null && input.role !== 'ADMIN') {
     throw badUserInput('a key without projectId is an admin key for every project: role must be ADMIN', 'role');
   }
+  const expiresAt = input.expiresAt == null ? null : new Date(input.expiresAt as Date | string);
+  if (expiresAt !== null && !(expiresAt.getTime() > Date.now())) {
+    throw badUserInput('expiresAt must lie in the future', 'expiresAt');
+  }
   return transaction(ctx.db, async (trx) => {
     if (input.projectId != null) await rowInScope(trx, 'project', input.projectId, ctx.scope, { field: 'projectId' });
     // 32 random bytes, shown once; only their hash is stored.
     const secret = `rl_${randomBytes(32).toString('base64url')}`;
     const [apiKey] = await trx('api_key')
-      .insert({ projectId: input.projectId ?? null, role: input.role, secretHash: hashSecret(secret) })
+      .insert({ projectId: input.projectId ?? null, role: input.role, secretHash: hashSecret(secret), expiresAt })
       .returning('*');
     return { apiKey: apiKey as G.ApiKey, secret };
   });

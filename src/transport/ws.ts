@@ -3,6 +3,7 @@ import type http from 'node:http';
 import { OperationTypeNode, type ExecutionArgs, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { KeyWatch } from '../auth/keyWatch';
 import { bearerSecret, type Principal } from '../auth/principal';
 import { createContext, createSubscriptionContext, type Context, type ContextDeps } from '../context';
 import { unauthenticated } from '../errors';
@@ -20,11 +21,15 @@ export interface WsTransportOptions {
   metrics: Metrics;
   /** MAX_BODY_BYTES: the largest WebSocket message. */
   maxPayload: number;
+  /** Closes the sockets of revoked and expired keys. */
+  keyWatch: KeyWatch;
 }
 
 type SocketExtra = {
   principal?: Principal;
   secret?: string | null;
+  /** Stops watching the socket's key (when it closes). */
+  unwatch?: () => void;
   /** The request id of each running operation, by graphql-ws subscription id. */
   requests?: Map<string, string>;
 };
@@ -36,7 +41,7 @@ export interface WsTransport {
 
 /** graphql-ws on the http server's /graphql: a thin adapter around admission and the error policy. */
 export function createWsTransport(options: WsTransportOptions): WsTransport {
-  const { schema, admission, errors, deps, metrics } = options;
+  const { schema, admission, errors, deps, metrics, keyWatch } = options;
   // Upgrades are handed over by hand (noServer) so that errors of the http server, a busy port
   // above all, are not re-emitted on the WebSocket server (graphql-ws reports those as its own
   // "Internal error" on the console).
@@ -64,7 +69,16 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
         if (!principal) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.principal = principal;
         ctx.extra.secret = secret;
+        const { keyId } = principal;
+        if (keyId !== null) {
+          // Revoked or expired, on any replica: this socket closes within a second (4403).
+          const socket = ctx.extra.socket;
+          ctx.extra.unwatch = keyWatch.add({ keyId, close: () => socket.close(4403, 'Forbidden') });
+        }
         return true;
+      },
+      onClose: (ctx) => {
+        ctx.extra.unwatch?.();
       },
       onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
         const requestId = randomUUID();
@@ -92,6 +106,8 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
               ? createSubscriptionContext(deps, admitted.scope, requestId)
               : createContext(deps, admitted.scope, requestId);
           contextValue.principal = principal;
+          const { keyId } = principal;
+          if (keyId !== null) contextValue.admitted = () => keyWatch.isValid(keyId);
           contextValue.useSelection?.(admitted.selection);
           (ctx.extra.requests ??= new Map()).set(id, requestId);
           return {

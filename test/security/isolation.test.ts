@@ -50,7 +50,7 @@ describe('tenant isolation', () => {
     await startRunGroup(s, (await createBatch(s, pa.id, 1)).id, [{ name: 'p', type: 'PARSE' }]);
 
     const client = wsClient(s.url, { connectionParams: bearer(readerA.secret) });
-    const inner = `id worker { id activeSteps { id run { project { slug } } llmCalls { promptFile { content } } } }`;
+    const inner = `id worker { id activeSteps(first: 10) { id run { project { slug } } llmCalls(first: 10) { promptFile { content(maxBytes: 1000) } } } }`;
     const live = collect(
       client,
       `subscription ($p: ID!) { stepStatusChanged(filter: { projectId: $p }) { step { ${inner} } } }`,
@@ -87,8 +87,14 @@ describe('tenant isolation', () => {
     const pb = await createProject(s);
     const writerA = await keyFor(s, pa.id, 'WRITER');
     const worker = `victim-${pb.slug}`;
-    await startRunGroup(s, (await createBatch(s, pb.id, 1)).id, [{ name: 'p', type: 'PARSE' }]);
+    // A retry left: a step taken over from a lost worker counts an attempt.
+    await startRunGroup(s, (await createBatch(s, pb.id, 1)).id, [{ name: 'p', type: 'PARSE', maxRetries: 1 }]);
     const held = (await must(s, CLAIM, { i: { workerId: worker, projectId: pb.id } })).claimNextStep;
+    // The worker's active steps are its own project's running steps.
+    const holder = await must(s, `query ($id: ID!) { step(id: $id) { worker { id activeSteps { id } } } }`, {
+      id: held.id,
+    });
+    expect(holder.step.worker).toEqual({ id: worker, activeSteps: [{ id: held.id }] });
     // B's worker went silent past the lease...
     await s
       .db('worker')

@@ -104,7 +104,11 @@ describe('limits on every path', () => {
     expect(await res.text()).toMatch(/CSRF/i);
     // A GET that says it is not a simple request is answered like a POST.
     const preflighted = await fetch(`${s.url}?query=${encodeURIComponent('{ __typename }')}`, {
-      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'apollo-require-preflight': 'true', accept: 'application/json' },
+      headers: {
+        authorization: `Bearer ${TEST_ADMIN_KEY}`,
+        'apollo-require-preflight': 'true',
+        accept: 'application/json',
+      },
     });
     expect(preflighted.status).toBe(200);
     expect(await preflighted.json()).toEqual({ data: { __typename: 'Query' } });

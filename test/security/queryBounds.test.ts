@@ -47,7 +47,7 @@ describe('cost is an upper bound of the work, checked before anything loads', ()
     expect(getNamedType(schema.getQueryType()!.getFields().workers!.type).name).toBe('Worker');
   });
 
-  it('refuses 15 aliases of a step\'s LLM calls with their prompt and response before reading a row', async () => {
+  it("refuses 15 aliases of a step's LLM calls with their prompt and response before reading a row", async () => {
     const aliases = Array.from(
       { length: 15 },
       (_, i) => `a${i}: step(id: $id) { llmCalls { promptFile { content } responseFile { content } } }`,
@@ -63,7 +63,7 @@ describe('cost is an upper bound of the work, checked before anything loads', ()
     expect(sql.filter((q) => /llm_call|stored_file|"step"/.test(q))).toEqual([]);
   });
 
-  it('counts file content at its size: one step\'s prompts are refused by MAX_RESPONSE_BYTES unless maxBytes bounds them', async () => {
+  it("counts file content at its size: one step's prompts are refused by MAX_RESPONSE_BYTES unless maxBytes bounds them", async () => {
     const unbounded = await post(s, `query ($id: ID!) { step(id: $id) { llmCalls { promptFile { content } } } }`, {
       id: stepId,
     });
@@ -110,6 +110,9 @@ describe('cost is an upper bound of the work, checked before anything loads', ()
     const cycle = `{ runs(first: 1) { nodes { ${'runGroup { runs(first: 1) { nodes { '.repeat(10)}id${' } } }'.repeat(10)} } } }`;
     const res = await post(s, cycle);
     expect(res.status).toBe(400);
-    expect(((await res.json()) as any).errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'depth' });
+    expect(((await res.json()) as any).errors[0].extensions).toMatchObject({
+      code: 'QUERY_TOO_COMPLEX',
+      limit: 'depth',
+    });
   });
 });

@@ -408,6 +408,7 @@ export type ReportStepStatusMutation = {
 
 export type WorkerHeartbeatMutationVariables = Exact<{
   id: string | number;
+  projectId?: string | number | null | undefined;
 }>;
 
 export type WorkerHeartbeatMutation = {
@@ -1342,6 +1343,11 @@ export const WorkerHeartbeatDocument = {
           variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
           type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } } },
         },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'projectId' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+        },
       ],
       selectionSet: {
         kind: 'SelectionSet',
@@ -1354,6 +1360,11 @@ export const WorkerHeartbeatDocument = {
                 kind: 'Argument',
                 name: { kind: 'Name', value: 'id' },
                 value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'projectId' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'projectId' } },
               },
             ],
             selectionSet: {

@@ -14,7 +14,10 @@ const wsClients = new Map();
 
 function wsClientFor(authorization) {
   if (!wsClients.has(authorization)) {
-    wsClients.set(authorization, createClient({ url: wsUrl, connectionParams: { authorization }, lazy: true, retryAttempts: 3 }));
+    wsClients.set(
+      authorization,
+      createClient({ url: wsUrl, connectionParams: { authorization }, lazy: true, retryAttempts: 3 }),
+    );
   }
   return wsClients.get(authorization);
 }
@@ -22,7 +25,10 @@ function wsClientFor(authorization) {
 function operations(query) {
   // Operation keywords at the start of a line or of the document, outside comments.
   const code = (query ?? '').replace(/#[^\n]*/g, '');
-  return [...code.matchAll(/(?:^|[\n}])\s*(query|mutation|subscription)\s*(\w*)/g)].map((m) => ({ type: m[1], name: m[2] || null }));
+  return [...code.matchAll(/(?:^|[\n}])\s*(query|mutation|subscription)\s*(\w*)/g)].map((m) => ({
+    type: m[1],
+    name: m[2] || null,
+  }));
 }
 
 function fetcher(rawParams, options = {}) {
