@@ -4,7 +4,7 @@ import { b64, createBatch, createProject, must, startRunGroup } from '../helpers
 import { startTestServer, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient } from '../helpers/ws';
 
-type Outcome = 'ALLOWED' | 'EMPTY' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED';
+type Outcome = 'ALLOWED' | 'EMPTY' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'FORBIDDEN' | 'UNAUTHENTICATED';
 type Need = 'READER' | 'WRITER' | 'ADMIN' | 'GLOBAL_ADMIN';
 interface Op {
   name: string;
@@ -13,7 +13,7 @@ interface Op {
   vars: () => Record<string, unknown>;
   need: Need;
   /** What a key of project B gets for this operation on project A's data. */
-  other: 'NOT_FOUND' | 'EMPTY' | 'ALLOWED';
+  other: 'NOT_FOUND' | 'BAD_USER_INPUT' | 'EMPTY' | 'ALLOWED';
 }
 interface Key {
   name: string;
@@ -238,7 +238,14 @@ describe('authorization matrix', () => {
     M('storeFile', `mutation ($r: ID!) { storeFile(input: { runId: $r, kind: LOG, content: "log" }) { id } }`, () => ({
       r: a.run,
     })),
-    M('workerCheckin', `mutation { workerCheckin(id: "matrix-checkin") { id } }`, () => ({}), 'WRITER', 'ALLOWED'),
+    // A worker belongs to one project: A's, named (B's keys: NOT_FOUND, as for any of A's rows).
+    M(
+      'workerCheckin',
+      `mutation ($p: ID) { workerCheckin(id: "matrix-checkin", projectId: $p) { id } }`,
+      () => ({ p: a.project }),
+      'WRITER',
+      'NOT_FOUND',
+    ),
     M('cancelRunGroup', `mutation ($id: ID!) { cancelRunGroup(id: $id) { id } }`, () => ({ id: a.cancelGroup })),
     M('deleteRunGroup', `mutation ($id: ID!) { deleteRunGroup(id: $id, dryRun: true) { totalDeleted } }`, () => ({
       id: a.group,
@@ -252,7 +259,8 @@ describe('authorization matrix', () => {
 
   function classify(res: { errors?: { extensions?: { code?: string } }[]; data?: unknown }, key: Key): Outcome {
     const code = res.errors?.[0]?.extensions?.code;
-    if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN' || code === 'NOT_FOUND') return code;
+    if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN' || code === 'NOT_FOUND' || code === 'BAD_USER_INPUT')
+      return code;
     if (key.project === 'B') {
       const text = JSON.stringify(res.data ?? null);
       const leaked = aIds.filter((id) => text.includes(id));
@@ -304,7 +312,8 @@ describe('authorization matrix', () => {
         doc: `subscription ($g: ID, $after: String) { stepStatusChanged(filter: { runGroupId: $g }, after: $after) { cursor step { id } } }`,
         vars: () => ({ g: a.group, after: a.groupStart }),
         need: 'READER',
-        other: 'EMPTY',
+        // A's cursor is, to B, a cursor that does not exist.
+        other: 'BAD_USER_INPUT',
       },
       {
         name: 'lifecycleEvents',
@@ -312,7 +321,8 @@ describe('authorization matrix', () => {
         doc: `subscription ($g: ID, $after: String) { lifecycleEvents(filter: { runGroupId: $g }, after: $after) { cursor runGroup { id } } }`,
         vars: () => ({ g: a.group, after: a.groupStart }),
         need: 'READER',
-        other: 'EMPTY',
+        // A's cursor is, to B, a cursor that does not exist.
+        other: 'BAD_USER_INPUT',
       },
       {
         name: 'runGroupProgress',
