@@ -80,14 +80,14 @@ export async function writeDocuments(
   for (const d of documents) if (!byHash.has(d.hash)) byHash.set(d.hash, d);
   const docRows = await rawRows<{ id: string; hash: string; inserted: boolean }>(
     trx,
-    `insert into document (project_id, hash, mime_type, file_size, meta)
-     select ?, d.hash, d.mime_type, d.file_size, d.meta
-     from jsonb_to_recordset(?::jsonb) as d(hash text, mime_type text, file_size bigint, meta jsonb)
+    `/* writeDocuments: documents */ insert into document (project_id, hash, mime_type, file_size, meta)
+     select :projectId, d.hash, d.mime_type, d.file_size, d.meta
+     from jsonb_to_recordset(:documents::jsonb) as d(hash text, mime_type text, file_size bigint, meta jsonb)
      on conflict (project_id, hash) do update set hash = excluded.hash
      returning id, hash, (xmax = 0) as inserted`,
-    [
+    {
       projectId,
-      JSON.stringify(
+      documents: JSON.stringify(
         [...byHash.values()].map((d) => ({
           hash: d.hash,
           mime_type: d.mimeType,
@@ -95,7 +95,7 @@ export async function writeDocuments(
           meta: JSON.parse(d.meta),
         })),
       ),
-    ],
+    },
   );
   const documentIdOf = new Map(docRows.map((r) => [r.hash, r.id]));
 
@@ -115,10 +115,10 @@ export async function writeDocuments(
   const keyOf = (source: string, uri: string) => JSON.stringify([source, uri]);
   const existing = await rawRows<G.DocumentUri>(
     trx,
-    `select u.* from document_uri u
-     join jsonb_to_recordset(?::jsonb) as x(source text, uri text) on x.source = u.source and x.uri = u.uri
-     where u.project_id = ? for update of u`,
-    [JSON.stringify(documents.map((d) => ({ source: d.source, uri: d.uri }))), projectId],
+    `/* writeDocuments: lock existing uris */ select u.* from document_uri u
+     join jsonb_to_recordset(:uris::jsonb) as x(source text, uri text) on x.source = u.source and x.uri = u.uri
+     where u.project_id = :projectId for update of u`,
+    { uris: JSON.stringify(documents.map((d) => ({ source: d.source, uri: d.uri }))), projectId },
   );
   const existingByKey = new Map(existing.map((u) => [keyOf(u.source, u.uri), u]));
 
@@ -133,26 +133,31 @@ export async function writeDocuments(
   const inserted = fresh.length
     ? await rawRows<G.DocumentUri>(
         trx,
-        `insert into document_uri (project_id, document_id, source, uri, version, batch_id)
-         select ?, x.document_id, x.source, x.uri, 1, ?
-         from jsonb_to_recordset(?::jsonb) as x(document_id uuid, source text, uri text)
+        `/* writeDocuments: new uris */ insert into document_uri (project_id, document_id, source, uri, version, batch_id)
+         select :projectId, x.document_id, x.source, x.uri, 1, :batchId
+         from jsonb_to_recordset(:uris::jsonb) as x(document_id uuid, source text, uri text)
          returning *`,
-        [
+        {
           projectId,
           batchId,
-          JSON.stringify(fresh.map((d) => ({ document_id: documentIdOf.get(d.hash), source: d.source, uri: d.uri }))),
-        ],
+          uris: JSON.stringify(
+            fresh.map((d) => ({ document_id: documentIdOf.get(d.hash), source: d.source, uri: d.uri })),
+          ),
+        },
       )
     : [];
   const updated = changed.length
     ? await rawRows<G.DocumentUri>(
         trx,
-        `update document_uri u
-         set document_id = x.document_id, version = u.version + 1, batch_id = ?, updated_at = now()
-         from jsonb_to_recordset(?::jsonb) as x(id uuid, document_id uuid)
+        `/* writeDocuments: changed uris */ update document_uri u
+         set document_id = x.document_id, version = u.version + 1, batch_id = :batchId, updated_at = now()
+         from jsonb_to_recordset(:uris::jsonb) as x(id uuid, document_id uuid)
          where u.id = x.id
          returning u.*`,
-        [batchId, JSON.stringify(changed.map((c) => ({ id: c.uri.id, document_id: documentIdOf.get(c.doc.hash) })))],
+        {
+          batchId,
+          uris: JSON.stringify(changed.map((c) => ({ id: c.uri.id, document_id: documentIdOf.get(c.doc.hash) }))),
+        },
       )
     : [];
 
@@ -161,11 +166,12 @@ export async function writeDocuments(
   const hashOfDocument = new Map(docRows.map((r) => [r.id, r.hash]));
   if (written.length) {
     await trx.raw(
-      `insert into document_uri_version (document_uri_id, version, hash, action, batch_id)
-       select x.document_uri_id, x.version, x.hash, x.action, ? from jsonb_to_recordset(?::jsonb) as x(document_uri_id uuid, version int, hash text, action text)`,
-      [
+      `/* writeDocuments: uri versions */ insert into document_uri_version (document_uri_id, version, hash, action, batch_id)
+       select x.document_uri_id, x.version, x.hash, x.action, :batchId
+       from jsonb_to_recordset(:versions::jsonb) as x(document_uri_id uuid, version int, hash text, action text)`,
+      {
         batchId,
-        JSON.stringify(
+        versions: JSON.stringify(
           written.map((u) => ({
             document_uri_id: u.id,
             version: u.version,
@@ -173,7 +179,7 @@ export async function writeDocuments(
             action: u.version === 1 ? 'CREATED' : 'UPDATED',
           })),
         ),
-      ],
+      },
     );
   }
 

@@ -56,25 +56,25 @@ export async function insertFiles(trx: Knex.Transaction, files: NewFile[]): Prom
   // One statement for any number of files; ids come from gen_random_uuid() in the statement.
   return rawRows<G.StoredFile>(
     trx,
-    `insert into stored_file (id, project_id, document_id, run_id, step_id, llm_call_id, kind, path, mime_type, size_bytes, checksum, content)
+    `/* insertFiles */ insert into stored_file (id, project_id, document_id, run_id, step_id, llm_call_id, kind, path, mime_type, size_bytes, checksum, content)
      select x.id, x.project_id, x.document_id, x.run_id, x.step_id, x.llm_call_id, x.kind,
             coalesce(x.path, x.folder || x.id::text), x.mime_type, x.size_bytes, x.checksum, x.content
      from (
        -- A volatile function in a subquery runs once per row: one database-made id per file.
        select gen_random_uuid() as id, f.*, c.content
-       from jsonb_to_recordset(?::jsonb) as f(project_id uuid, document_id uuid, run_id uuid, step_id uuid, llm_call_id uuid,
+       from jsonb_to_recordset(:files::jsonb) as f(project_id uuid, document_id uuid, run_id uuid, step_id uuid, llm_call_id uuid,
               kind text, path text, folder text, mime_type text, size_bytes bigint, checksum text, content_index int)
-       join unnest(?::bytea[]) with ordinality as c(content, n) on c.n = f.content_index
+       join unnest(:contents::bytea[]) with ordinality as c(content, n) on c.n = f.content_index
      ) x
      returning ${tables.storedFile
        .columns(trx)
        .filter((c): c is string => typeof c === 'string')
        .map((c) => c.replace('stored_file.', ''))
        .join(', ')}`,
-    [
-      JSON.stringify(rows.map(({ content: _c, ...r }, i) => ({ ...r, content_index: i + 1 }))),
-      rows.map((r) => r.content),
-    ],
+    {
+      files: JSON.stringify(rows.map(({ content: _c, ...r }, i) => ({ ...r, content_index: i + 1 }))),
+      contents: rows.map((r) => r.content),
+    },
   );
 }
 
