@@ -1,7 +1,25 @@
 import type { Knex } from 'knex';
 import type { Keyset } from '../graphql/pagination';
+import {
+  Batch,
+  Document,
+  DocumentUri,
+  DocumentUriVersion,
+  LifecycleEvent,
+  LlmCall,
+  Project,
+  Run,
+  RunGroup,
+  Step,
+  StepConfig,
+  StoredFile,
+  Worker,
+} from '../models';
 
-/** How a table is read: its columns, its sort key, and the column that ties it to a project. */
+/**
+ * How a table is read: its columns, its sort key, and the column that ties it to a project. The
+ * table and the GraphQL type are the model's (src/models, the registry of tables).
+ */
 export interface TableSpec {
   table: string;
   /**
@@ -52,26 +70,36 @@ function selective(table: string, always: readonly string[], optional: readonly 
 const STATUS = ['status', 'status_message', 'status_meta', 'status_at', 'started_at', 'completed_at'];
 
 export const tables = {
-  project: { table: 'project', columns: plain('project'), keyset: 'time', projectColumn: 'project.id' },
-  batch: { table: 'batch', columns: all('batch'), keyset: 'time', projectColumn: 'batch.projectId' },
-  document: { table: 'document', columns: plain('document'), keyset: 'time', projectColumn: 'document.projectId' },
+  project: { table: Project.tableName, columns: plain('project'), keyset: 'time', projectColumn: 'project.id' },
+  batch: { table: Batch.tableName, columns: all('batch'), keyset: 'time', projectColumn: 'batch.projectId' },
+  document: {
+    table: Document.tableName,
+    columns: plain('document'),
+    keyset: 'time',
+    projectColumn: 'document.projectId',
+  },
   documentUri: {
-    table: 'document_uri',
+    table: DocumentUri.tableName,
     columns: plain('document_uri'),
     keyset: 'time',
     projectColumn: 'document_uri.projectId',
   },
   documentUriVersion: {
-    table: 'document_uri_version',
+    table: DocumentUriVersion.tableName,
     columns: plain('document_uri_version'),
     keyset: 'time',
     projectColumn: null,
   },
-  stepConfig: { table: 'step_config', columns: plain('step_config'), keyset: 'time', projectColumn: null },
-  runGroup: { table: 'run_group', columns: all('run_group'), keyset: 'time', projectColumn: 'run_group.projectId' },
+  stepConfig: { table: StepConfig.tableName, columns: plain('step_config'), keyset: 'time', projectColumn: null },
+  runGroup: {
+    table: RunGroup.tableName,
+    columns: all('run_group'),
+    keyset: 'time',
+    projectColumn: 'run_group.projectId',
+  },
   run: {
-    table: 'run',
-    type: 'Run',
+    table: Run.tableName,
+    type: Run.name,
     columns: selective(
       'run',
       ['id', 'project_id', 'run_group_id', 'batch_id', 'document_id', 'created_at'],
@@ -82,8 +110,8 @@ export const tables = {
     projectColumn: 'run.projectId',
   },
   step: {
-    table: 'step',
-    type: 'Step',
+    table: Step.tableName,
+    type: Step.name,
     columns: selective(
       'step',
       ['id', 'project_id', 'run_id', 'step_config_id', 'worker_id', 'created_at'],
@@ -94,15 +122,15 @@ export const tables = {
     projectColumn: 'step.projectId',
   },
   lifecycleEvent: {
-    table: 'lifecycle_event',
+    table: LifecycleEvent.tableName,
     // xid8 as text: it can exceed 2^53.
     columns: (db: Knex) => ['lifecycle_event.*', db.raw('lifecycle_event.tx_id::text as tx_id')],
     keyset: 'event',
     projectColumn: 'lifecycle_event.projectId',
   },
   llmCall: {
-    table: 'llm_call',
-    type: 'LlmCall',
+    table: LlmCall.tableName,
+    type: LlmCall.name,
     columns: selective(
       'llm_call',
       ['id', 'project_id', 'run_id', 'step_id', 'created_at'],
@@ -129,8 +157,8 @@ export const tables = {
     projectColumn: 'llm_call.projectId',
   },
   storedFile: {
-    table: 'stored_file',
-    type: 'StoredFile',
+    table: StoredFile.tableName,
+    type: StoredFile.name,
     // Never the bytes: `content` is loaded on its own, only when asked for.
     columns: selective(
       'stored_file',
@@ -143,7 +171,7 @@ export const tables = {
     projectColumn: 'stored_file.projectId',
   },
   worker: {
-    table: 'worker',
+    table: Worker.tableName,
     columns: (db: Knex) => [
       'worker.*',
       db.raw('extract(epoch from (now() - worker.last_checkin_at))::float8 as idle_seconds'),
