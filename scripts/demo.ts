@@ -107,6 +107,13 @@ async function main(): Promise<void> {
     console.log('No server at %s: starting one (npm start)...', url);
     server = await startServer();
     target = { url: server.url, key: server.key };
+    // Ctrl-C mid-run: the server this demo started stops with it.
+    const child = server.child;
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.once(signal, () => {
+        child.once('exit', () => process.exit(130));
+        child.kill('SIGTERM');
+      });
   }
   const client = createRunledgerClient({ url: target.url, apiKey: target.key, webSocketImpl: WebSocket });
   try {

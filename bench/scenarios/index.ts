@@ -13,6 +13,7 @@ import { n4 } from './n4';
 import { s1 } from './s1';
 import { s3 } from './s3';
 import { s4 } from './s4';
+import { workers } from './workers';
 
 export const scenarios: Scenario[] = [
   n1,
@@ -24,6 +25,7 @@ export const scenarios: Scenario[] = [
   s3,
   s1,
   s4,
+  workers,
   deployment,
   // Opt-in (--peer): against PostGraphile v5.
   n3,

@@ -114,7 +114,10 @@ export interface RunledgerWorkerOptions {
   concurrency?: number;
   /** Check-in interval while steps run. @default a third of the server's lease, at most 10 s */
   heartbeatMs?: number;
-  /** Claim attempts without a signal, for what no signal announces (expired leases). @default 30000 */
+  /**
+   * Claim attempts without a signal, for what no signal announces (steps whose worker's lease
+   * expired). @default half the server's lease, at least 30 s
+   */
   pollIntervalMs?: number;
   /** How long stop() lets running handlers finish before reporting them ERROR. @default 10000 */
   stopGraceMs?: number;
@@ -147,6 +150,8 @@ interface Running {
   step: WorkerStep;
   version: number;
   controller: AbortController;
+  /** performance.now() at the claim: a heartbeat sent before it cannot know the step. */
+  claimedAt: number;
   /** Settled: reported, or given up because the step is no longer ours. */
   settled: boolean;
   done: Promise<void>;
@@ -386,7 +391,14 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
 
   function launch(step: WorkerStep, version: number): void {
     const controller = new AbortController();
-    const entry: Running = { step, version, controller, settled: false, done: Promise.resolve() };
+    const entry: Running = {
+      step,
+      version,
+      controller,
+      claimedAt: performance.now(),
+      settled: false,
+      done: Promise.resolve(),
+    };
     running.set(step.id, entry);
     startHeartbeat();
     entry.done = (async () => {
@@ -421,6 +433,7 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
     // A busy worker checks in with every claim and report; a check-in of its own would only
     // contend with those for the worker's row. A revoked step then shows as a CONFLICT on report.
     if (Date.now() - lastCheckIn < heartbeatMs / 2) return;
+    const sentAt = performance.now();
     try {
       const { workerCheckin } = await client.request(WorkerHeartbeatDocument, {
         id: workerId,
@@ -429,7 +442,8 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
       lastCheckIn = Date.now();
       const held = new Set(workerCheckin.activeSteps.map((s) => s.id));
       for (const entry of running.values()) {
-        if (!held.has(entry.step.id))
+        // A step claimed while the heartbeat was on its way is not in its answer, yet ours.
+        if (entry.claimedAt < sentAt && !held.has(entry.step.id))
           revoke(entry, `step ${entry.step.id} is no longer held by ${workerId} (cancelled or taken over)`);
       }
     } catch (e) {
@@ -470,7 +484,12 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
           error: (e) => warn('the work subscription was refused; only polling now', e),
         },
       );
-      pollTimer = setInterval(pump, options.pollIntervalMs ?? 30_000);
+      // Only steps of a worker whose lease expired go unannounced, and those waited a whole lease
+      // already: half a lease more keeps a fleet of idle workers nearly silent.
+      pollTimer = setInterval(
+        pump,
+        options.pollIntervalMs ?? Math.max(30_000, (workerCheckin.leaseSeconds * 1000) / 2),
+      );
       if (options.handleSignals) watchSignals(worker);
       pump();
     },

@@ -37,7 +37,7 @@ const workers = Array.from({ length: Number(env.FLEET_WORKERS ?? 4) }, (_, n) =>
     projectId: env.FLEET_PROJECT,
     concurrency: Number(env.FLEET_CONCURRENCY ?? 2),
     handlers: Object.fromEntries(types.map((t) => [t, handler])),
-    heartbeatMs: Number(env.FLEET_HEARTBEAT_MS ?? 600),
+    heartbeatMs: Number(env.FLEET_HEARTBEAT_MS ?? 1500),
     pollIntervalMs: Number(env.FLEET_POLL_MS ?? 500),
     stopGraceMs: Number(env.FLEET_GRACE_MS ?? 300),
     handleSignals: true,
