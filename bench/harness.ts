@@ -9,6 +9,11 @@ import type { Knex } from 'knex';
 
 export const root = path.resolve(__dirname, '..');
 export const KEY = 'bench-admin-key-0123456789abcdef0123456789abcdef';
+/**
+ * The worker the write scenarios report as: a report on a RUNNING step must come from the worker
+ * holding it. bench/seed.ts `seedWorkers` registers it with its first claim.
+ */
+export const BENCH_WORKER = 'bench-worker-0';
 
 /** Sizes and durations of a run: tiny for CI (`--smoke`), or the full benchmark. */
 export interface Settings {
@@ -30,7 +35,8 @@ export const SMOKE: Settings = {
   seconds: 1,
   concurrency: [1, 4],
   runsLarge: 50,
-  updates: 200,
+  // M2/M4 report each step once per round: at most the largest group's 80 steps.
+  updates: 80,
   subs: [1, 20, 50],
   idle: 200,
   events: 20,

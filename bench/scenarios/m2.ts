@@ -5,7 +5,7 @@ import { updateLoad } from './updates';
 
 export const m2: Scenario = {
   ids: ['M2'],
-  groupSizes: [1],
+  groupSizes: [2],
   async run(b) {
     const { S, floor, rows, results } = b;
     const load = await updateLoad(b);

@@ -7,7 +7,7 @@ import { updateLoad } from './updates';
 
 export const m4: Scenario = {
   ids: ['M4'],
-  groupSizes: [1],
+  groupSizes: [2],
   async run(b) {
     const { S, rl, quiet, groups, rows } = b;
     const load = await updateLoad(b);
@@ -20,7 +20,7 @@ export const m4: Scenario = {
     const stop = client.subscribe(
       {
         query: `subscription ($g: ID) { stepStatusChanged(filter: { runGroupId: $g }) { status } }`,
-        variables: { g: groups[S.sizes[1]] },
+        variables: { g: groups[S.sizes[2]] },
       },
       { next: () => undefined, error: () => undefined, complete: () => undefined },
     );

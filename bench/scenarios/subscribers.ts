@@ -3,7 +3,7 @@
 // statements and GraphQL executions per event.
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { gql, KEY, metric, pct, sleep, type Bench } from '../harness';
+import { gql, KEY, metric, pct, sleep, type Bench, BENCH_WORKER } from '../harness';
 
 export interface SubscriberLoad {
   subscribers: number;
@@ -68,14 +68,14 @@ async function measure({ S, rl, db, groups }: Bench, n: number): Promise<Subscri
       'id',
       stepsOfGroup.map((s) => s.id),
     )
-    .update({ status: 'RUNNING', maxRetries: 1_000_000 });
+    .update({ status: 'RUNNING', workerId: BENCH_WORKER, maxRetries: 1_000_000 });
   const beforeStatements = await metric(rl.url, 'runledger_sql_statements_total{pool="events"}');
   const beforePayloads = await metric(rl.url, 'runledger_subscription_executions_total');
   for (const [i, s] of stepsOfGroup.entries()) {
     const key = `${s.id}:ERROR`;
     sent.set(key, performance.now());
     await gql(rl.url, `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { id } }`, {
-      i: { stepId: s.id, status: 'ERROR' },
+      i: { stepId: s.id, status: 'ERROR', workerId: BENCH_WORKER },
     });
     expected += n;
     // ~100 events/s: the next commit 10 ms after this one was sent.

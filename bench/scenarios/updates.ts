@@ -1,7 +1,8 @@
-// The write load M2 and M4 share: 8 clients flipping their own steps RUNNING <-> ERROR through
-// updateStepStatus (or through the same statements on plain pg), updates per second.
+// The write load M2 and M4 share: 8 clients reporting their own RUNNING steps as ERROR through
+// updateStepStatus (or through the same statements on plain pg), updates per second. Only a
+// claim makes a step RUNNING again, so each round uses every step once, reset before it starts.
 import pg from 'pg';
-import { gql, type Bench } from '../harness';
+import { gql, type Bench, BENCH_WORKER } from '../harness';
 import { updateStepDirectly } from '../updateStatements';
 
 const CLIENTS = 8;
@@ -18,18 +19,16 @@ export function updateLoad(b: Bench): Promise<UpdateLoad> {
     const { S, db, rl, databaseUrl, groups } = b;
     const stepRows = (await db('step')
       .join('run', 'run.id', 'step.runId')
-      .where('run.runGroupId', groups[S.sizes[1]])
+      .where('run.runGroupId', groups[S.sizes[2]])
       .select('step.id')
-      .limit(400)) as { id: string }[];
+      .limit(S.updates)) as { id: string }[];
     const ids = stepRows.map((s) => s.id);
-    await db('step').whereIn('id', ids).update({ status: 'RUNNING', maxRetries: 1_000_000 });
-    const perClient = Math.ceil(S.updates / CLIENTS);
-    const flip = new Map(ids.map((id) => [id, 'RUNNING']));
+    await db('step').whereIn('id', ids).update({ status: 'RUNNING', workerId: BENCH_WORKER, maxRetries: 1_000_000 });
+    const perClient = Math.floor(ids.length / CLIENTS);
     // Each client owns its own steps (index % 8), so no two clients race on one step.
     const stepOf = (c: number, i: number) => ids[(c + CLIENTS * i) % ids.length]!;
     const reset = async () => {
-      await db('step').whereIn('id', ids).update({ status: 'RUNNING' });
-      for (const key of flip.keys()) flip.set(key, 'RUNNING');
+      await db('step').whereIn('id', ids).update({ status: 'RUNNING', workerId: BENCH_WORKER });
     };
     const timed = async (update: (c: number, i: number) => Promise<unknown>) => {
       const t0 = performance.now();
@@ -47,17 +46,18 @@ export function updateLoad(b: Bench): Promise<UpdateLoad> {
         await reset();
         return timed((c, i) => {
           const step = stepOf(c, i);
-          const next = flip.get(step) === 'RUNNING' ? 'ERROR' : 'RUNNING';
-          flip.set(step, next);
           return gql(
             url,
             `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { version } }`,
-            { i: { stepId: step, status: next } },
+            { i: { stepId: step, status: 'ERROR', workerId: BENCH_WORKER } },
             pathName,
           );
         });
       },
-      viaPg: () => timed((c, i) => updateStepDirectly(raw, stepOf(c, i))),
+      async viaPg() {
+        await reset();
+        return timed((c, i) => updateStepDirectly(raw, stepOf(c, i)));
+      },
     };
   });
 }
