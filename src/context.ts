@@ -32,8 +32,8 @@ export interface ContextDeps {
   db: Db;
   config: ServiceConfig;
   bus: EventBus;
-  /** Wakes subscribers after a write with events commits (absent when live events are off). */
-  onEventsCommitted?(): void;
+  /** After a write with events commits: gives them their log positions and wakes subscribers. */
+  onEventsCommitted?(): void | Promise<void>;
 }
 
 export function createContext(deps: ContextDeps, scope: Scope, requestId: string = randomUUID()): Context {

@@ -29,8 +29,8 @@ function coded(code: ErrorCode, message: string, extensions: Record<string, unkn
 }
 
 /** The caller sent something we cannot use; `field` names the argument or input field. */
-export function badUserInput(message: string, field?: string): GraphQLError {
-  return coded('BAD_USER_INPUT', message, field ? { field } : {});
+export function badUserInput(message: string, field?: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return coded('BAD_USER_INPUT', message, field ? { field, ...extensions } : extensions);
 }
 
 /** Also the answer for rows of projects the caller cannot see: no existence leak. */

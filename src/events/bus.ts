@@ -1,23 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import pg from 'pg';
 import type * as G from '../graphql/mappers';
 import type { Logger } from '../logger';
-import { EVENTS_CHANNEL } from '../services/lifecycleEvents';
 import { EventBatch } from './batch';
-import { comparePositions, type LogPosition } from './cursor';
-import { LISTENER_APPLICATION_NAME } from './notifier';
-import { headPosition, readLog } from './log';
+import { logBounds, type LogPosition } from './cursor';
+import { FanOut, type EventListener } from './fanout';
+import { LogListener } from './listener';
+import { readEvents } from './log';
+import { Sequencer } from './sequencer';
+
+export type { EventListener } from './fanout';
 
 /** Commits within this many ms share one read of the log. */
 const WAKE_DELAY_MS = 2;
-
-export type EventListener = (event: G.LifecycleEvent, position: LogPosition, batch: EventBatch) => void;
-
-interface Channel {
-  matches(event: G.LifecycleEvent): boolean;
-  listeners: Set<EventListener>;
-}
+const READ_LIMIT = 1000;
 
 export interface EventBusOptions {
   /** Where events are read, and the loaders of subscription fields go. */
@@ -40,27 +36,28 @@ export interface EventBusOptions {
 }
 
 /**
- * One per server process: one LISTEN connection, each event read from the log once and handed
- * to every local channel whose filter matches. Subscribers that share a filter share a channel,
- * so the work per event grows with the number of distinct filters, not of subscribers.
+ * One per server process, in three parts: the LISTEN connection (LogListener: wake-ups,
+ * reconnects), the log reader (Sequencer + readEvents: every event once, in position order)
+ * and the fan-out to local subscribers (FanOut).
  */
 export class EventBus {
-  private position: LogPosition = { txId: '0', id: 0 };
-  private readonly channels = new Map<string, Channel>();
-  private listener: pg.Client | null = null;
+  private position: LogPosition = 0;
+  private readonly fanOut: FanOut;
+  private readonly sequencer: Sequencer;
+  private listener: LogListener | null = null;
   private stopped = false;
   private draining = false;
   private drainAgain = false;
-  private retryTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
-  private reconnectDelayMs = 100;
+  private wakeTimer: NodeJS.Timeout | null = null;
 
   /** Payload of this process's own NOTIFYs (see EventNotifier), which the bus skips. */
   readonly instanceId = randomUUID();
 
-  constructor(private readonly options: EventBusOptions) {}
-
-  private wakeTimer: NodeJS.Timeout | null = null;
+  constructor(private readonly options: EventBusOptions) {
+    this.fanOut = new FanOut(options.logger);
+    this.sequencer = new Sequencer(options.db);
+  }
 
   /**
    * Something was committed by this process: read the log within a couple of milliseconds.
@@ -75,9 +72,25 @@ export class EventBus {
     this.wakeTimer.unref();
   }
 
+  /**
+   * Gives every event committed before the call its position (resolves when it has): a writer
+   * awaits it after commit, so its own events are in the log's order when it answers.
+   */
+  sequence(): Promise<void> {
+    return this.sequencer.run();
+  }
+
   async start(): Promise<void> {
-    this.position = await headPosition(this.options.db);
-    if (this.options.listen ?? true) await this.connect();
+    this.position = (await logBounds(this.options.db)).head;
+    if (this.options.listen ?? true) {
+      this.listener = new LogListener({
+        connectionString: this.options.connectionString,
+        logger: this.options.logger,
+        ownPayload: this.instanceId,
+        onWake: () => this.drain(),
+      });
+      await this.listener.start();
+    }
     this.pollTimer = setInterval(() => this.drain(), this.options.pollIntervalMs ?? 2000);
     this.pollTimer.unref();
   }
@@ -87,23 +100,25 @@ export class EventBus {
     return this.position;
   }
 
-  /** The pool the bus reads through (for tests that count its statements). */
+  /** The pool the bus reads through. */
   get db(): Knex {
     return this.options.db;
   }
 
-  /** Number of local listeners, for metrics and leak tests. */
+  /** Number of local listeners (a metric). */
   get listenerCount(): number {
-    let n = 0;
-    for (const c of this.channels.values()) n += c.listeners.size;
-    return n;
+    return this.fanOut.listenerCount;
   }
 
-  /** Listeners ever added: only grows (a metric, and what tests wait on). */
-  listensTotal = 0;
+  /** Calls `watcher` whenever a listener is added or removed; returns the way to stop. */
+  watchListeners(watcher: () => void): () => void {
+    return this.fanOut.watch(watcher);
+  }
 
-  /** The pid of the LISTEN connection's backend (tests terminate it to prove reconnection). */
-  listenerBackendPid: number | null = null;
+  /** The pid of the LISTEN connection's backend (EventNotifier leaves it out of "others"). */
+  get listenerBackendPid(): number | null {
+    return this.listener?.backendPid ?? null;
+  }
 
   /**
    * Adds a listener for events after the current position. Returns that position (everything
@@ -114,74 +129,19 @@ export class EventBus {
     matches: (e: G.LifecycleEvent) => boolean,
     listener: EventListener,
   ): { position: LogPosition; remove(): void } {
-    let channel = this.channels.get(key);
-    if (!channel) {
-      channel = { matches, listeners: new Set() };
-      this.channels.set(key, channel);
-    }
-    channel.listeners.add(listener);
-    this.listensTotal++;
-    const ch = channel;
-    return {
-      position: this.position,
-      remove: () => {
-        ch.listeners.delete(listener);
-        if (ch.listeners.size === 0 && this.channels.get(key) === ch) this.channels.delete(key);
-      },
-    };
+    const remove = this.fanOut.add(key, matches, listener);
+    return { position: this.position, remove };
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    const client = this.listener;
-    this.listener = null;
-    await client?.end().catch(() => undefined);
-    this.channels.clear();
+    await this.listener?.stop();
+    this.fanOut.clear();
   }
 
-  private async connect(): Promise<void> {
-    const client = new pg.Client({
-      connectionString: this.options.connectionString,
-      application_name: LISTENER_APPLICATION_NAME,
-    });
-    client.on('notification', (msg) => {
-      if (msg.payload !== this.instanceId) this.drain();
-    });
-    const lost = (reason: unknown) => {
-      if (this.listener !== client) return;
-      this.listener = null;
-      this.options.logger.warn({ err: reason }, 'LISTEN connection lost; reconnecting');
-      client.end().catch(() => undefined);
-      this.scheduleReconnect();
-    };
-    client.on('error', lost);
-    client.on('end', () => lost(new Error('connection ended')));
-    await client.connect();
-    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-    this.listenerBackendPid = ((await client.query('select pg_backend_pid() as pid')).rows[0] as { pid: number }).pid;
-    this.listener = client;
-    this.reconnectDelayMs = 100;
-    // Whatever was committed while no one listened is in the log: read it now.
-    this.drain();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped) return;
-    const delay = this.reconnectDelayMs;
-    this.reconnectDelayMs = Math.min(delay * 2, 5000);
-    setTimeout(() => {
-      if (this.stopped) return;
-      this.connect().catch((e: unknown) => {
-        this.options.logger.warn({ err: e }, 'LISTEN reconnect failed');
-        this.scheduleReconnect();
-      });
-    }, delay).unref();
-  }
-
-  /** Reads every safe event after the position and fans it out; one drain at a time. */
+  /** Sequences, reads every event after the position and fans it out; one drain at a time. */
   private drain(): void {
     if (this.stopped) return;
     if (this.draining) {
@@ -204,42 +164,20 @@ export class EventBus {
     const { db } = this.options;
     for (;;) {
       this.drainAgain = false;
-      const limit = 1000;
-      const { events, waiting } = await readLog(db, this.position, limit);
-      if (events.length > 0) {
-        await this.options.beforeFanOut?.();
-        const batch = new EventBatch(db);
-        const now = Date.now();
-        for (const event of events) {
-          const position = { txId: event.txId, id: event.id };
-          if (comparePositions(position, this.position) <= 0) continue;
-          this.position = position;
-          this.fanOut(event, position, batch);
-          this.options.onDelivered?.((now - new Date(event.occurredAt).getTime()) / 1000);
-        }
-        if (events.length === limit) continue;
+      await this.sequencer.run();
+      const events = await readEvents(db, this.position, { limit: READ_LIMIT });
+      if (events.length === 0) return;
+      await this.options.beforeFanOut?.();
+      const batch = new EventBatch(db);
+      const now = Date.now();
+      for (const event of events) {
+        const position = event.position!;
+        if (position <= this.position) continue;
+        this.position = position;
+        this.fanOut.deliver(event, position, batch);
+        this.options.onDelivered?.((now - new Date(event.occurredAt).getTime()) / 1000);
       }
-      // Committed events behind a transaction still running: look again shortly, since no
-      // notification will come when that transaction ends without writing events.
-      if (waiting && !this.stopped) {
-        if (this.retryTimer) clearTimeout(this.retryTimer);
-        this.retryTimer = setTimeout(() => this.drain(), 5);
-        this.retryTimer.unref();
-      }
-      return;
-    }
-  }
-
-  private fanOut(event: G.LifecycleEvent, position: LogPosition, batch: EventBatch): void {
-    for (const channel of this.channels.values()) {
-      if (!channel.matches(event)) continue;
-      for (const listener of channel.listeners) {
-        try {
-          listener(event, position, batch);
-        } catch (e) {
-          this.options.logger.error({ err: e }, 'event listener failed');
-        }
-      }
+      if (events.length < READ_LIMIT) return;
     }
   }
 }

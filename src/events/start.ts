@@ -22,8 +22,8 @@ export interface EventMachineryOptions {
 
 export interface EventMachinery {
   bus: EventBus;
-  /** Call after a write with events committed (absent when live events are off). */
-  onEventsCommitted?(): void;
+  /** Call after a write with events committed: sequences them (awaitable), then wakes the buses. */
+  onEventsCommitted(): Promise<void>;
 }
 
 /** Starts the bus (LISTEN, log reader, fan-out) and the notifier; both are released by `resources`. */
@@ -39,7 +39,9 @@ export async function startEvents(options: EventMachineryOptions, resources: Res
   });
   await bus.start();
   resources.add(bus, (b) => b.stop());
-  if (!options.liveEvents) return { bus };
+  // The writer's events get their positions before it answers, so its own reads of the log
+  // (Run.events, lifecycleEvents) already see them.
+  if (!options.liveEvents) return { bus, onEventsCommitted: () => bus.sequence() };
   const notifier = resources.add(
     new EventNotifier({
       db: options.eventsDb,
@@ -50,5 +52,11 @@ export async function startEvents(options: EventMachineryOptions, resources: Res
     }),
     (n) => n.stop(),
   );
-  return { bus, onEventsCommitted: notifier.committed };
+  return {
+    bus,
+    onEventsCommitted: async () => {
+      await bus.sequence();
+      notifier.committed();
+    },
+  };
 }

@@ -1,14 +1,13 @@
 import type { EventFilter } from '../__generated__/resolvers-types';
 import { inScope, type Scope } from '../auth/scope';
 import type { Db } from '../db/knex';
-import { badUserInput } from '../errors';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import { canonicalJson } from '../services/canonical';
 import { EventBatch } from './batch';
 import type { EventBus } from './bus';
-import { comparePositions, parsePositionCursor, type LogPosition } from './cursor';
-import { eventExists, readEvents } from './log';
+import { assertResumable, parsePositionCursor, type LogPosition } from './cursor';
+import { readEvents } from './log';
 import { PushQueue } from './queue';
 
 export interface SubscriptionSource {
@@ -70,22 +69,18 @@ export async function eventStream(
   let from: LogPosition | null = null;
   if (options.after != null) {
     from = parsePositionCursor(options.after);
-    if (!(await eventExists(source.db, from, source.scope))) {
-      throw badUserInput(
-        'after is not the cursor of an event in the log (unknown, or deleted with its run group)',
-        'after',
-      );
-    }
+    // A position, not a row: valid within retention whether or not its event still exists.
+    await assertResumable(source.db, from);
   }
 
   const key = canonicalJson({ filter, scope: source.scope.projectIds, stepsOnly: options.stepsOnly });
   let held: Delivery[] | null = from ? [] : null;
   // Never behind what was delivered: a cursor from a replica whose bus is ahead of this one's
   // must not see those events twice.
-  let last: LogPosition = { txId: '0', id: 0 };
+  let last: LogPosition = 0;
   const deliver = (d: Delivery) => {
     if (source.admitted && !source.admitted()) return;
-    if (comparePositions(d.position, last) <= 0) return;
+    if (d.position <= last) return;
     last = d.position;
     queue.push(d);
   };
@@ -111,7 +106,7 @@ export async function eventStream(
         });
         const batch = new EventBatch(source.db);
         for (const event of page) {
-          cursor = { txId: event.txId, id: event.id };
+          cursor = event.position!;
           deliver({ event, position: cursor, batch });
         }
         if (page.length < 500) break;

@@ -14,15 +14,14 @@ export function pageSize(first: number | null | undefined): number {
 
 /**
  * The sort key a cursor carries. Most lists are ordered by (createdAt, id); lifecycle events by
- * their identity id (the cursor also carries the writing transaction id, for subscriptions).
+ * their position in the log (src/events/cursor.ts), for queries and subscriptions alike.
  */
-export type Keyset = { kind: 'time'; createdAt: Date; id: string } | { kind: 'event'; id: number; txId: string };
+export type Keyset = { kind: 'time'; createdAt: Date; id: string } | { kind: 'event'; position: number };
 
 const PREFIX = { time: 't', event: 'e' } as const;
 
 export function encodeCursor(key: Keyset): string {
-  const parts =
-    key.kind === 'time' ? [PREFIX.time, key.createdAt.toISOString(), key.id] : [PREFIX.event, key.id, key.txId];
+  const parts = key.kind === 'time' ? [PREFIX.time, key.createdAt.toISOString(), key.id] : [PREFIX.event, key.position];
   return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
@@ -35,7 +34,7 @@ export function decodeCursor(cursor: string, kind: Keyset['kind'], field = 'afte
   } catch {
     throw invalid();
   }
-  if (!Array.isArray(parts) || parts.length !== 3) throw invalid();
+  if (!Array.isArray(parts) || parts.length < 2 || parts.length > 3) throw invalid();
   const [prefix, a, b] = parts as unknown[];
   if (kind === 'time' && prefix === PREFIX.time && typeof a === 'string' && typeof b === 'string' && isUuid(b)) {
     const createdAt = new Date(a);
@@ -44,15 +43,11 @@ export function decodeCursor(cursor: string, kind: Keyset['kind'], field = 'afte
   if (
     kind === 'event' &&
     prefix === PREFIX.event &&
+    parts.length === 2 &&
     Number.isSafeInteger(a) &&
-    typeof b === 'string' &&
-    /^\d{1,20}$/.test(b)
+    (a as number) >= 0
   ) {
-    return { kind, id: a as number, txId: b };
+    return { kind, position: a as number };
   }
   throw invalid();
-}
-
-export function eventCursor(row: { id: number; txId: string }): string {
-  return encodeCursor({ kind: 'event', id: row.id, txId: row.txId });
 }

@@ -4,6 +4,7 @@ import { scopeTo, type Scope } from '../auth/scope';
 import type { Page } from '../graphql/connection';
 import { encodeCursor, type Keyset } from '../graphql/pagination';
 import type { TableSpec } from './tables';
+import { sequencedOnly } from '../events/cursor';
 
 /** Narrows a query by a GraphQL filter input; the same function serves top-level lists and nested pages. */
 export type ApplyFilter<F> = (qb: Knex.QueryBuilder, filter: F) => void;
@@ -26,23 +27,26 @@ export function whereAny(qb: Knex.QueryBuilder, column: string, values: readonly
 function scoped(db: Knex, spec: TableSpec, scope: Scope): Knex.QueryBuilder {
   const qb = db(spec.table).select(spec.columns(db));
   if (spec.projectColumn) scopeTo(qb, spec.projectColumn, scope);
+  // The event log is read like every list, by its position keyset, and only where the log
+  // reader would read it: sequenced events (src/events/log.ts).
+  if (spec.keyset === 'event') sequencedOnly(qb);
   return qb;
 }
 
 function sortColumns(spec: TableSpec): string[] {
-  return spec.keyset === 'event' ? [`${spec.table}.id`] : [`${spec.table}.createdAt`, `${spec.table}.id`];
+  return spec.keyset === 'event' ? [`${spec.table}.position`] : [`${spec.table}.createdAt`, `${spec.table}.id`];
 }
 
 function afterKeyset(qb: Knex.QueryBuilder, spec: TableSpec, after: Keyset | null): void {
   if (!after) return;
-  if (after.kind === 'event') qb.where(`${spec.table}.id`, '>', after.id);
+  if (after.kind === 'event') qb.where(`${spec.table}.position`, '>', after.position);
   else qb.whereRaw('(??, ??) > (?, ?)', [`${spec.table}.createdAt`, `${spec.table}.id`, after.createdAt, after.id]);
 }
 
 function cursorOf(spec: TableSpec) {
   return (row: Record<string, unknown>): string =>
     spec.keyset === 'event'
-      ? encodeCursor({ kind: 'event', id: row.id as number, txId: row.txId as string })
+      ? encodeCursor({ kind: 'event', position: row.position as number })
       : encodeCursor({ kind: 'time', createdAt: row.createdAt as Date, id: row.id as string });
 }
 

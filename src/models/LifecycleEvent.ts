@@ -15,6 +15,8 @@ export class LifecycleEvent extends BaseModel {
   id!: number;
   /** The writing transaction's xid8, as text. */
   txId!: string;
+  /** Delivery order (src/events/sequencer.ts); null until the sequencer numbers the committed event. */
+  position!: number | null;
   projectId!: string;
   type!: LifecycleEventTypeValue;
   handlerName!: string | null;

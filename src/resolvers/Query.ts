@@ -12,6 +12,7 @@ import { findDocumentByHash, findDocumentByUri, listWorkers, llmUsage } from '..
 import { listConnection } from '../loaders/rows';
 import { tables } from '../loaders/tables';
 import { listSize, memo, pageArgs, required } from './helpers';
+import { assertResumable } from '../events/cursor';
 
 export const Query: QueryResolvers = {
   project: (_, { id }, { loaders }) => required(loaders.projectById, 'Project', id),
@@ -46,8 +47,12 @@ export const Query: QueryResolvers = {
   llmUsage: (_, { filter, groupBy, first }, { db, scope }) =>
     llmUsage(db, scope, filter ?? null, groupBy, listSize(first)),
 
-  lifecycleEvents: (_, args, { db, scope }) =>
-    memo(listConnection(db, tables.lifecycleEvent, scope, pageArgs(args, 'event'), applyEventFilter)),
+  lifecycleEvents: async (_, args, { db, scope }) => {
+    const page = pageArgs(args, 'event');
+    // The subscriptions' rule: a position within retention, whether or not its event still exists.
+    if (page.after?.kind === 'event') await assertResumable(db, page.after.position);
+    return memo(listConnection(db, tables.lifecycleEvent, scope, page, applyEventFilter));
+  },
 
   storedFile: (_, { id }, { loaders }) => required(loaders.storedFileById, 'StoredFile', id),
 

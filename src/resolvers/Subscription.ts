@@ -34,7 +34,7 @@ export const Subscription: SubscriptionResolvers = {
 };
 
 export const StepStatusEvent: StepStatusEventResolvers = {
-  cursor: ({ event }) => positionCursor(event),
+  cursor: ({ event }) => positionCursor(event.position!),
   step: ({ event }, _, { loaders }) => related(loaders.stepById, 'Step', event.stepId!),
   run: ({ event }, _, { loaders }) => related(loaders.runById, 'Run', event.runId!),
   previousStatus: ({ event }) => event.previousStatus,

@@ -23,8 +23,8 @@ export const EVENTS_CHANNEL = 'runledger_events';
 
 /** Who hears about committed events: the server wires it to its EventNotifier. */
 export interface EventsSink {
-  /** Called once per transaction that recorded events, after it commits. */
-  onEventsCommitted?(): void;
+  /** Called once per transaction that recorded events, after it commits (awaited). */
+  onEventsCommitted?(): void | Promise<void>;
 }
 
 /**

@@ -11,6 +11,7 @@ const TABLES = [
   'document',
   'document_uri',
   'document_uri_version',
+  'event_log_head',
   'idempotency_key',
   'lifecycle_event',
   'llm_call',

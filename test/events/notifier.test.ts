@@ -90,7 +90,7 @@ describe('waking subscribers after commits', () => {
   it('tells the sink once per committed transaction and never for a rolled-back one', async () => {
     const project = await makeProject(database.db);
     let calls = 0;
-    const sink = { onEventsCommitted: () => calls++ };
+    const sink = { onEventsCommitted: () => void calls++ };
     const event = { projectId: project.id, type: 'GROUP_START' as const, status: 'PENDING' as const };
 
     await transaction(database.db, async (trx) => {

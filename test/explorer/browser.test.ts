@@ -105,9 +105,11 @@ if (!CHROMIUM && process.env.CI === 'true') {
       },
       { timeout: 10_000 },
     );
-    const listened = s.server.bus.listensTotal;
+    let started = 0;
+    const stopWatching = s.server.bus.watchListeners(() => void started++);
     await page.click('.graphiql-execute-button');
-    await until(() => s.server.bus.listensTotal > listened, 30_000);
+    await until(() => started > 0, 30_000);
+    stopWatching();
     await setStatus(s, ids.stepId, 'COMPLETED');
     await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('COMPLETED'), {
       timeout: 30_000,

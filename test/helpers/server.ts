@@ -4,6 +4,7 @@ import pino from 'pino';
 import { scopeOf } from '../../src/auth/scope';
 import type { Db } from '../../src/db/knex';
 import { EventNotifier } from '../../src/events/notifier';
+import { sequenceLog } from '../../src/events/sequencer';
 import type { ServiceContext } from '../../src/services/context';
 import type { ExplorerOptions } from '../../src/explorer/page';
 import { createServer, type RunningServer, type ServerConfig } from '../../src/server';
@@ -29,7 +30,11 @@ export function writerContext(db: Db): ServiceContext {
     db,
     scope: scopeOf({ keyId: null, role: 'ADMIN', projectId: null }),
     config: testServiceConfig,
-    onEventsCommitted: notifier.committed,
+    // Like a server: the writer's events get their positions before the call returns.
+    onEventsCommitted: async () => {
+      await sequenceLog(db);
+      notifier.committed();
+    },
   };
 }
 

@@ -91,6 +91,18 @@ export function collect<T = any>(client: Client, query: string, variables: Recor
  * now have been added to the server's bus.
  */
 export function listening(s: TestServer): (count: number) => Promise<void> {
-  const base = s.server.bus.listensTotal;
-  return (count) => until(() => s.server.bus.listensTotal >= base + count);
+  let added = 0;
+  let last = s.server.bus.listenerCount;
+  const stop = s.server.bus.watchListeners(() => {
+    const now = s.server.bus.listenerCount;
+    if (now > last) added += now - last;
+    last = now;
+  });
+  return async (count) => {
+    try {
+      await until(() => added >= count);
+    } finally {
+      stop();
+    }
+  };
 }

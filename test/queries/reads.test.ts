@@ -1,3 +1,4 @@
+import { sequenceLog } from '../../src/events/sequencer';
 import { makeBatch, makeDocuments, makeProject, makeRunGroup, makeWorker, sha256 } from '../helpers/factories';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server';
 
@@ -33,19 +34,19 @@ describe('reading through GraphQL', () => {
       .where({ id: fixture.steps[0]!.id })
       .update({ status: 'RUNNING', startedAt: s.db.raw(`now() - interval '90 seconds'`), completedAt: s.db.fn.now() });
     await s.db('run').where({ id: fixture.runs[0]!.id }).update({ status: 'COMPLETED' });
-    await s
-      .db('lifecycle_event')
-      .insert(
-        fixture.runs.map((r, i) => ({
-          projectId: project.id,
-          type: 'ITEM_START',
-          batchId: batch.id,
-          runGroupId: fixture.group.id,
-          runId: r.id,
-          status: 'RUNNING',
-          statusMeta: { i },
-        })),
-      );
+    await s.db('lifecycle_event').insert(
+      fixture.runs.map((r, i) => ({
+        projectId: project.id,
+        type: 'ITEM_START',
+        batchId: batch.id,
+        runGroupId: fixture.group.id,
+        runId: r.id,
+        status: 'RUNNING',
+        statusMeta: { i },
+      })),
+    );
+    // Written straight into the table: numbered in the log as a service's events would be.
+    await sequenceLog(s.db);
     await makeRunGroup(s.db, { projectId: other.id, runs: 1, stepsPerRun: 1, llmCallsPerStep: 1 });
   });
   afterAll(() => s.stop());
