@@ -312,8 +312,9 @@ describe('authorization matrix', () => {
         doc: `subscription ($g: ID, $after: String) { stepStatusChanged(filter: { runGroupId: $g }, after: $after) { cursor step { id } } }`,
         vars: () => ({ g: a.group, after: a.groupStart }),
         need: 'READER',
-        // A's cursor is, to B, a cursor that does not exist.
-        other: 'BAD_USER_INPUT',
+        // A cursor is a position in the log, not a row: B may resume from it, and receives
+        // nothing of A's.
+        other: 'EMPTY',
       },
       {
         name: 'lifecycleEvents',
@@ -321,8 +322,9 @@ describe('authorization matrix', () => {
         doc: `subscription ($g: ID, $after: String) { lifecycleEvents(filter: { runGroupId: $g }, after: $after) { cursor runGroup { id } } }`,
         vars: () => ({ g: a.group, after: a.groupStart }),
         need: 'READER',
-        // A's cursor is, to B, a cursor that does not exist.
-        other: 'BAD_USER_INPUT',
+        // A cursor is a position in the log, not a row: B may resume from it, and receives
+        // nothing of A's.
+        other: 'EMPTY',
       },
       {
         name: 'runGroupProgress',
