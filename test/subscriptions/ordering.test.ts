@@ -34,11 +34,12 @@ describe('the event log under forced interleavings', () => {
     await subscribed(1);
     const step1 = await claim(s, 'w2', { projectId: project.id });
     const step2 = await s.db('step').where({ runId: step1!.run.id, number: 2 }).first('id');
-    await s.db('worker').insert({ id: 'w1' }).onConflict('id').ignore();
+    // w1 checks in (nothing to claim yet), so its worker row exists for the second session to hold.
+    expect(await claim(s, 'w1', { projectId: project.id })).toBeNull();
 
     // T1 cancels step 2 as worker w1 and stalls on w1's row, which the second session holds.
     const holder = await holdLocks(s.db);
-    await holder.lock(`select 1 from worker where id = ?`, ['w1']);
+    await holder.lock(`select 1 from worker where id = ? and project_id = ?`, ['w1', project.id]);
     const t1 = s.gql(UPDATE, { i: { stepId: step2.id, status: 'CANCELLED', workerId: 'w1' } });
     await waitersReach(s.db, 1);
     // T2 reports step 1 as failed: it commits first, or waits for T1 (whichever the locks allow).
