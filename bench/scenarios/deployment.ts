@@ -187,6 +187,6 @@ async function throughput(b: Bench, pooled: string): Promise<void> {
     note:
       ratio >= 0.8
         ? undefined
-        : 'Every statement through the pooler takes one more loopback hop and a PgBouncer process on the same two cores.',
+        : 'Not profiled: through the pooler every statement takes one more loopback hop, and PgBouncer competes for the same two cores.',
   });
 }
