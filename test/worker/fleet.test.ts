@@ -169,7 +169,6 @@ describe('a fleet of SDK workers', () => {
     const routedEnd = groupEnd(routed.id);
     const enrichedEnd = groupEnd(enriched.id);
 
-    const stoppedAt = Date.now();
     terminated.child.kill('SIGTERM');
     killed.child.kill('SIGKILL');
     // SIGTERM: the worker stops, reports its steps ERROR, and the signal then ends the process.
@@ -269,9 +268,13 @@ describe('a fleet of SDK workers', () => {
       .where({ run_group_id: enriched.id, type: 'STEP_START', previous_status: 'RUNNING' })
       .select('occurred_at', 'handler_name');
     expect(takeovers).toHaveLength(4);
+    // The lease runs from the killed worker's last check-in (both times by the database clock).
+    const { lastCheckinAt } = await s.db('worker').where({ id: 'kill-0' }).first('last_checkin_at');
     for (const t of takeovers) {
       expect(t.handlerName).toMatch(/^[ab]-/);
-      expect(new Date(t.occurredAt).getTime() - stoppedAt).toBeGreaterThanOrEqual(LEASE_SECONDS * 1000 - 1000);
+      expect(new Date(t.occurredAt).getTime() - new Date(lastCheckinAt).getTime()).toBeGreaterThanOrEqual(
+        LEASE_SECONDS * 1000,
+      );
     }
 
     // A cancelled group aborts the handlers running its steps, and nothing is reported after.
