@@ -65,6 +65,11 @@ const envSchema = z.object({
     .min(1024)
     .default(64 * 1024),
   MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(1000).default(32),
+  IDEMPOTENCY_KEY_HOURS: z.coerce.number().int().min(1).default(24),
+  EVENT_RETENTION_DAYS: z.coerce.number().min(1).default(30),
+  WORKER_RETENTION_DAYS: z.coerce.number().min(1).default(30),
+  PRUNE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(300),
+  PRUNE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000),
   METRICS_MAX_OPERATIONS: z.coerce.number().int().min(1).default(200),
   METRICS_TOKEN: z.string().min(16).optional(),
   DOCUMENT_CACHE_BYTES: z.coerce
@@ -132,6 +137,16 @@ export interface Config {
   maxJsonDepth: number;
   /** Parsed WebSocket documents kept, in bytes (estimated from their text). @default 16 MiB */
   documentCacheBytes: number;
+  /** Idempotency keys replay their first result at least this long, then are pruned. @default 24 */
+  idempotencyKeyHours: number;
+  /** Lifecycle events older than this are pruned; older cursors get CURSOR_EXPIRED. @default 30 */
+  eventRetentionDays: number;
+  /** Workers silent for longer (and running nothing) are pruned. @default 30 */
+  workerRetentionDays: number;
+  /** Seconds between retention passes; 0: none. @default 300 */
+  pruneIntervalSeconds: number;
+  /** Rows per DELETE of a retention pass. @default 1000 */
+  pruneBatchSize: number;
   /** Distinct operation names /metrics labels; later ones count as "(other)". @default 200 */
   metricsMaxOperations: number;
   /** Set: /metrics requires `Authorization: Bearer <token>`. Unset: /metrics is open. */
@@ -179,6 +194,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxJsonBytes: e.MAX_JSON_BYTES,
     maxJsonDepth: e.MAX_JSON_DEPTH,
     documentCacheBytes: e.DOCUMENT_CACHE_BYTES,
+    idempotencyKeyHours: e.IDEMPOTENCY_KEY_HOURS,
+    eventRetentionDays: e.EVENT_RETENTION_DAYS,
+    workerRetentionDays: e.WORKER_RETENTION_DAYS,
+    pruneIntervalSeconds: e.PRUNE_INTERVAL_SECONDS,
+    pruneBatchSize: e.PRUNE_BATCH_SIZE,
     metricsMaxOperations: e.METRICS_MAX_OPERATIONS,
     metricsToken: e.METRICS_TOKEN,
   };

@@ -14,6 +14,7 @@ import type { Logger } from './logger';
 import { createMetrics } from './observability/metrics';
 import { KeyWatch } from './auth/keyWatch';
 import { Resources } from './resources';
+import { retentionSettings, startPruner } from './services/retention';
 import { createHttpTransport } from './transport/http';
 import { createRoutes, failed } from './transport/routes';
 import { createWsTransport } from './transport/ws';
@@ -32,7 +33,20 @@ export type ServerConfig = Pick<
   | 'liveEvents'
 > &
   Partial<QueryLimitsConfig> &
-  Partial<Pick<Config, 'documentCacheBytes' | 'maxJsonDepth' | 'metricsMaxOperations' | 'metricsToken'>>;
+  Partial<
+    Pick<
+      Config,
+      | 'documentCacheBytes'
+      | 'maxJsonDepth'
+      | 'metricsMaxOperations'
+      | 'metricsToken'
+      | 'idempotencyKeyHours'
+      | 'eventRetentionDays'
+      | 'workerRetentionDays'
+      | 'pruneIntervalSeconds'
+      | 'pruneBatchSize'
+    >
+  >;
 
 export interface ServerOptions {
   db: Db;
@@ -104,6 +118,22 @@ export async function createServer({
     );
     bus = events.bus;
     const deps: ContextDeps = { db, config, bus, onEventsCommitted: events.onEventsCommitted };
+    // Retention in the background; replicas take turns through an advisory lock.
+    resources.add(
+      startPruner({
+        db,
+        settings: retentionSettings(config),
+        logger,
+        intervalSeconds: config.pruneIntervalSeconds ?? 300,
+        onPruned: (r) => {
+          metrics.pruned.inc({ kind: 'idempotency_key' }, r.idempotencyKeys);
+          metrics.pruned.inc({ kind: 'lifecycle_event' }, r.events);
+          metrics.pruned.inc({ kind: 'worker' }, r.workers);
+          metrics.pruned.inc({ kind: 'step_config' }, r.stepConfigs);
+        },
+      }),
+      (p) => p.stop(),
+    );
 
     const httpServer = http.createServer();
     const transportOptions = { httpServer, schema, admission, errors, deps, metrics };

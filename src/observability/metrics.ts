@@ -11,6 +11,8 @@ export interface Metrics {
   subscriptionPayloads: Counter;
   /** Subscription payloads executed (once per event per subscription shape). */
   subscriptionExecutions: Counter;
+  /** Rows deleted by retention, by kind (idempotency_key, lifecycle_event, worker, step_config). */
+  pruned: Counter<'kind'>;
   /** The `operation` label of an operation: from a bounded set, whatever clients send. */
   operationLabel(resolvedName: string | null | undefined): string;
 }
@@ -101,8 +103,15 @@ export function createMetrics(deps: {
       this.set(pool?.numUsed() ?? 0);
     },
   });
+  const pruned = new Counter({
+    name: 'runledger_retention_pruned_rows_total',
+    help: 'Rows deleted by retention passes, by kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    pruned,
     requests,
     duration,
     deliveryLag,

@@ -81,9 +81,12 @@ describe('columns a request reads', () => {
     await s.db('llm_call').update({ params: JSON.stringify({ temperature: 0.2 }) });
 
     const lean = await s.countStatements(() =>
-      s.gql(`query ($id: ID!) { runGroup(id: $id) { runs { nodes { steps(first: 10) { name llmCalls(first: 10) { model } } } } } }`, {
-        id: group.id,
-      }),
+      s.gql(
+        `query ($id: ID!) { runGroup(id: $id) { runs { nodes { steps(first: 10) { name llmCalls(first: 10) { model } } } } } }`,
+        {
+          id: group.id,
+        },
+      ),
     );
     const stepSql = lean.sql.find((q) => q.includes('from "step"'))!;
     const callSql = lean.sql.find((q) => q.includes('from "llm_call"'))!;

@@ -44,7 +44,12 @@ describe('stored text and JSON are bounded well below the body limit', () => {
     expect(big.errors![0]!.message).toMatch(/MAX_JSON_BYTES/);
     // Nested document inputs too.
     const meta = await s.gql(CREATE, {
-      i: { projectId, name: 'm', source: 'fs', documents: [{ uri: '/a', hash: `sha256-${'a'.repeat(64)}`, mimeType: 't', meta: nested(40) }] },
+      i: {
+        projectId,
+        name: 'm',
+        source: 'fs',
+        documents: [{ uri: '/a', hash: `sha256-${'a'.repeat(64)}`, mimeType: 't', meta: nested(40) }],
+      },
     });
     expect(errorCodes(meta)).toEqual(['BAD_USER_INPUT']);
     expect(meta.errors![0]!.message).toMatch(/input\.documents\[0\]\.meta/);
@@ -53,10 +58,9 @@ describe('stored text and JSON are bounded well below the body limit', () => {
   });
 
   it('refuses a status message over MAX_TEXT_BYTES and a worker name over MAX_NAME_BYTES', async () => {
-    const msg = await s.gql(
-      `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { id } }`,
-      { i: { stepId: '00000000-0000-4000-8000-000000000000', status: 'COMPLETED', message: 'm'.repeat(20_000) } },
-    );
+    const msg = await s.gql(`mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { id } }`, {
+      i: { stepId: '00000000-0000-4000-8000-000000000000', status: 'COMPLETED', message: 'm'.repeat(20_000) },
+    });
     expect(errorCodes(msg)).toEqual(['BAD_USER_INPUT']);
     expect(msg.errors![0]!.message).toMatch(/MAX_TEXT_BYTES/);
     const worker = await s.gql(`mutation ($id: ID!) { workerCheckin(id: $id) { id } }`, { id: 'w'.repeat(5000) });

@@ -1,0 +1,103 @@
+import { DEFAULT_RETENTION, pruneOnce } from '../../src/services/retention';
+import { createBatch, createProject, must, startRunGroup } from '../helpers/api';
+import { makeWorker } from '../helpers/factories';
+import { errorCodes, startTestServer, type TestServer } from '../helpers/server';
+import { collect, wsClient } from '../helpers/ws';
+
+const DAY = 24 * 3600_000;
+const CREATE = `mutation ($i: CreateBatchInput!) { createBatch(input: $i) { id name } }`;
+
+describe('retention on a real PostgreSQL, with an injected clock', () => {
+  let s: TestServer;
+  let projectId: string;
+  beforeAll(async () => {
+    s = await startTestServer();
+    projectId = (await createProject(s)).id;
+  });
+  afterAll(() => s.stop());
+
+  const later = (ms: number) => new Date(Date.now() + ms);
+
+  it('expires idempotency keys after their window, in batches: the key can then be used again', async () => {
+    for (let i = 0; i < 5; i++)
+      await must(s, CREATE, { i: { projectId, name: `k${i}`, source: 'fs', idempotencyKey: `key-${i}` } });
+    const reused = await s.gql(CREATE, { i: { projectId, name: 'other', source: 'fs', idempotencyKey: 'key-0' } });
+    expect(errorCodes(reused)).toEqual(['CONFLICT']);
+    // Within the window nothing goes.
+    expect((await pruneOnce(s.db, DEFAULT_RETENTION, later(23 * 3600_000))).idempotencyKeys).toBe(0);
+    const pass = await pruneOnce(s.db, { ...DEFAULT_RETENTION, batchSize: 2 }, later(25 * 3600_000));
+    expect(pass).toMatchObject({ ran: true, idempotencyKeys: 5 });
+    expect(Number((await s.db('idempotency_key').count({ n: '*' }).first())!.n)).toBe(0);
+    const again = await s.gql(CREATE, { i: { projectId, name: 'other', source: 'fs', idempotencyKey: 'key-0' } });
+    expect(again.errors).toBeUndefined();
+  });
+
+  it('prunes events older than the retention; a cursor from before it gets CURSOR_EXPIRED on both paths', async () => {
+    const batch = await createBatch(s, projectId, 2);
+    const group = await startRunGroup(s, batch.id);
+    const first = await must(
+      s,
+      `query ($g: ID!) { lifecycleEvents(filter: { runGroupId: $g }, first: 1) { nodes { cursor } } }`,
+      {
+        g: group.id,
+      },
+    );
+    const cursor = first.lifecycleEvents.nodes[0].cursor as string;
+    // Events after the cursor, which pruning then takes: resuming from it would miss them.
+    await must(s, `mutation ($id: ID!) { cancelRunGroup(id: $id) { id } }`, { id: group.id });
+    const kept = await pruneOnce(s.db, DEFAULT_RETENTION, later(29 * DAY));
+    expect(kept.events).toBe(0);
+    const pass = await pruneOnce(s.db, { ...DEFAULT_RETENTION, batchSize: 3 }, later(31 * DAY));
+    expect(pass.events).toBeGreaterThan(0);
+    expect(Number((await s.db('lifecycle_event').count({ n: '*' }).first())!.n)).toBe(0);
+
+    const listed = await s.gql(`query ($a: String!) { lifecycleEvents(filter: {}, after: $a) { nodes { id } } }`, {
+      a: cursor,
+    });
+    expect(errorCodes(listed)).toEqual(['BAD_USER_INPUT']);
+    expect(listed.errors![0]!.extensions).toMatchObject({ reason: 'CURSOR_EXPIRED' });
+    const client = wsClient(s.url);
+    const sub = collect(client, `subscription ($a: String) { lifecycleEvents(filter: {}, after: $a) { id } }`, {
+      a: cursor,
+    });
+    await sub.waitForEnd();
+    expect(JSON.stringify(sub.errors)).toMatch(/CURSOR_EXPIRED/);
+    await client.dispose();
+  });
+
+  it('removes workers long silent and running nothing, and step configs no step uses', async () => {
+    const silent = await makeWorker(s.db, projectId, `silent-${Date.now()}`);
+    const batch = await createBatch(s, projectId, 1);
+    const group = await startRunGroup(s, batch.id, [{ name: 'only', type: 'PARSE', config: { unique: Date.now() } }]);
+    const configIds = (
+      (await s
+        .db('step')
+        .join('run', 'run.id', 'step.runId')
+        .where('run.runGroupId', group.id)
+        .select('step.stepConfigId')) as { stepConfigId: string }[]
+    ).map((r) => r.stepConfigId);
+    expect(configIds.length).toBe(1);
+    await must(s, `mutation ($id: ID!) { deleteRunGroup(id: $id) { totalDeleted } }`, { id: group.id });
+    const pass = await pruneOnce(s.db, DEFAULT_RETENTION, later(31 * DAY));
+    expect(pass.workers).toBeGreaterThanOrEqual(1);
+    expect(await s.db('worker').where({ id: silent }).first()).toBeUndefined();
+    expect(pass.stepConfigs).toBeGreaterThanOrEqual(1);
+    expect(await s.db('step_config').whereIn('id', configIds).first()).toBeUndefined();
+  });
+
+  it('runs on one replica at a time: a pass finds the advisory lock taken and does nothing', async () => {
+    await must(s, CREATE, { i: { projectId, name: 'locked', source: 'fs', idempotencyKey: 'locked-key' } });
+    const other = await s.db.client.acquireConnection();
+    try {
+      await s.db.raw('select pg_advisory_lock(?)', [0x72756e6c]).connection(other);
+      expect(await pruneOnce(s.db, DEFAULT_RETENTION, later(2 * DAY))).toMatchObject({
+        ran: false,
+        idempotencyKeys: 0,
+      });
+      await s.db.raw('select pg_advisory_unlock(?)', [0x72756e6c]).connection(other);
+    } finally {
+      await s.db.client.releaseConnection(other);
+    }
+    expect((await pruneOnce(s.db, DEFAULT_RETENTION, later(2 * DAY))).idempotencyKeys).toBe(1);
+  });
+});
