@@ -13,7 +13,7 @@ const PEER_PAGE = `query Page($id: UUID!) {
         documentByDocumentId { hash documentUrisByDocumentId(orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) { nodes { uri } } }
         stepsByRunId(orderBy: NUMBER_ASC) {
           nodes {
-            name status workerByWorkerId { rowId }
+            name status workerId
             llmCallsByStepId(orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) {
               nodes { model totalTokens storedFilesByLlmCallId { nodes { kind sizeBytes } } }
             }
@@ -55,7 +55,7 @@ interface PeerPage {
           nodes: {
             name: string;
             status: string;
-            workerByWorkerId: { rowId: string } | null;
+            workerId: string | null;
             llmCallsByStepId: {
               nodes: {
                 model: string;
@@ -119,7 +119,7 @@ export const n3: Scenario = {
               steps: r.stepsByRunId.nodes.map((s) => ({
                 name: s.name,
                 status: s.status,
-                worker: s.workerByWorkerId?.rowId ?? null,
+                worker: s.workerId,
                 calls: s.llmCallsByStepId.nodes.map((l) => {
                   const size = (kind: string) => {
                     const f = l.storedFilesByLlmCallId.nodes.find((x) => x.kind === kind);
