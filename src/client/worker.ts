@@ -140,7 +140,7 @@ export interface RunledgerWorker {
   stop(): Promise<void>;
   /** Steps running now. */
   readonly running: number;
-  /** Resolves after the next claim attempt that found nothing (the worker is idle): for tests. */
+  /** Resolves when the worker is idle (its last claim found nothing, nothing runs): for tests. */
   idle(): Promise<void>;
 }
 
@@ -235,6 +235,8 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
   const idleWaiters: (() => void)[] = [];
   /** When the worker last checked in (claims and reports count): heartbeats only fill gaps. */
   let lastCheckIn = 0;
+  /** The last claim found nothing. */
+  let lastClaimEmpty = false;
   let claimLoop: Promise<void> = Promise.resolve();
 
   /** Claims until every slot is busy or nothing is claimable; one claim at a time. */
@@ -255,6 +257,7 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
               input: { workerId, types, projectId: options.projectId, runGroupId: options.runGroupId },
             });
             lastCheckIn = Date.now();
+            lastClaimEmpty = !claimNextStep;
             if (!claimNextStep) {
               idleWaiters.splice(0).forEach((w) => w());
               break;
@@ -520,6 +523,8 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
     },
 
     idle() {
+      // Idle already: nothing running, no claim in flight, and the last one found nothing.
+      if (lastClaimEmpty && !claiming && running.size === 0) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
   };
