@@ -40,8 +40,13 @@ export interface EventBusOptions {
  * reconnects), the log reader (Sequencer + readEvents: every event once, in position order)
  * and the fan-out to local subscribers (FanOut).
  */
+/** PostgreSQL's undefined_table: the schema is older than this code (migrations pending). */
+const UNDEFINED_TABLE = '42P01';
+
 export class EventBus {
   private position: LogPosition = 0;
+  /** False until the log's head was read: with MIGRATE_ON_START=false its table may not exist yet. */
+  private positioned = false;
   private readonly fanOut: FanOut;
   private readonly sequencer: Sequencer;
   private listener: LogListener | null = null;
@@ -81,7 +86,9 @@ export class EventBus {
   }
 
   async start(): Promise<void> {
-    this.position = (await logBounds(this.options.db)).head;
+    if (!(await this.findPosition())) {
+      this.options.logger.warn('the event log is not migrated yet: live events start once migrations are applied');
+    }
     if (this.options.listen ?? true) {
       this.listener = new LogListener({
         connectionString: this.options.connectionString,
@@ -160,8 +167,22 @@ export class EventBus {
       });
   }
 
+  /** Reads the log's head once; false while its table does not exist (migrations pending). */
+  private async findPosition(): Promise<boolean> {
+    if (this.positioned) return true;
+    try {
+      this.position = (await logBounds(this.options.db)).head;
+    } catch (e) {
+      if ((e as { code?: string }).code === UNDEFINED_TABLE) return false;
+      throw e;
+    }
+    this.positioned = true;
+    return true;
+  }
+
   private async drainLoop(): Promise<void> {
     const { db } = this.options;
+    if (!(await this.findPosition())) return;
     for (;;) {
       this.drainAgain = false;
       await this.sequencer.run();

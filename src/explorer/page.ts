@@ -26,11 +26,11 @@ function tabs(ids: ExampleIds) {
 query RunDetail($id: ID!) {
   run(id: $id) {
     status duration
-    document { hash uris { source uri version } }
+    document { hash uris(first: 10) { source uri version } }
     steps {
       number name type status retry maxRetries duration
       worker { id isStale }
-      llmCalls { model totalTokens costUsd latencyMs promptFile { sizeBytes } responseFile { sizeBytes } }
+      llmCalls(first: 10) { model totalTokens costUsd latencyMs promptFile { sizeBytes } responseFile { sizeBytes } }
     }
   }
 }`,
