@@ -27,6 +27,16 @@ function loadRunGroup(trx: Knex | Knex.Transaction, id: string): Promise<G.RunGr
     .first();
 }
 
+/**
+ * The group after a change that did not lock its row first (cancel locks children first): a
+ * delete that committed meanwhile makes it NOT_FOUND, not a null for a non-null field.
+ */
+async function existingRunGroup(trx: Knex.Transaction, id: string): Promise<G.RunGroup> {
+  const group = await loadRunGroup(trx, id);
+  if (!group) throw notFound('RunGroup', id);
+  return group;
+}
+
 interface PreparedStep {
   number: number;
   name: string;
@@ -224,7 +234,7 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
     ctx.db,
     async (trx) => {
       const group = await rowInScope<G.RunGroup>(trx, 'run_group', id, ctx.scope);
-      if (group.status === 'CANCELLED') return loadRunGroup(trx, id);
+      if (group.status === 'CANCELLED') return existingRunGroup(trx, id);
       if (isFinal(group.status))
         throw conflict(`RunGroup ${id} is ${group.status}; only a group that is not final can be cancelled`, {
           current: group.status,
@@ -258,7 +268,7 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
       eventsWritten(trx, ctx);
       failpoint('cancelRunGroup.beforeGroup');
       await settleGroups(trx, [id], ctx, 'run group cancelled');
-      return loadRunGroup(trx, id);
+      return existingRunGroup(trx, id);
     },
     { bulk: true },
   );
