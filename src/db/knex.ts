@@ -27,7 +27,9 @@ export async function migrateLatest(db: Db, options: { attempts?: number } = {})
       return;
     } catch (e) {
       const { code, message } = e as { code?: string; message?: string };
-      const race = code === '23505' || code === '42P07' || /already locked/i.test(message ?? '');
+      // Creating knex's own tables at once: unique_violation, duplicate_table, or duplicate_object
+      // ("type knex_migrations already exists", seen in CI); a held lock: "already locked".
+      const race = ['23505', '42P07', '42710'].includes(code ?? '') || /already locked/i.test(message ?? '');
       if (!race || attempt >= attempts) throw e;
       await new Promise((r) => setTimeout(r, 100 * attempt));
     }
