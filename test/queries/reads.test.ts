@@ -1,6 +1,8 @@
 import { sequenceLog } from '../../src/events/sequencer';
 import { makeBatch, makeDocuments, makeProject, makeRunGroup, makeWorker, sha256 } from '../helpers/factories';
-import { errorCodes, startTestServer, type TestServer } from '../helpers/server';
+import type { ResultOf } from '@graphql-typed-document-node/core';
+import { errorCodes, startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+import { graphql } from '../__generated__';
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
 
@@ -169,13 +171,11 @@ describe('reading through GraphQL', () => {
       const seen: string[] = [];
       let after: string | null = null;
       for (let i = 0; i < 10; i++) {
-        const res: any = await s.gql(
-          `query ($after: String) { runs(first: 2, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } } } }`,
-          { after },
-        );
-        const conn = res.data.runs;
+        const res: GraphQLResponse<ResultOf<typeof RunsPage>> = await s.gql(RunsPage, { after });
+        expect(res).toSucceed();
+        const conn = res.data!.runs;
         expect(conn.totalCount).toBe(4);
-        seen.push(...conn.edges.map((e: { node: { id: string } }) => e.node.id));
+        seen.push(...conn.edges.map((e) => e.node.id));
         expect(conn.pageInfo.hasPreviousPage).toBe(after !== null);
         expect(conn.pageInfo.endCursor).toBe(conn.edges[conn.edges.length - 1]?.cursor ?? null);
         if (!conn.pageInfo.hasNextPage) break;
@@ -202,40 +202,23 @@ describe('reading through GraphQL', () => {
     });
 
     it('projects, batches and run groups list with their filters', async () => {
-      const res = await s.gql(
-        `query ($p: ID!, $b: ID!) {
-        projects { totalCount nodes { slug } }
-        open: batches(filter: { projectId: $p, completed: false }) { totalCount nodes { id source params } }
-        done: batches(filter: { projectId: $p, completed: true }) { totalCount nodes { source completedAt duration } }
-        bySource: batches(filter: { source: "sharepoint" }) { totalCount }
-        runGroups(filter: { batchId: $b, status: [PENDING] }) { totalCount nodes { id status } }
-        none: runGroups(filter: { batchId: $b, status: [FAILED] }) { totalCount nodes { id } }
-      }`,
-        { p: project.id, b: batch.id },
-      );
+      const res = await s.gql(ListsWithFilters, { p: project.id, b: batch.id });
       expect(res).toSucceed();
-      expect(res.data.projects.nodes.map((p: { slug: string }) => p.slug)).toEqual(['reads', 'other']);
-      expect(res.data.open).toEqual({
+      const data = res.data!;
+      expect(data.projects.nodes.map((p) => p.slug)).toEqual(['reads', 'other']);
+      expect(data.open).toEqual({
         totalCount: 1,
         nodes: [{ id: batch.id, source: 'sharepoint', params: { dept: 'finance' } }],
       });
-      expect(res.data.done.totalCount).toBe(1);
-      expect(res.data.done.nodes[0].duration).toEqual(expect.any(Number));
-      expect(res.data.bySource.totalCount).toBe(1);
-      expect(res.data.runGroups).toEqual({ totalCount: 1, nodes: [{ id: fixture.group.id, status: 'PENDING' }] });
-      expect(res.data.none).toEqual({ totalCount: 0, nodes: [] });
+      expect(data.done.totalCount).toBe(1);
+      expect(data.done.nodes[0]!.duration).toEqual(expect.any(Number));
+      expect(data.bySource.totalCount).toBe(1);
+      expect(data.runGroups).toEqual({ totalCount: 1, nodes: [{ id: fixture.group.id, status: 'PENDING' }] });
+      expect(data.none).toEqual({ totalCount: 0, nodes: [] });
     });
 
     it('runs filter by project, group, batch, document and status', async () => {
-      const res = await s.gql(
-        `query ($g: ID!, $d: ID!, $o: ID!) {
-        byGroup: runs(filter: { runGroupId: $g }) { totalCount }
-        byDoc: runs(filter: { documentId: $d }) { nodes { id } }
-        done: runs(filter: { runGroupId: $g, status: [COMPLETED] }) { totalCount }
-        other: runs(filter: { projectId: $o }) { totalCount }
-      }`,
-        { g: fixture.group.id, d: fixture.docs[2]!.id, o: other.id },
-      );
+      const res = await s.gql(RunsWithFilters, { g: fixture.group.id, d: fixture.docs[2]!.id, o: other.id });
       expect(res.data).toEqual({
         byGroup: { totalCount: 3 },
         byDoc: { nodes: [{ id: fixture.runs[2]!.id }] },
@@ -248,22 +231,17 @@ describe('reading through GraphQL', () => {
     });
 
     it('llmCalls filter by run group, run, step, model and time', async () => {
-      const res = await s.gql(
-        `query ($g: ID!, $r: ID!, $st: ID!) {
-        all: llmCalls { totalCount }
-        group: llmCalls(filter: { runGroupId: $g }) { totalCount }
-        run: llmCalls(filter: { runId: $r }) { totalCount }
-        step: llmCalls(filter: { stepId: $st, model: "gpt-4o" }) { totalCount nodes { model promptTokens completionTokens totalTokens costUsd latencyMs status } }
-        future: llmCalls(filter: { since: "2999-01-01T00:00:00Z" }) { totalCount }
-        past: llmCalls(filter: { until: "2999-01-01T00:00:00Z" }) { totalCount }
-      }`,
-        { g: fixture.group.id, r: fixture.runs[0]!.id, st: fixture.steps[0]!.id },
-      );
+      const res = await s.gql(LlmCallsWithFilters, {
+        g: fixture.group.id,
+        r: fixture.runs[0]!.id,
+        st: fixture.steps[0]!.id,
+      });
       expect(res).toSucceed();
-      expect(res.data.all.totalCount).toBe(13);
-      expect(res.data.group.totalCount).toBe(12);
-      expect(res.data.run.totalCount).toBe(4);
-      expect(res.data.step).toEqual({
+      const data = res.data!;
+      expect(data.all.totalCount).toBe(13);
+      expect(data.group.totalCount).toBe(12);
+      expect(data.run.totalCount).toBe(4);
+      expect(data.step).toEqual({
         totalCount: 1,
         nodes: [
           {
@@ -277,23 +255,17 @@ describe('reading through GraphQL', () => {
           },
         ],
       });
-      expect(res.data.future.totalCount).toBe(0);
-      expect(res.data.past.totalCount).toBe(13);
+      expect(data.future.totalCount).toBe(0);
+      expect(data.past.totalCount).toBe(13);
     });
 
     it('lifecycleEvents filter by run group and run and page by cursor', async () => {
-      const res = await s.gql(
-        `query ($g: ID!, $r: ID!) {
-        group: lifecycleEvents(filter: { runGroupId: $g }, first: 2) { totalCount pageInfo { hasNextPage endCursor } nodes { id type status statusMeta runGroup { id } run { id } step { id } } }
-        run: lifecycleEvents(filter: { runId: $r }) { totalCount }
-        parse: lifecycleEvents(filter: { stepTypes: [PARSE] }) { totalCount }
-      }`,
-        { g: fixture.group.id, r: fixture.runs[1]!.id },
-      );
+      const res = await s.gql(EventsWithFilters, { g: fixture.group.id, r: fixture.runs[1]!.id });
       expect(res).toSucceed();
-      expect(res.data.group.totalCount).toBe(3);
-      expect(res.data.group.pageInfo.hasNextPage).toBe(true);
-      expect(res.data.group.nodes[0]).toMatchObject({
+      const data = res.data!;
+      expect(data.group.totalCount).toBe(3);
+      expect(data.group.pageInfo.hasNextPage).toBe(true);
+      expect(data.group.nodes[0]).toMatchObject({
         type: 'ITEM_START',
         status: 'RUNNING',
         statusMeta: { i: 0 },
@@ -301,29 +273,19 @@ describe('reading through GraphQL', () => {
         run: { id: fixture.runs[0]!.id },
         step: null,
       });
-      expect(res.data.run.totalCount).toBe(1);
-      expect(res.data.parse.totalCount).toBe(0);
-      const next = await s.gql(
-        `query ($g: ID!, $a: String) { lifecycleEvents(filter: { runGroupId: $g }, after: $a) { nodes { statusMeta } } }`,
-        { g: fixture.group.id, a: res.data.group.pageInfo.endCursor },
-      );
-      expect(next.data.lifecycleEvents.nodes).toEqual([{ statusMeta: { i: 2 } }]);
+      expect(data.run.totalCount).toBe(1);
+      expect(data.parse.totalCount).toBe(0);
+      const next = await s.gql(EventsAfter, { g: fixture.group.id, a: data.group.pageInfo.endCursor });
+      expect(next).toSucceed();
+      expect(next.data!.lifecycleEvents.nodes).toEqual([{ statusMeta: { i: 2 } }]);
     });
   });
 
   describe('nested objects', () => {
     it('a run group shows its progress, runs, batch, events and durations', async () => {
-      const res = await s.gql(
-        `query ($id: ID!) { runGroup(id: $id) {
-        project { slug } batch { id } workflowDefinitionId status statusMeta createdAt duration
-        progress { total pending running completed error failed cancelled fractionDone }
-        events(first: 10) { totalCount }
-        runs(first: 2, filter: { status: [PENDING] }) { totalCount nodes { status runGroup { id } batch { id } project { slug } params } }
-      } }`,
-        { id: fixture.group.id },
-      );
+      const res = await s.gql(RunGroupDetail, { id: fixture.group.id });
       expect(res).toSucceed();
-      const g = res.data.runGroup;
+      const g = res.data!.runGroup!;
       expect(g).toMatchObject({
         project: { slug: 'reads' },
         batch: { id: batch.id },
@@ -355,18 +317,9 @@ describe('reading through GraphQL', () => {
     });
 
     it('a step shows its run, worker, timing, LLM calls with files, and version', async () => {
-      const res = await s.gql(
-        `query ($id: ID!) { step(id: $id) {
-        number name type status retry maxRetries isLastStep version duration config { id }
-        run { id steps { number } llmCalls(first: 1) { totalCount nodes { id } } events { totalCount } files { id } document { id } }
-        worker { id isStale activeSteps { id } stale: isStale(afterSeconds: 1) }
-        llmCalls { provider operation usageDetails params promptFile { path } responseFile { path content(maxBytes: 1000) } run { id } step { id } project { slug } }
-        files { id }
-      } }`,
-        { id: fixture.steps[0]!.id },
-      );
+      const res = await s.gql(StepDetail, { id: fixture.steps[0]!.id });
       expect(res).toSucceed();
-      const st = res.data.step;
+      const st = res.data!.step!;
       expect(st).toMatchObject({
         number: 1,
         name: 'step-1',
@@ -391,9 +344,9 @@ describe('reading through GraphQL', () => {
         stale: true,
       });
       expect(st.llmCalls).toHaveLength(2);
-      const call = st.llmCalls[0];
-      expect(call.promptFile.path).toMatch(/^llm-calls\/.+\/prompt\.txt$/);
-      expect(call.responseFile.content).toBe('response');
+      const call = st.llmCalls[0]!;
+      expect(call.promptFile!.path).toMatch(/^llm-calls\/.+\/prompt\.txt$/);
+      expect(call.responseFile!.content).toBe('response');
       expect(call).toMatchObject({
         provider: 'openai',
         operation: 'CHAT',
@@ -407,17 +360,10 @@ describe('reading through GraphQL', () => {
 
     it('a document shows its URIs with history, its runs and its files', async () => {
       const doc = fixture.docs[0]!;
-      const res = await s.gql(
-        `query ($id: ID!) { document(id: $id) {
-        hash mimeType fileSize meta project { slug }
-        uris(first: 5) { uri source version batch { id } document { id } history(first: 10) { version hash action processedAt batch { id } meta } }
-        runs { totalCount nodes { id } } done: runs(filter: { status: [COMPLETED] }) { totalCount }
-        files { id }
-      } }`,
-        { id: doc.id },
-      );
+      const res = await s.gql(DocumentDetail, { id: doc.id });
       expect(res).toSucceed();
-      expect(res.data.document).toMatchObject({
+      const document = res.data!.document!;
+      expect(document).toMatchObject({
         hash: doc.hash,
         mimeType: 'text/plain',
         fileSize: 10,
@@ -425,7 +371,7 @@ describe('reading through GraphQL', () => {
         project: { slug: 'reads' },
         files: [],
       });
-      expect(res.data.document.uris).toEqual([
+      expect(document.uris).toEqual([
         {
           uri: doc.uri,
           source: 'fs',
@@ -444,23 +390,15 @@ describe('reading through GraphQL', () => {
           ],
         },
       ]);
-      expect(res.data.document.runs).toEqual({ totalCount: 1, nodes: [{ id: fixture.runs[0]!.id }] });
-      expect(res.data.document.done.totalCount).toBe(1);
+      expect(document.runs).toEqual({ totalCount: 1, nodes: [{ id: fixture.runs[0]!.id }] });
+      expect(document.done.totalCount).toBe(1);
     });
 
     it('a batch shows its documents, run groups and stats computed by the database', async () => {
       const extra = await makeDocuments(s.db, project.id, batch.id, 2);
-      const res = await s.gql(
-        `query ($id: ID!) { batch(id: $id) {
-        name source startedAt completedAt duration project { slug }
-        documents(first: 2) { totalCount nodes { uri } pageInfo { hasNextPage } }
-        runGroups { totalCount nodes { id } }
-        stats { documentCount runCount runsByStatus { status count } }
-      } }`,
-        { id: batch.id },
-      );
+      const res = await s.gql(BatchDetail, { id: batch.id });
       expect(res).toSucceed();
-      const b = res.data.batch;
+      const b = res.data!.batch!;
       expect(b.documents.totalCount).toBe(3 + extra.length);
       expect(b.documents.pageInfo.hasNextPage).toBe(true);
       expect(b.runGroups).toEqual({ totalCount: 1, nodes: [{ id: fixture.group.id }] });
@@ -477,11 +415,9 @@ describe('reading through GraphQL', () => {
     });
 
     it('a project lists its batches, filtered', async () => {
-      const res = await s.gql(
-        `query ($id: ID!) { project(id: $id) { slug name createdAt batches { totalCount } open: batches(filter: { completed: false }) { totalCount nodes { id } } } }`,
-        { id: project.id },
-      );
-      expect(res.data.project).toMatchObject({
+      const res = await s.gql(ProjectDetail, { id: project.id });
+      expect(res).toSucceed();
+      expect(res.data!.project).toMatchObject({
         slug: 'reads',
         batches: { totalCount: 2 },
         open: { totalCount: 1, nodes: [{ id: batch.id }] },
@@ -491,18 +427,10 @@ describe('reading through GraphQL', () => {
 
   describe('aggregates', () => {
     it('llmUsage groups in the database, with percentiles', async () => {
-      const res = await s.gql(
-        `query ($g: ID!) {
-        byModel: llmUsage(groupBy: MODEL) { key calls errors promptTokens completionTokens totalTokens costUsd latencyMsP50 latencyMsP95 }
-        byGroup: llmUsage(groupBy: RUN_GROUP, filter: { runGroupId: $g }) { key calls }
-        byDay: llmUsage(groupBy: DAY) { key calls }
-        byProvider: llmUsage(groupBy: PROVIDER) { key calls }
-        byOperation: llmUsage(groupBy: OPERATION, filter: { model: "gpt-4o" }) { key calls }
-      }`,
-        { g: fixture.group.id },
-      );
+      const res = await s.gql(LlmUsageGroupings, { g: fixture.group.id });
       expect(res).toSucceed();
-      const mini = res.data.byModel.find((u: { key: string }) => u.key === 'gpt-4o-mini');
+      const data = res.data!;
+      const mini = data.byModel.find((u) => u.key === 'gpt-4o-mini');
       expect(mini).toEqual({
         key: 'gpt-4o-mini',
         calls: 7,
@@ -514,20 +442,448 @@ describe('reading through GraphQL', () => {
         latencyMsP50: 100,
         latencyMsP95: 100,
       });
-      expect(res.data.byGroup).toEqual([{ key: fixture.group.id, calls: 12 }]);
-      expect(res.data.byDay).toEqual([{ key: new Date().toISOString().slice(0, 10), calls: 13 }]);
-      expect(res.data.byProvider).toEqual([{ key: 'openai', calls: 13 }]);
-      expect(res.data.byOperation).toEqual([{ key: 'CHAT', calls: 6 }]);
+      expect(data.byGroup).toEqual([{ key: fixture.group.id, calls: 12 }]);
+      expect(data.byDay).toEqual([{ key: new Date().toISOString().slice(0, 10), calls: 13 }]);
+      expect(data.byProvider).toEqual([{ key: 'openai', calls: 13 }]);
+      expect(data.byOperation).toEqual([{ key: 'CHAT', calls: 6 }]);
     });
 
     it('workers report staleness by the database clock and can be filtered by it', async () => {
-      const res = await s.gql(`{ all: workers { id isStale } stale: workers(staleAfterSeconds: 600) { id } }`);
-      expect(res.data.all).toEqual([
+      const res = await s.gql(WorkersByStaleness);
+      expect(res).toSucceed();
+      expect(res.data!.all).toEqual([
         { id: freshWorker, isStale: false },
         { id: staleWorker, isStale: true },
       ]);
-      expect(res.data.stale).toEqual([{ id: staleWorker }]);
+      expect(res.data!.stale).toEqual([{ id: staleWorker }]);
       expect(errorCodes(await s.gql(`{ workers(staleAfterSeconds: -5) { id } }`))).toEqual(['BAD_USER_INPUT']);
     });
   });
 });
+
+// The specifications' operations, typed by codegen (test/__generated__): a field that does not
+// exist, or an assertion on one not selected, fails `npm run typecheck`.
+const RunsPage = graphql(`
+  query RunsPage($after: String) {
+    runs(first: 2, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        hasPreviousPage
+        startCursor
+        endCursor
+      }
+      edges {
+        cursor
+        node {
+          id
+        }
+      }
+    }
+  }
+`);
+
+const ListsWithFilters = graphql(`
+  query ListsWithFilters($p: ID!, $b: ID!) {
+    projects {
+      totalCount
+      nodes {
+        slug
+      }
+    }
+    open: batches(filter: { projectId: $p, completed: false }) {
+      totalCount
+      nodes {
+        id
+        source
+        params
+      }
+    }
+    done: batches(filter: { projectId: $p, completed: true }) {
+      totalCount
+      nodes {
+        source
+        completedAt
+        duration
+      }
+    }
+    bySource: batches(filter: { source: "sharepoint" }) {
+      totalCount
+    }
+    runGroups(filter: { batchId: $b, status: [PENDING] }) {
+      totalCount
+      nodes {
+        id
+        status
+      }
+    }
+    none: runGroups(filter: { batchId: $b, status: [FAILED] }) {
+      totalCount
+      nodes {
+        id
+      }
+    }
+  }
+`);
+
+const RunsWithFilters = graphql(`
+  query RunsWithFilters($g: ID!, $d: ID!, $o: ID!) {
+    byGroup: runs(filter: { runGroupId: $g }) {
+      totalCount
+    }
+    byDoc: runs(filter: { documentId: $d }) {
+      nodes {
+        id
+      }
+    }
+    done: runs(filter: { runGroupId: $g, status: [COMPLETED] }) {
+      totalCount
+    }
+    other: runs(filter: { projectId: $o }) {
+      totalCount
+    }
+  }
+`);
+
+const LlmCallsWithFilters = graphql(`
+  query LlmCallsWithFilters($g: ID!, $r: ID!, $st: ID!) {
+    all: llmCalls {
+      totalCount
+    }
+    group: llmCalls(filter: { runGroupId: $g }) {
+      totalCount
+    }
+    run: llmCalls(filter: { runId: $r }) {
+      totalCount
+    }
+    step: llmCalls(filter: { stepId: $st, model: "gpt-4o" }) {
+      totalCount
+      nodes {
+        model
+        promptTokens
+        completionTokens
+        totalTokens
+        costUsd
+        latencyMs
+        status
+      }
+    }
+    future: llmCalls(filter: { since: "2999-01-01T00:00:00Z" }) {
+      totalCount
+    }
+    past: llmCalls(filter: { until: "2999-01-01T00:00:00Z" }) {
+      totalCount
+    }
+  }
+`);
+
+const EventsWithFilters = graphql(`
+  query EventsWithFilters($g: ID!, $r: ID!) {
+    group: lifecycleEvents(filter: { runGroupId: $g }, first: 2) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+        type
+        status
+        statusMeta
+        runGroup {
+          id
+        }
+        run {
+          id
+        }
+        step {
+          id
+        }
+      }
+    }
+    run: lifecycleEvents(filter: { runId: $r }) {
+      totalCount
+    }
+    parse: lifecycleEvents(filter: { stepTypes: [PARSE] }) {
+      totalCount
+    }
+  }
+`);
+
+const EventsAfter = graphql(`
+  query EventsAfter($g: ID!, $a: String) {
+    lifecycleEvents(filter: { runGroupId: $g }, after: $a) {
+      nodes {
+        statusMeta
+      }
+    }
+  }
+`);
+
+const RunGroupDetail = graphql(`
+  query RunGroupDetail($id: ID!) {
+    runGroup(id: $id) {
+      project {
+        slug
+      }
+      batch {
+        id
+      }
+      workflowDefinitionId
+      status
+      statusMeta
+      createdAt
+      duration
+      progress {
+        total
+        pending
+        running
+        completed
+        error
+        failed
+        cancelled
+        fractionDone
+      }
+      events(first: 10) {
+        totalCount
+      }
+      runs(first: 2, filter: { status: [PENDING] }) {
+        totalCount
+        nodes {
+          status
+          runGroup {
+            id
+          }
+          batch {
+            id
+          }
+          project {
+            slug
+          }
+          params
+        }
+      }
+    }
+  }
+`);
+
+const StepDetail = graphql(`
+  query StepDetail($id: ID!) {
+    step(id: $id) {
+      number
+      name
+      type
+      status
+      retry
+      maxRetries
+      isLastStep
+      version
+      duration
+      config {
+        id
+      }
+      run {
+        id
+        steps {
+          number
+        }
+        llmCalls(first: 1) {
+          totalCount
+          nodes {
+            id
+          }
+        }
+        events {
+          totalCount
+        }
+        files {
+          id
+        }
+        document {
+          id
+        }
+      }
+      worker {
+        id
+        isStale
+        activeSteps {
+          id
+        }
+        stale: isStale(afterSeconds: 1)
+      }
+      llmCalls {
+        provider
+        operation
+        usageDetails
+        params
+        promptFile {
+          path
+        }
+        responseFile {
+          path
+          content(maxBytes: 1000)
+        }
+        run {
+          id
+        }
+        step {
+          id
+        }
+        project {
+          slug
+        }
+      }
+      files {
+        id
+      }
+    }
+  }
+`);
+
+const DocumentDetail = graphql(`
+  query DocumentDetail($id: ID!) {
+    document(id: $id) {
+      hash
+      mimeType
+      fileSize
+      meta
+      project {
+        slug
+      }
+      uris(first: 5) {
+        uri
+        source
+        version
+        batch {
+          id
+        }
+        document {
+          id
+        }
+        history(first: 10) {
+          version
+          hash
+          action
+          processedAt
+          batch {
+            id
+          }
+          meta
+        }
+      }
+      runs {
+        totalCount
+        nodes {
+          id
+        }
+      }
+      done: runs(filter: { status: [COMPLETED] }) {
+        totalCount
+      }
+      files {
+        id
+      }
+    }
+  }
+`);
+
+const BatchDetail = graphql(`
+  query BatchDetail($id: ID!) {
+    batch(id: $id) {
+      name
+      source
+      startedAt
+      completedAt
+      duration
+      project {
+        slug
+      }
+      documents(first: 2) {
+        totalCount
+        nodes {
+          uri
+        }
+        pageInfo {
+          hasNextPage
+        }
+      }
+      runGroups {
+        totalCount
+        nodes {
+          id
+        }
+      }
+      stats {
+        documentCount
+        runCount
+        runsByStatus {
+          status
+          count
+        }
+      }
+    }
+  }
+`);
+
+const ProjectDetail = graphql(`
+  query ProjectDetail($id: ID!) {
+    project(id: $id) {
+      slug
+      name
+      createdAt
+      batches {
+        totalCount
+      }
+      open: batches(filter: { completed: false }) {
+        totalCount
+        nodes {
+          id
+        }
+      }
+    }
+  }
+`);
+
+const LlmUsageGroupings = graphql(`
+  query LlmUsageGroupings($g: ID!) {
+    byModel: llmUsage(groupBy: MODEL) {
+      key
+      calls
+      errors
+      promptTokens
+      completionTokens
+      totalTokens
+      costUsd
+      latencyMsP50
+      latencyMsP95
+    }
+    byGroup: llmUsage(groupBy: RUN_GROUP, filter: { runGroupId: $g }) {
+      key
+      calls
+    }
+    byDay: llmUsage(groupBy: DAY) {
+      key
+      calls
+    }
+    byProvider: llmUsage(groupBy: PROVIDER) {
+      key
+      calls
+    }
+    byOperation: llmUsage(groupBy: OPERATION, filter: { model: "gpt-4o" }) {
+      key
+      calls
+    }
+  }
+`);
+
+const WorkersByStaleness = graphql(`
+  query WorkersByStaleness {
+    all: workers {
+      id
+      isStale
+    }
+    stale: workers(staleAfterSeconds: 600) {
+      id
+    }
+  }
+`);
