@@ -72,6 +72,11 @@ const envSchema = z.object({
   PRUNE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000),
   METRICS_MAX_OPERATIONS: z.coerce.number().int().min(1).default(200),
   METRICS_TOKEN: z.string().min(16).optional(),
+  WS_MAX_INIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 1024),
   DOCUMENT_CACHE_BYTES: z.coerce
     .number()
     .int()
@@ -135,6 +140,8 @@ export interface Config {
   maxJsonBytes: number;
   /** Deepest nesting of a stored JSON value. @default 32 */
   maxJsonDepth: number;
+  /** Largest WebSocket message before connection_init is accepted (larger: closed 4413 unparsed). @default 16 KiB */
+  wsMaxInitBytes: number;
   /** Parsed WebSocket documents kept, in bytes (estimated from their text). @default 16 MiB */
   documentCacheBytes: number;
   /** Idempotency keys replay their first result at least this long, then are pruned. @default 24 */
@@ -194,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxJsonBytes: e.MAX_JSON_BYTES,
     maxJsonDepth: e.MAX_JSON_DEPTH,
     documentCacheBytes: e.DOCUMENT_CACHE_BYTES,
+    wsMaxInitBytes: e.WS_MAX_INIT_BYTES,
     idempotencyKeyHours: e.IDEMPOTENCY_KEY_HOURS,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     workerRetentionDays: e.WORKER_RETENTION_DAYS,

@@ -37,6 +37,7 @@ export type ServerConfig = Pick<
     Pick<
       Config,
       | 'documentCacheBytes'
+      | 'wsMaxInitBytes'
       | 'maxJsonDepth'
       | 'metricsMaxOperations'
       | 'metricsToken'
@@ -138,7 +139,12 @@ export async function createServer({
     const httpServer = http.createServer();
     const transportOptions = { httpServer, schema, admission, errors, deps, metrics };
     const ws = resources.add(
-      createWsTransport({ ...transportOptions, keyWatch, maxPayload: config.maxBodyBytes }),
+      createWsTransport({
+        ...transportOptions,
+        keyWatch,
+        maxPayload: config.maxBodyBytes,
+        maxInitBytes: config.wsMaxInitBytes,
+      }),
       (w) => w.dispose(),
     );
     const graphql = resources.add(

@@ -2,10 +2,25 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type ContextFunction } from '@apollo/server';
 import getRawBody from 'raw-body';
 
-export interface GraphQLHttpOptions<C extends BaseContext> {
-  context: ContextFunction<[{ req: IncomingMessage }], C>;
+export interface GraphQLHttpOptions<C extends BaseContext, P> {
+  /**
+   * Runs on the headers alone, before a byte of the body is read: null refuses the request
+   * with 401 UNAUTHENTICATED and the connection closes, so a client without a valid key costs
+   * one key lookup, never a body read or a JSON parse.
+   */
+  authenticate(req: IncomingMessage): Promise<P | null>;
+  context: ContextFunction<[{ req: IncomingMessage; principal: P }], C>;
   maxBodyBytes: number;
 }
+
+const UNAUTHENTICATED_BODY = JSON.stringify({
+  errors: [
+    {
+      message: 'A valid API key is required (Authorization: Bearer <key>)',
+      extensions: { code: 'UNAUTHENTICATED' },
+    },
+  ],
+});
 
 /** A GraphQL-shaped error for requests that never reach GraphQL (body too large, not JSON). */
 export function sendBodyError(res: ServerResponse, status: number, message: string): void {
@@ -19,8 +34,19 @@ export function sendBodyError(res: ServerResponse, status: number, message: stri
  * the request never passes Express's router and body parsers, which cost more than Apollo
  * itself for small operations (see bench/PROFILE.md, G2).
  */
-export function graphqlHttpHandler<C extends BaseContext>(apollo: ApolloServer<C>, options: GraphQLHttpOptions<C>) {
+export function graphqlHttpHandler<C extends BaseContext, P>(
+  apollo: ApolloServer<C>,
+  options: GraphQLHttpOptions<C, P>,
+) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const principal = await options.authenticate(req);
+    if (principal === null) {
+      // `connection: close`: Node discards what is left of the body without buffering it and
+      // ends the connection, instead of parsing it as the next request.
+      res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+      res.end(UNAUTHENTICATED_BODY);
+      return;
+    }
     let body: unknown;
     if (req.method === 'POST') {
       let text: string;
@@ -63,7 +89,7 @@ export function graphqlHttpHandler<C extends BaseContext>(apollo: ApolloServer<C
         search: q === -1 ? '' : url.slice(q),
         body,
       },
-      context: () => options.context({ req }),
+      context: () => options.context({ req, principal }),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;

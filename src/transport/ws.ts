@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { OperationTypeNode, type ExecutionArgs, type GraphQLError, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { KeyWatch } from '../auth/keyWatch';
 import { bearerSecret, type Principal } from '../auth/principal';
@@ -11,6 +10,7 @@ import { sharedSubscribe } from '../events/sharedExecution';
 import type { Admission } from '../graphql/admission';
 import { toGraphQLError, type ErrorPolicy } from '../graphql/errorPolicy';
 import type { Metrics } from '../observability/metrics';
+import { serveGraphqlWs, type SocketBase } from './graphqlWs';
 
 export interface WsTransportOptions {
   httpServer: http.Server;
@@ -23,9 +23,11 @@ export interface WsTransportOptions {
   maxPayload: number;
   /** Closes the sockets of revoked and expired keys. */
   keyWatch: KeyWatch;
+  /** WS_MAX_INIT_BYTES: the largest message before connection_init is accepted. */
+  maxInitBytes?: number;
 }
 
-type SocketExtra = {
+type SocketExtra = SocketBase & {
   principal?: Principal;
   secret?: string | null;
   /** Stops watching the socket's key (when it closes). */
@@ -53,7 +55,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
     }
     wsServer.handleUpgrade(req, socket, head, (client) => wsServer.emit('connection', client, req));
   });
-  const server = useServer<Record<string, unknown> | undefined, SocketExtra>(
+  const server = serveGraphqlWs<SocketExtra>(
     {
       schema,
       subscribe: sharedSubscribe({ onExecute: () => metrics.subscriptionExecutions.inc() }),
@@ -69,6 +71,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
         if (!principal) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.principal = principal;
         ctx.extra.secret = secret;
+        ctx.extra.initialised = true;
         const { keyId } = principal;
         if (keyId !== null) {
           // Revoked or expired, on any replica: this socket closes within a second (4403).
@@ -139,6 +142,8 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       },
     },
     wsServer,
+    (socket, request) => ({ socket, request }),
+    { maxInitBytes: options.maxInitBytes },
   );
   let disposed: Promise<void> | undefined;
   return {
