@@ -4,6 +4,18 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type AddDocumentsInput = {
+  batchId: string | number;
+  documents: Array<DocumentInput>;
+  idempotencyKey?: string | null | undefined;
+};
+
+export type ContentEncoding =
+  /** The bytes in base64. */
+  | 'BASE64'
+  /** The bytes as UTF-8 text. */
+  | 'UTF8';
+
 export type CreateBatchInput = {
   documents?: Array<DocumentInput> | null | undefined;
   idempotencyKey?: string | null | undefined;
@@ -17,6 +29,12 @@ export type CreateProjectInput = {
   name: string;
   /** Lowercase letters, digits and dashes, at most 63 characters; unique. */
   slug: string;
+};
+
+export type DeleteDocumentUriInput = {
+  projectId: string | number;
+  source: string;
+  uri: string;
 };
 
 /**
@@ -43,6 +61,30 @@ export type LlmCallStatus = 'ERROR' | 'SUCCESS';
 
 export type LlmOperation = 'CHAT' | 'COMPLETION' | 'EMBEDDING' | 'OTHER' | 'RERANK';
 
+/** Give stepId (the run and project come from the step) or runId (for calls outside a step). */
+export type RecordLlmCallInput = {
+  completionTokens?: number | null | undefined;
+  costUsd?: number | null | undefined;
+  errorMessage?: string | null | undefined;
+  idempotencyKey?: string | null | undefined;
+  latencyMs: number;
+  model: string;
+  operation: LlmOperation;
+  params?: unknown;
+  /** Stored as `llm-calls/<id>/prompt.txt`. */
+  prompt: string;
+  promptTokens?: number | null | undefined;
+  provider: string;
+  /** Stored as `llm-calls/<id>/response.txt`. */
+  response?: string | null | undefined;
+  runId?: string | number | null | undefined;
+  startedAt?: string | null | undefined;
+  status: LlmCallStatus;
+  stepId?: string | number | null | undefined;
+  timeToFirstTokenMs?: number | null | undefined;
+  usageDetails?: unknown;
+};
+
 /**
  * The status of a run group, a run or a step.
  *
@@ -68,6 +110,31 @@ export type RunStatus =
 /** The kinds of work a pipeline step does. */
 export type StepType = 'CHUNK' | 'EMBED' | 'ENRICH' | 'INGEST' | 'PARSE' | 'ROUTE' | 'STORE' | 'VALIDATE';
 
+/** Exactly one owner: documentId, runId or stepId. */
+export type StoreFileInput = {
+  content: string;
+  documentId?: string | number | null | undefined;
+  /** How `content` is encoded. */
+  encoding?: ContentEncoding | null | undefined;
+  kind: StoredFileKind;
+  mimeType?: string | null | undefined;
+  runId?: string | number | null | undefined;
+  stepId?: string | number | null | undefined;
+};
+
+export type StoredFileKind =
+  | 'CHUNKS'
+  | 'DOCUMENT'
+  | 'EMBEDDINGS'
+  | 'LOG'
+  | 'OTHER'
+  | 'PARSED_JSON'
+  | 'PARSED_MARKDOWN'
+  | 'PROMPT'
+  | 'RAG'
+  | 'RESPONSE'
+  | 'THUMBNAIL';
+
 export type UriAction = 'CREATED' | 'DELETED' | 'UPDATED';
 
 export type CreateProjectMutationVariables = Exact<{
@@ -82,6 +149,129 @@ export type CreateBatchMutationVariables = Exact<{
 
 export type CreateBatchMutation = {
   createBatch: { id: string; documents: { nodes: Array<{ id: string; document: { id: string } }> } };
+};
+
+export type CreateBatchWithDocumentsMutationVariables = Exact<{
+  i: CreateBatchInput;
+}>;
+
+export type CreateBatchWithDocumentsMutation = {
+  createBatch: {
+    id: string;
+    name: string;
+    source: string;
+    params: unknown;
+    completedAt: string | null;
+    project: { id: string };
+    documents: {
+      totalCount: number;
+      nodes: Array<{
+        uri: string;
+        source: string;
+        version: number;
+        document: {
+          id: string;
+          hash: string;
+          fileSize: number | null;
+          mimeType: string;
+          files: Array<{
+            kind: StoredFileKind;
+            path: string;
+            sizeBytes: number;
+            checksum: string;
+            content: string | null;
+          }>;
+        };
+        history: Array<{ version: number; action: UriAction; hash: string }>;
+      }>;
+    };
+  };
+};
+
+export type AddDocumentsToBatchMutationVariables = Exact<{
+  i: AddDocumentsInput;
+}>;
+
+export type AddDocumentsToBatchMutation = {
+  addDocuments: {
+    created: number;
+    updated: number;
+    unchanged: number;
+    batch: { id: string };
+    uris: Array<{
+      uri: string;
+      version: number;
+      document: { hash: string };
+      history: Array<{ version: number; action: UriAction; hash: string }>;
+    }>;
+  };
+};
+
+export type RecordLlmCallWithFilesMutationVariables = Exact<{
+  i: RecordLlmCallInput;
+}>;
+
+export type RecordLlmCallWithFilesMutation = {
+  recordLlmCall: {
+    id: string;
+    provider: string;
+    model: string;
+    operation: LlmOperation;
+    promptTokens: number | null;
+    completionTokens: number | null;
+    totalTokens: number | null;
+    usageDetails: unknown;
+    costUsd: number | null;
+    latencyMs: number;
+    status: LlmCallStatus;
+    errorMessage: string | null;
+    project: { id: string };
+    run: { id: string } | null;
+    step: { id: string } | null;
+    promptFile: {
+      path: string;
+      kind: StoredFileKind;
+      sizeBytes: number;
+      checksum: string;
+      content: string | null;
+    } | null;
+    responseFile: { path: string; kind: StoredFileKind; content: string | null } | null;
+  };
+};
+
+export type StoreFileForSpecMutationVariables = Exact<{
+  i: StoreFileInput;
+}>;
+
+export type StoreFileForSpecMutation = {
+  storeFile: {
+    id: string;
+    path: string;
+    kind: StoredFileKind;
+    sizeBytes: number;
+    checksum: string;
+    mimeType: string | null;
+    content: string | null;
+  };
+};
+
+export type DeleteDocumentUriForSpecMutationVariables = Exact<{
+  i: DeleteDocumentUriInput;
+  dry?: boolean | null | undefined;
+}>;
+
+export type DeleteDocumentUriForSpecMutation = {
+  deleteDocumentUri: {
+    dryRun: boolean;
+    deletedRuns: number;
+    deletedSteps: number;
+    deletedEvents: number;
+    deletedLlmCalls: number;
+    deletedFiles: number;
+    deletedDocumentUris: number;
+    deletedDocuments: number;
+    totalDeleted: number;
+  };
 };
 
 export type RunsPageQueryVariables = Exact<{
@@ -462,6 +652,450 @@ export const CreateBatchDocument = {
     },
   ],
 } as unknown as DocumentNode<CreateBatchMutation, CreateBatchMutationVariables>;
+export const CreateBatchWithDocumentsDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'CreateBatchWithDocuments' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'i' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'CreateBatchInput' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'createBatch' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'i' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'source' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'params' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'completedAt' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'project' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'documents' },
+                  arguments: [
+                    {
+                      kind: 'Argument',
+                      name: { kind: 'Name', value: 'first' },
+                      value: { kind: 'IntValue', value: '10' },
+                    },
+                  ],
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'nodes' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'uri' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'source' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'document' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'hash' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'fileSize' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'mimeType' } },
+                                  {
+                                    kind: 'Field',
+                                    name: { kind: 'Name', value: 'files' },
+                                    arguments: [
+                                      {
+                                        kind: 'Argument',
+                                        name: { kind: 'Name', value: 'first' },
+                                        value: { kind: 'IntValue', value: '2' },
+                                      },
+                                    ],
+                                    selectionSet: {
+                                      kind: 'SelectionSet',
+                                      selections: [
+                                        { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
+                                        { kind: 'Field', name: { kind: 'Name', value: 'path' } },
+                                        { kind: 'Field', name: { kind: 'Name', value: 'sizeBytes' } },
+                                        { kind: 'Field', name: { kind: 'Name', value: 'checksum' } },
+                                        {
+                                          kind: 'Field',
+                                          name: { kind: 'Name', value: 'content' },
+                                          arguments: [
+                                            {
+                                              kind: 'Argument',
+                                              name: { kind: 'Name', value: 'maxBytes' },
+                                              value: { kind: 'IntValue', value: '1024' },
+                                            },
+                                          ],
+                                        },
+                                      ],
+                                    },
+                                  },
+                                ],
+                              },
+                            },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'history' },
+                              arguments: [
+                                {
+                                  kind: 'Argument',
+                                  name: { kind: 'Name', value: 'first' },
+                                  value: { kind: 'IntValue', value: '10' },
+                                },
+                              ],
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'action' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'hash' } },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CreateBatchWithDocumentsMutation, CreateBatchWithDocumentsMutationVariables>;
+export const AddDocumentsToBatchDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'AddDocumentsToBatch' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'i' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'AddDocumentsInput' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'addDocuments' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'i' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'created' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'updated' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'unchanged' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'batch' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'uris' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'uri' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'document' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'hash' } }],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'history' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'action' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'hash' } },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<AddDocumentsToBatchMutation, AddDocumentsToBatchMutationVariables>;
+export const RecordLlmCallWithFilesDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'RecordLlmCallWithFiles' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'i' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'RecordLlmCallInput' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'recordLlmCall' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'i' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'provider' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'model' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'operation' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'promptTokens' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'completionTokens' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'totalTokens' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'usageDetails' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'costUsd' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'latencyMs' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'errorMessage' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'project' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'run' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'step' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'promptFile' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'path' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'sizeBytes' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'checksum' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'content' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'responseFile' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'path' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'content' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<RecordLlmCallWithFilesMutation, RecordLlmCallWithFilesMutationVariables>;
+export const StoreFileForSpecDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'StoreFileForSpec' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'i' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'StoreFileInput' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'storeFile' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'i' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'path' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'sizeBytes' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'checksum' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'mimeType' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'content' },
+                  arguments: [
+                    {
+                      kind: 'Argument',
+                      name: { kind: 'Name', value: 'encoding' },
+                      value: { kind: 'EnumValue', value: 'BASE64' },
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<StoreFileForSpecMutation, StoreFileForSpecMutationVariables>;
+export const DeleteDocumentUriForSpecDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'DeleteDocumentUriForSpec' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'i' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'DeleteDocumentUriInput' } },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'dry' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Boolean' } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'deleteDocumentUri' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'i' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'dryRun' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'dry' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'dryRun' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'deletedRuns' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'deletedSteps' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'deletedEvents' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'deletedLlmCalls' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'deletedFiles' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'deletedDocumentUris' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'deletedDocuments' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'totalDeleted' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<DeleteDocumentUriForSpecMutation, DeleteDocumentUriForSpecMutationVariables>;
 export const RunsPageDocument = {
   kind: 'Document',
   definitions: [

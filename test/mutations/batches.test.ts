@@ -2,12 +2,72 @@ import { armFailpoint, disarmFailpoints } from '../../src/services/failpoints';
 import { b64, createProject, must, tableCounts } from '../helpers/api';
 import { sha256 } from '../helpers/factories';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server';
+import { graphql } from '../__generated__';
 
-const CREATE = `mutation ($i: CreateBatchInput!) { createBatch(input: $i) {
-  id name source params completedAt project { id }
-  documents(first: 10) { totalCount nodes { uri source version document { id hash fileSize mimeType files(first: 2) { kind path sizeBytes checksum content(maxBytes: 1024) } } history(first: 10) { version action hash } } }
-} }`;
-const ADD = `mutation ($i: AddDocumentsInput!) { addDocuments(input: $i) { created updated unchanged batch { id } uris { uri version document { hash } history { version action hash } } } }`;
+const CREATE = graphql(`
+  mutation CreateBatchWithDocuments($i: CreateBatchInput!) {
+    createBatch(input: $i) {
+      id
+      name
+      source
+      params
+      completedAt
+      project {
+        id
+      }
+      documents(first: 10) {
+        totalCount
+        nodes {
+          uri
+          source
+          version
+          document {
+            id
+            hash
+            fileSize
+            mimeType
+            files(first: 2) {
+              kind
+              path
+              sizeBytes
+              checksum
+              content(maxBytes: 1024)
+            }
+          }
+          history(first: 10) {
+            version
+            action
+            hash
+          }
+        }
+      }
+    }
+  }
+`);
+const ADD = graphql(`
+  mutation AddDocumentsToBatch($i: AddDocumentsInput!) {
+    addDocuments(input: $i) {
+      created
+      updated
+      unchanged
+      batch {
+        id
+      }
+      uris {
+        uri
+        version
+        document {
+          hash
+        }
+        history {
+          version
+          action
+          hash
+        }
+      }
+    }
+  }
+`);
 
 describe('batches and documents (pool of one connection)', () => {
   let s: TestServer;
@@ -102,7 +162,7 @@ describe('batches and documents (pool of one connection)', () => {
       })
     ).addDocuments;
     expect(second).toMatchObject({ created: 1, updated: 1, unchanged: 1, batch: { id: batch.id } });
-    expect(second.uris.map((u: any) => [u.uri, u.version])).toEqual([
+    expect(second.uris.map((u) => [u.uri, u.version])).toEqual([
       ['/doc', 2],
       ['/same', 1],
       ['/new', 1],
@@ -112,12 +172,12 @@ describe('batches and documents (pool of one connection)', () => {
         i: { batchId: batch.id, documents: [{ uri: '/doc', content: b64('v3'), mimeType: 'text/plain' }] },
       })
     ).addDocuments;
-    expect(third.uris[0].history).toEqual([
+    expect(third.uris[0]!.history).toEqual([
       { version: 1, action: 'CREATED', hash: sha256('v1') },
       { version: 2, action: 'UPDATED', hash: sha256('v2') },
       { version: 3, action: 'UPDATED', hash: sha256('v3') },
     ]);
-    expect(third.uris[0].document.hash).toBe(sha256('v3'));
+    expect(third.uris[0]!.document.hash).toBe(sha256('v3'));
   });
 
   it.each([

@@ -2,13 +2,76 @@ import { armFailpoint, disarmFailpoints } from '../../src/services/failpoints';
 import { b64, claim, createBatch, createProject, must, startRunGroup, tableCounts } from '../helpers/api';
 import { sha256 } from '../helpers/factories';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server';
+import { graphql } from '../__generated__';
+import type { RecordLlmCallInput } from '../__generated__/graphql';
 
-const RECORD = `mutation ($i: RecordLlmCallInput!) { recordLlmCall(input: $i) { id provider model operation promptTokens completionTokens totalTokens
-  usageDetails costUsd latencyMs status errorMessage project { id } run { id } step { id }
-  promptFile { path kind sizeBytes checksum content } responseFile { path kind content } } }`;
-const STORE = `mutation ($i: StoreFileInput!) { storeFile(input: $i) { id path kind sizeBytes checksum mimeType content(encoding: BASE64) } }`;
-const DELETE_URI = `mutation ($i: DeleteDocumentUriInput!, $dry: Boolean) { deleteDocumentUri(input: $i, dryRun: $dry) {
-  dryRun deletedRuns deletedSteps deletedEvents deletedLlmCalls deletedFiles deletedDocumentUris deletedDocuments totalDeleted } }`;
+const RECORD = graphql(`
+  mutation RecordLlmCallWithFiles($i: RecordLlmCallInput!) {
+    recordLlmCall(input: $i) {
+      id
+      provider
+      model
+      operation
+      promptTokens
+      completionTokens
+      totalTokens
+      usageDetails
+      costUsd
+      latencyMs
+      status
+      errorMessage
+      project {
+        id
+      }
+      run {
+        id
+      }
+      step {
+        id
+      }
+      promptFile {
+        path
+        kind
+        sizeBytes
+        checksum
+        content
+      }
+      responseFile {
+        path
+        kind
+        content
+      }
+    }
+  }
+`);
+const STORE = graphql(`
+  mutation StoreFileForSpec($i: StoreFileInput!) {
+    storeFile(input: $i) {
+      id
+      path
+      kind
+      sizeBytes
+      checksum
+      mimeType
+      content(encoding: BASE64)
+    }
+  }
+`);
+const DELETE_URI = graphql(`
+  mutation DeleteDocumentUriForSpec($i: DeleteDocumentUriInput!, $dry: Boolean) {
+    deleteDocumentUri(input: $i, dryRun: $dry) {
+      dryRun
+      deletedRuns
+      deletedSteps
+      deletedEvents
+      deletedLlmCalls
+      deletedFiles
+      deletedDocumentUris
+      deletedDocuments
+      totalDeleted
+    }
+  }
+`);
 
 describe('LLM calls, files and deletes (pool of one connection)', () => {
   let s: TestServer;
@@ -24,7 +87,8 @@ describe('LLM calls, files and deletes (pool of one connection)', () => {
   afterAll(() => s.stop());
   afterEach(() => disarmFailpoints());
 
-  const call = (extra: Record<string, unknown> = {}) => ({
+  // A valid call; `extra` overrides it, with values the schema may refuse (what the tests check).
+  const call = (extra: Partial<Record<keyof RecordLlmCallInput, unknown>> = {}): RecordLlmCallInput => ({
     stepId: step.id,
     provider: 'openai',
     model: 'gpt-4o',
@@ -37,7 +101,7 @@ describe('LLM calls, files and deletes (pool of one connection)', () => {
     costUsd: 0.0021,
     latencyMs: 850,
     status: 'SUCCESS',
-    ...extra,
+    ...(extra as Partial<RecordLlmCallInput>),
   });
 
   it('records the call, then its prompt and response under the call id; run and project come from the step', async () => {
