@@ -72,6 +72,10 @@ const envSchema = z.object({
   PRUNE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000),
   METRICS_MAX_OPERATIONS: z.coerce.number().int().min(1).default(200),
   METRICS_TOKEN: z.string().min(16).optional(),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
   WS_MAX_INIT_BYTES: z.coerce
     .number()
     .int()
@@ -140,6 +144,14 @@ export interface Config {
   maxJsonBytes: number;
   /** Deepest nesting of a stored JSON value. @default 32 */
   maxJsonDepth: number;
+  /** A connection must have sent its request's headers within this. @default 10000 */
+  httpHeadersTimeoutMs: number;
+  /** A connection must have sent its whole request (headers and body) within this. @default 30000 */
+  httpRequestTimeoutMs: number;
+  /** An idle keep-alive connection closes after this. @default 5000 */
+  httpKeepAliveTimeoutMs: number;
+  /** Open connections (HTTP and WebSocket) at most; more are dropped at once. @default 10000 */
+  maxConnections: number;
   /** Largest WebSocket message before connection_init is accepted (larger: closed 4413 unparsed). @default 16 KiB */
   wsMaxInitBytes: number;
   /** Parsed WebSocket documents kept, in bytes (estimated from their text). @default 16 MiB */
@@ -202,6 +214,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxJsonDepth: e.MAX_JSON_DEPTH,
     documentCacheBytes: e.DOCUMENT_CACHE_BYTES,
     wsMaxInitBytes: e.WS_MAX_INIT_BYTES,
+    httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    // Node refuses a request timeout shorter than the header timeout.
+    httpRequestTimeoutMs: Math.max(e.HTTP_REQUEST_TIMEOUT_MS, e.HTTP_HEADERS_TIMEOUT_MS),
+    httpKeepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.MAX_CONNECTIONS,
     idempotencyKeyHours: e.IDEMPOTENCY_KEY_HOURS,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     workerRetentionDays: e.WORKER_RETENTION_DAYS,

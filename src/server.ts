@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from './config';
 import type { ContextDeps } from './context';
 import { createDb, type Db } from './db/knex';
@@ -38,6 +38,10 @@ export type ServerConfig = Pick<
       Config,
       | 'documentCacheBytes'
       | 'wsMaxInitBytes'
+      | 'httpHeadersTimeoutMs'
+      | 'httpRequestTimeoutMs'
+      | 'httpKeepAliveTimeoutMs'
+      | 'maxConnections'
       | 'maxJsonDepth'
       | 'metricsMaxOperations'
       | 'metricsToken'
@@ -136,7 +140,7 @@ export async function createServer({
       (p) => p.stop(),
     );
 
-    const httpServer = http.createServer();
+    const httpServer = slowClientBoundServer(config);
     const transportOptions = { httpServer, schema, admission, errors, deps, metrics };
     const ws = resources.add(
       createWsTransport({
@@ -184,4 +188,35 @@ export async function createServer({
     await resources.release().catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * A node:http server that bounds what a slow or idle client can hold: headers within
+ * `httpHeadersTimeoutMs` (also a connection that sends nothing), the whole request within
+ * `httpRequestTimeoutMs`, idle keep-alive `httpKeepAliveTimeoutMs`, at most `maxConnections`
+ * open (HTTP and WebSocket; more are dropped on accept).
+ */
+function slowClientBoundServer(config: ServerConfig): http.Server {
+  const headersTimeout = config.httpHeadersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(config.httpRequestTimeoutMs ?? 30_000, headersTimeout);
+  const server = http.createServer({
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs ?? 5000,
+    // Node checks the two timeouts on this interval (30 s by default): they hold to within it.
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 2)),
+  });
+  server.maxConnections = config.maxConnections ?? 10_000;
+  // Node's header timeout starts at a request's first byte: a connection that sends none would
+  // be held for ever. It gets the same time to send its first byte.
+  server.on('connection', (socket: Socket) => {
+    const silent = () => socket.destroy();
+    socket.setTimeout(headersTimeout);
+    socket.once('timeout', silent);
+    socket.once('data', () => {
+      socket.setTimeout(0);
+      socket.off('timeout', silent);
+    });
+  });
+  return server;
 }
