@@ -16,6 +16,8 @@ export class Batch extends BaseModel {
   completedAt!: Date | null;
   createdAt!: Date;
 
+  static override jsonAttributes = ['params'];
+
   static override relationMappings = (): RelationMappings => ({
     project: {
       relation: BaseModel.BelongsToOneRelation,

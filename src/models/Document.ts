@@ -17,6 +17,8 @@ export class Document extends BaseModel {
   meta!: JsonObject;
   createdAt!: Date;
 
+  static override jsonAttributes = ['meta'];
+
   static override relationMappings = (): RelationMappings => ({
     project: {
       relation: BaseModel.BelongsToOneRelation,

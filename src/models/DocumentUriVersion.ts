@@ -17,6 +17,8 @@ export class DocumentUriVersion extends BaseModel {
   meta!: JsonObject;
   processedAt!: Date;
 
+  static override jsonAttributes = ['meta'];
+
   static override relationMappings = (): RelationMappings => ({
     documentUri: {
       relation: BaseModel.BelongsToOneRelation,

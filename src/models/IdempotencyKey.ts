@@ -23,4 +23,6 @@ export class IdempotencyKey extends BaseModel {
       join: { from: 'idempotency_key.projectId', to: 'project.id' },
     },
   });
+
+  static override jsonAttributes = ['result'];
 }

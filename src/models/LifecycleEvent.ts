@@ -31,6 +31,8 @@ export class LifecycleEvent extends BaseModel {
   statusMeta!: JsonObject;
   occurredAt!: Date;
 
+  static override jsonAttributes = ['statusMeta'];
+
   static override relationMappings = (): RelationMappings => ({
     project: {
       relation: BaseModel.BelongsToOneRelation,

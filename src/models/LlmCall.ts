@@ -32,6 +32,8 @@ export class LlmCall extends BaseModel {
   completedAt!: Date | null;
   createdAt!: Date;
 
+  static override jsonAttributes = ['params', 'usageDetails'];
+
   static override relationMappings = (): RelationMappings => ({
     project: {
       relation: BaseModel.BelongsToOneRelation,

@@ -23,6 +23,8 @@ export class Run extends BaseModel {
   params!: JsonObject;
   version!: number;
 
+  static override jsonAttributes = ['params', 'statusMeta'];
+
   static override relationMappings = (): RelationMappings => ({
     project: {
       relation: BaseModel.BelongsToOneRelation,

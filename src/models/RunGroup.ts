@@ -19,6 +19,8 @@ export class RunGroup extends BaseModel {
   params!: JsonObject;
   version!: number;
 
+  static override jsonAttributes = ['params', 'statusMeta'];
+
   static override relationMappings = (): RelationMappings => ({
     project: {
       relation: BaseModel.BelongsToOneRelation,

@@ -28,6 +28,8 @@ export class Step extends BaseModel {
   /** Bumps on every change: the optimistic-concurrency token. */
   version!: number;
 
+  static override jsonAttributes = ['statusMeta'];
+
   static override relationMappings = (): RelationMappings => ({
     project: {
       relation: BaseModel.BelongsToOneRelation,

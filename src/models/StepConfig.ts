@@ -13,6 +13,8 @@ export class StepConfig extends BaseModel {
   contentHash!: string;
   createdAt!: Date;
 
+  static override jsonAttributes = ['config', 'cumulativeConfig'];
+
   static override relationMappings = (): RelationMappings => ({
     configSets: {
       relation: BaseModel.ManyToManyRelation,

@@ -3,10 +3,11 @@ import { transaction } from '../db/transaction';
 import { conflict } from '../errors';
 import type * as G from '../graphql/mappers';
 import { tables } from '../loaders/tables';
+import { Batch, DocumentUri } from '../models';
 import type { ServiceContext } from './context';
 import { prepareDocuments, writeDocuments } from './documents';
 import { idempotent } from './idempotency';
-import { jsonObject } from './json';
+import { objectInput } from './json';
 import { rowInScope } from './rowInScope';
 import type { Knex } from 'knex';
 
@@ -17,14 +18,14 @@ function loadBatch(trx: Knex.Transaction, id: string): Promise<G.Batch> {
 /** The batch, then its documents, URIs and URI versions: one transaction. */
 export async function createBatch(ctx: ServiceContext, input: CreateBatchInput): Promise<G.Batch> {
   const documents = prepareDocuments(input.documents ?? [], input.source, ctx.config.maxFileBytes);
-  const params = jsonObject(input.params, 'params');
+  const params = objectInput(input.params, 'params');
   return transaction(ctx.db, async (trx) => {
     const project = await rowInScope<G.Project>(trx, 'project', input.projectId, ctx.scope, { field: 'projectId' });
     return idempotent(
       trx,
       { projectId: project.id, operation: 'createBatch', key: input.idempotencyKey, input },
       async () => {
-        const [batch] = await trx('batch')
+        const batch = await Batch.query(trx)
           .insert({ projectId: project.id, name: input.name, source: input.source, params })
           .returning('id');
         await writeDocuments(trx, project.id, batch.id, documents);
@@ -55,7 +56,7 @@ export async function addDocuments(ctx: ServiceContext, input: AddDocumentsInput
           uriIds: p.uris.map((u) => u.id),
         }),
         decode: async (stored: { created: number; updated: number; unchanged: number; uriIds: string[] }) => {
-          const uris = (await trx('document_uri').whereIn('id', stored.uriIds)) as G.DocumentUri[];
+          const uris = await DocumentUri.query(trx).findByIds(stored.uriIds);
           const byId = new Map(uris.map((u) => [u.id, u]));
           // A URI of the first result deleted since (deleteDocumentUri): the replay cannot be given.
           if (stored.uriIds.some((id) => !byId.has(id))) return null;
@@ -76,7 +77,7 @@ export async function addDocuments(ctx: ServiceContext, input: AddDocumentsInput
 export async function completeBatch(ctx: ServiceContext, id: string): Promise<G.Batch> {
   return transaction(ctx.db, async (trx) => {
     const batch = await rowInScope<G.Batch>(trx, 'batch', id, ctx.scope, { lock: true });
-    if (!batch.completedAt) await trx('batch').where({ id }).update({ completedAt: trx.fn.now() });
+    if (!batch.completedAt) await Batch.query(trx).findById(id).patch({ completedAt: trx.fn.now() });
     return loadBatch(trx, id);
   });
 }
