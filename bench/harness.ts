@@ -23,6 +23,8 @@ export interface Settings {
   seconds: number;
   concurrency: number[];
   runsLarge: number;
+  /** M5: runs of the maximum-size group (MAX_RUNS_PER_GROUP). */
+  runsMax: number;
   updates: number;
   subs: [number, number, number];
   idle: number;
@@ -35,6 +37,7 @@ export const SMOKE: Settings = {
   seconds: 1,
   concurrency: [1, 4],
   runsLarge: 50,
+  runsMax: 50,
   // M2/M4 report each step once per round: at most the largest group's 80 steps.
   updates: 80,
   subs: [1, 20, 50],
@@ -48,6 +51,7 @@ export const FULL: Settings = {
   seconds: 5,
   concurrency: [1, 10, 50],
   runsLarge: 10_000,
+  runsMax: 50_000,
   updates: 4000,
   subs: [1, 1000, 5000],
   idle: 20_000,

@@ -6,6 +6,7 @@ import { g2 } from './g2';
 import { m1 } from './m1';
 import { m2 } from './m2';
 import { m4 } from './m4';
+import { m5 } from './m5';
 import { n1 } from './n1';
 import { n2 } from './n2';
 import { n3 } from './n3';
@@ -22,6 +23,7 @@ export const scenarios: Scenario[] = [
   m1,
   m2,
   m4,
+  m5,
   s3,
   s1,
   s4,

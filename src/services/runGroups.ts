@@ -102,78 +102,80 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
     );
   }
 
-  return transaction(ctx.db, async (trx) => {
-    let projectId: string;
-    let batchId: string | null = null;
-    let docs: string[];
-    if (input.batchId != null) {
-      const batch = await rowInScope<G.Batch>(trx, 'batch', input.batchId, ctx.scope, { field: 'batchId' });
-      projectId = batch.projectId;
-      batchId = batch.id;
-      docs = (await trx('document_uri').distinct('documentId').where({ batchId }).orderBy('documentId')).map(
-        (r: { documentId: string }) => r.documentId,
-      );
-      if (docs.length === 0) throw badUserInput('the batch has no documents to run', 'batchId');
-      if (docs.length > ctx.config.maxRunsPerGroup) {
-        throw badUserInput(
-          `a run group has at most ${ctx.config.maxRunsPerGroup} runs; the batch has ${docs.length} documents`,
-          'batchId',
+  return transaction(
+    ctx.db,
+    async (trx) => {
+      let projectId: string;
+      let batchId: string | null = null;
+      let docs: string[];
+      if (input.batchId != null) {
+        const batch = await rowInScope<G.Batch>(trx, 'batch', input.batchId, ctx.scope, { field: 'batchId' });
+        projectId = batch.projectId;
+        batchId = batch.id;
+        docs = (await trx('document_uri').distinct('documentId').where({ batchId }).orderBy('documentId')).map(
+          (r: { documentId: string }) => r.documentId,
         );
+        if (docs.length === 0) throw badUserInput('the batch has no documents to run', 'batchId');
+        if (docs.length > ctx.config.maxRunsPerGroup) {
+          throw badUserInput(
+            `a run group has at most ${ctx.config.maxRunsPerGroup} runs; the batch has ${docs.length} documents`,
+            'batchId',
+          );
+        }
+      } else {
+        const unique = [...new Set(documentIds!)];
+        const qb = trx('document').select('id', 'projectId').whereIn('id', unique);
+        scopeTo(qb, 'document.projectId', ctx.scope);
+        const found = (await qb) as { id: string; projectId: string }[];
+        const missing = unique.find((id) => !found.some((f) => f.id === id));
+        if (missing) throw notFound('Document', missing);
+        const projects = new Set(found.map((f) => f.projectId));
+        if (projects.size > 1) throw badUserInput('documentIds must all belong to one project', 'documentIds');
+        projectId = found[0]!.projectId;
+        docs = unique;
       }
-    } else {
-      const unique = [...new Set(documentIds!)];
-      const qb = trx('document').select('id', 'projectId').whereIn('id', unique);
-      scopeTo(qb, 'document.projectId', ctx.scope);
-      const found = (await qb) as { id: string; projectId: string }[];
-      const missing = unique.find((id) => !found.some((f) => f.id === id));
-      if (missing) throw notFound('Document', missing);
-      const projects = new Set(found.map((f) => f.projectId));
-      if (projects.size > 1) throw badUserInput('documentIds must all belong to one project', 'documentIds');
-      projectId = found[0]!.projectId;
-      docs = unique;
-    }
 
-    return idempotent(
-      trx,
-      { projectId, operation: 'startRunGroup', key: input.idempotencyKey, input },
-      async () => {
-        const configs = await rawRows<{ id: string; contentHash: string }>(
-          trx,
-          `insert into step_config (step_type, config, cumulative_config, content_hash)
+      return idempotent(
+        trx,
+        { projectId, operation: 'startRunGroup', key: input.idempotencyKey, input },
+        async () => {
+          const configs = await rawRows<{ id: string; contentHash: string }>(
+            trx,
+            `insert into step_config (step_type, config, cumulative_config, content_hash)
            select x.step_type, x.config, x.cumulative_config, x.content_hash
            from jsonb_to_recordset(?::jsonb) as x(step_type text, config jsonb, cumulative_config jsonb, content_hash text)
            on conflict (content_hash) do update set content_hash = excluded.content_hash
            returning id, content_hash`,
-          [
-            JSON.stringify(
-              steps.map((s) => ({
-                step_type: s.type,
-                config: s.config,
-                cumulative_config: s.cumulativeConfig,
-                content_hash: s.contentHash,
-              })),
-            ),
-          ],
-        );
-        const configOf = new Map(configs.map((c) => [c.contentHash, c.id]));
+            [
+              JSON.stringify(
+                steps.map((s) => ({
+                  step_type: s.type,
+                  config: s.config,
+                  cumulative_config: s.cumulativeConfig,
+                  content_hash: s.contentHash,
+                })),
+              ),
+            ],
+          );
+          const configOf = new Map(configs.map((c) => [c.contentHash, c.id]));
 
-        const [group] = await trx('run_group')
-          .insert({
-            projectId,
-            batchId,
-            name: input.name ?? null,
-            workflowDefinitionId: input.workflowDefinitionId,
-            paramDefinitionId: input.paramDefinitionId ?? null,
-            priority,
-            params,
-          })
-          .returning('id');
+          const [group] = await trx('run_group')
+            .insert({
+              projectId,
+              batchId,
+              name: input.name ?? null,
+              workflowDefinitionId: input.workflowDefinitionId,
+              paramDefinitionId: input.paramDefinitionId ?? null,
+              priority,
+              params,
+            })
+            .returning('id');
 
-        failpoint('startRunGroup.beforeSteps');
-        // Runs and their steps in one statement: the run ids never travel to Node and back.
-        const [created] = await rawRows<{ runs: number }>(
-          trx,
-          `with r as (
+          failpoint('startRunGroup.beforeSteps');
+          // Runs and their steps in one statement: the run ids never travel to Node and back.
+          const [created] = await rawRows<{ runs: number }>(
+            trx,
+            `with r as (
              insert into run (project_id, run_group_id, batch_id, document_id, workflow_definition_id, priority, params)
              select ?, ?, ?, d.id, ?, ?, ?::jsonb from unnest(?::uuid[]) with ordinality as d(id, n) order by d.n
              returning id
@@ -184,44 +186,46 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
              order by r.id, s.number
            )
            select count(*)::int as runs from r`,
-          [
-            projectId,
-            group.id,
-            batchId,
-            input.workflowDefinitionId,
-            priority,
-            params,
-            docs,
-            projectId,
-            steps.length,
-            priority,
-            steps.map((s) => s.number),
-            steps.map((s) => s.name),
-            steps.map((s) => s.type),
-            steps.map((s) => configOf.get(s.contentHash)!),
-            steps.map((s) => s.maxRetries),
-          ],
-        );
-
-        await recordEvents(
-          trx,
-          [
-            {
+            [
               projectId,
-              type: 'GROUP_START',
-              status: 'PENDING',
+              group.id,
               batchId,
-              runGroupId: group.id,
-              statusMeta: { runs: created!.runs, steps: steps.length },
-            },
-          ],
-          ctx,
-        );
-        return loadRunGroup(trx, group.id);
-      },
-      { encode: (g) => ({ id: g.id }), decode: ({ id }: { id: string }) => loadRunGroup(trx, id) },
-    );
-  });
+              input.workflowDefinitionId,
+              priority,
+              params,
+              docs,
+              projectId,
+              steps.length,
+              priority,
+              steps.map((s) => s.number),
+              steps.map((s) => s.name),
+              steps.map((s) => s.type),
+              steps.map((s) => configOf.get(s.contentHash)!),
+              steps.map((s) => s.maxRetries),
+            ],
+          );
+
+          await recordEvents(
+            trx,
+            [
+              {
+                projectId,
+                type: 'GROUP_START',
+                status: 'PENDING',
+                batchId,
+                runGroupId: group.id,
+                statusMeta: { runs: created!.runs, steps: steps.length },
+              },
+            ],
+            ctx,
+          );
+          return loadRunGroup(trx, group.id);
+        },
+        { encode: (g) => ({ id: g.id }), decode: ({ id }: { id: string }) => loadRunGroup(trx, id) },
+      );
+    },
+    { bulk: true },
+  );
 }
 
 /**

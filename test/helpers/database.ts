@@ -27,13 +27,17 @@ async function admin<T>(fn: (k: ReturnType<typeof knex>) => Promise<T>): Promise
 
 /** A fresh, fully migrated database of this test file's own (copied from the template). */
 export async function createTestDatabase(
-  options: { poolMax?: number; template?: string | null } = {},
+  options: { poolMax?: number; template?: string | null; statementTimeoutMs?: number } = {},
 ): Promise<TestDatabase> {
   const name = `runledger_test_${randomBytes(6).toString('hex')}`;
   const template = options.template === undefined ? TEMPLATE_DATABASE : options.template;
   await admin((k) => k.raw(`create database ${name}${template ? ` template ${template}` : ''}`));
   const url = withDatabase(serverUrl(), name);
-  const db = createDb({ connection: url, poolMax: options.poolMax ?? 5 });
+  const db = createDb({
+    connection: url,
+    poolMax: options.poolMax ?? 5,
+    statementTimeoutMs: options.statementTimeoutMs,
+  });
   return {
     url,
     db,

@@ -83,11 +83,16 @@ export async function startTestServer(
     log?: (line: string) => void;
     explorer?: ExplorerOptions;
     liveEvents?: boolean;
+    /** The pool's statement timeout, as STATEMENT_TIMEOUT_MS sets it in production (default: none). */
+    statementTimeoutMs?: number;
     /** Any other setting of the server (limits, retention...), over the defaults above. */
     config?: Partial<ServerConfig>;
   } = {},
 ): Promise<TestServer> {
-  const database = await createTestDatabase({ poolMax: options.poolMax });
+  const database = await createTestDatabase({
+    poolMax: options.poolMax,
+    statementTimeoutMs: options.statementTimeoutMs,
+  });
   const logger = options.log
     ? pino({ level: 'info' }, { write: (line: string) => options.log!(line.trim()) })
     : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
