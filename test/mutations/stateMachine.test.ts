@@ -87,6 +87,27 @@ describe('the run state machine under forced interleavings', () => {
     ]);
   });
 
+  it('cancelRunGroup waiting for a deleteRunGroup that then commits is NOT_FOUND, and writes nothing', async () => {
+    const { group: g } = await group(1, [{ name: 'only', type: 'PARSE' }]);
+    const [step] = await stepsOf(g.id);
+    // The delete deletes the group's events, then waits for the step the second session holds.
+    const holder = await holdLocks(s.db);
+    await holder.lock(`select 1 from step where id = ?`, [step!.id]);
+    const del = s.gql(`mutation ($id: ID!) { deleteRunGroup(id: $id) { deletedRuns } }`, { id: g.id });
+    await waitersReach(s.db, 1);
+    // The cancel has read the group (it exists) and queues behind the delete on that step.
+    const cancel = s.gql(`mutation ($id: ID!) { cancelRunGroup(id: $id) { id status } }`, { id: g.id });
+    await waitersReach(s.db, 2);
+    await holder.release();
+    const [deleted, cancelled] = await Promise.all([del, cancel]);
+    expect(deleted.errors).toBeUndefined();
+    expect(deleted.data.deleteRunGroup.deletedRuns).toBe(1);
+    expect(errorCodes(cancelled)).toEqual(['NOT_FOUND']);
+    expect(cancelled.data).toBeNull();
+    expect(await s.db('lifecycle_event').where({ runGroupId: g.id }).first()).toBeUndefined();
+    expect(await s.db('run_group').where({ id: g.id }).first()).toBeUndefined();
+  });
+
   it('defect 7: replaying an idempotency key whose result was deleted is a CONFLICT that says so', async () => {
     const project = await createProject(s);
     const batch = await createBatch(s, project.id, 1);
