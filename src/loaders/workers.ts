@@ -39,20 +39,29 @@ export function workerByKeyLoader(db: Knex, spec: TableSpec, scope: Scope): Data
 
 /**
  * Worker.activeSteps: the RUNNING steps of the worker (of its own project only), at most
- * MAX_LIST_ITEMS each (the list's weight in the cost); a worker runs a handful at a time.
+ * MAX_LIST_ITEMS each (the list's weight in the cost). The cap is in the statement (ROW_NUMBER
+ * per worker), so a worker holding thousands of steps costs PostgreSQL and Node 100 rows.
  */
 export function activeStepsByWorkerLoader(db: Knex, spec: TableSpec, scope: Scope): DataLoader<WorkerKey, G.Step[]> {
   return new DataLoader(
     async (keys) => {
-      const qb = whereKeys(db(spec.table).select(spec.columns(db)), 'step.project_id', 'step.worker_id', keys)
+      const inner = whereKeys(db(spec.table).select(spec.columns(db)), 'step.project_id', 'step.worker_id', keys)
         .where('step.status', 'RUNNING')
-        .orderBy([{ column: 'step.createdAt' }, { column: 'step.id' }]);
-      scopeTo(qb, 'step.projectId', scope);
-      const rows = (await qb) as G.Step[];
+        .select(
+          db.raw(
+            `row_number() over (partition by step.project_id, step.worker_id order by step.created_at, step.id) as rn`,
+          ),
+        );
+      scopeTo(inner, 'step.projectId', scope);
+      const rows = (await db
+        .select('*')
+        .from(inner.as('capped'))
+        .where('rn', '<=', MAX_LIST_ITEMS)
+        .orderBy([{ column: 'rn' }])) as (G.Step & { rn?: string })[];
       const groups = new Map<string, G.Step[]>(keys.map((k) => [cacheKeyFn(k), []]));
       for (const row of rows) {
-        const group = groups.get(cacheKeyFn({ projectId: row.projectId, id: row.workerId! }));
-        if (group && group.length < MAX_LIST_ITEMS) group.push(row);
+        delete row.rn;
+        groups.get(cacheKeyFn({ projectId: row.projectId, id: row.workerId! }))?.push(row);
       }
       return keys.map((k) => groups.get(cacheKeyFn(k)) ?? []);
     },

@@ -61,3 +61,61 @@ describe('nested run group query', () => {
     console.log(`nested query: ${small.count} statements for 5 runs, ${large.count} for 100 runs`);
   });
 });
+
+describe('Worker.activeSteps', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer();
+  });
+  afterAll(() => s.stop());
+
+  /** A worker of a new project holding `running` RUNNING steps. */
+  async function busyWorker(running: number) {
+    const project = await makeProject(s.db);
+    const workerId = await makeWorker(s.db, project.id);
+    const { steps } = await makeRunGroup(s.db, { projectId: project.id, runs: running, stepsPerRun: 1, workerId });
+    await s
+      .db('step')
+      .whereIn(
+        'id',
+        steps.map((st) => st.id),
+      )
+      .update({ status: 'RUNNING', startedAt: s.db.fn.now() });
+    return workerId;
+  }
+
+  it('is capped at 100 per worker in SQL: the statement returns at most 100 rows per worker', async () => {
+    const big = await busyWorker(150);
+    const small = await busyWorker(3);
+    // The rows each statement returned, by its SQL.
+    const returned: { sql: string; rows: number }[] = [];
+    const onResponse = (response: unknown, query: { sql: string }) => {
+      if (Array.isArray(response)) returned.push({ sql: query.sql, rows: response.length });
+    };
+    s.db.on('query-response', onResponse);
+    let res: { data?: any; errors?: unknown[] };
+    try {
+      res = await s.gql(`{ workers(first: 100) { id activeSteps { id } } }`);
+    } finally {
+      s.db.off('query-response', onResponse);
+    }
+    expect(res).toSucceed();
+    const byId = new Map(
+      (res.data.workers as { id: string; activeSteps: { id: string }[] }[]).map((w) => [w.id, w.activeSteps]),
+    );
+    expect(byId.get(big)).toHaveLength(100);
+    expect(byId.get(small)).toHaveLength(3);
+    // The oldest 100, in the list's order (created_at, id).
+    const first100 = await s
+      .db('step')
+      .where({ workerId: big, status: 'RUNNING' })
+      .orderBy([{ column: 'createdAt' }, { column: 'id' }])
+      .limit(100)
+      .pluck('id');
+    expect(byId.get(big)!.map((st) => st.id)).toEqual(first100);
+    const loads = returned.filter((r) => /"worker_id"/.test(r.sql) && /from "step"|"step"\./.test(r.sql));
+    expect(loads).toHaveLength(1);
+    // Both workers in one statement, 100 + 3 rows: the other 50 never leave PostgreSQL.
+    expect(loads[0]!.rows).toBe(103);
+  });
+});
