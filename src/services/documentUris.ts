@@ -38,7 +38,9 @@ export async function deleteDocumentUri(
         return deleteStats(dryRun, { deletedDocumentUris: 1 });
       }
 
-      const runs = await countRunDependents(trx, 'select id from run where document_id = ?', [uri.documentId]);
+      const runs = await countRunDependents(trx, 'select id from run where document_id = :documentId', {
+        documentId: uri.documentId,
+      });
       const documentFiles = await trx('stored_file').where({ documentId: uri.documentId }).count({ n: '*' }).first();
       const stats = deleteStats(dryRun, {
         deletedRuns: runs.runs,
@@ -55,7 +57,7 @@ export async function deleteDocumentUri(
         const groups = (await trx('run').distinct('runGroupId').where({ documentId: uri.documentId })).map(
           (r: { runGroupId: string }) => r.runGroupId,
         );
-        await deleteRunsOf(trx, 'select id from run where document_id = ?', [uri.documentId]);
+        await deleteRunsOf(trx, 'select id from run where document_id = :documentId', { documentId: uri.documentId });
         await settleGroups(trx, groups, ctx, 'the remaining runs are final (a run was deleted with its document)');
         // Foreign keys cascade from the document to its URIs (and their history) and files.
         await trx('document').where({ id: uri.documentId }).delete();

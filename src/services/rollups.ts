@@ -29,7 +29,7 @@ const RUN_RULE = `
     when bool_and(status = 'COMPLETED') then 'COMPLETED'
     when bool_and(status = 'PENDING') then 'PENDING'
     else 'RUNNING' end as status
-  from step where run_id = any(?::uuid[]) group by run_id`;
+  from step where run_id = any(:runIds::uuid[]) group by run_id`;
 
 /**
  * rule(runs), the status of a run group, as a total function of its runs' statuses:
@@ -46,7 +46,7 @@ const GROUP_RULE = `
     when exists (select 1 from run where run_group_id = g.id and status = 'FAILED') then 'FAILED'
     when exists (select 1 from run where run_group_id = g.id and status = 'CANCELLED') then 'CANCELLED'
     else 'COMPLETED' end as status
-  from run_group g where g.id = any(?::uuid[])`;
+  from run_group g where g.id = any(:runGroupIds::uuid[])`;
 
 function runEventType(status: RunStatusValue): LifecycleEventTypeValue {
   if (status === 'FAILED') return 'ITEM_FAILED';
@@ -71,17 +71,22 @@ interface Settled {
  */
 async function settleRuns(trx: Knex.Transaction, runIds: readonly string[], sink: EventsSink): Promise<string[]> {
   if (runIds.length === 0) return [];
-  await trx.raw(`select 1 from run where id = any(?::uuid[]) order by id for no key update`, [[...runIds]]);
+  await trx.raw(
+    `/* settleRuns: lock runs */ select 1 from run where id = any(:runIds::uuid[]) order by id for no key update`,
+    {
+      runIds: [...runIds],
+    },
+  );
   const changed = await rawRows<Settled>(
     trx,
-    `with x as (${RUN_RULE})
+    `/* settleRuns: roll up */ with x as (${RUN_RULE})
      update run r set status = x.status, status_at = now(), version = r.version + 1,
        started_at = case when x.status <> 'PENDING' then coalesce(r.started_at, now()) else r.started_at end,
        completed_at = case when x.status in ${FINAL_SQL} then now() else null end
      from run before, x
      where r.id = x.id and before.id = r.id and x.status <> r.status
      returning r.id, r.project_id, r.batch_id, r.run_group_id, r.status, before.status as previous_status`,
-    [runIds],
+    { runIds: [...runIds] },
   );
   await recordEvents(
     trx,
@@ -111,10 +116,13 @@ export async function settleGroups(
   message: string | null = null,
 ): Promise<void> {
   if (runGroupIds.length === 0) return;
-  await trx.raw(`select 1 from run_group where id = any(?::uuid[]) order by id for no key update`, [[...runGroupIds]]);
+  await trx.raw(
+    `/* settleGroups: lock groups */ select 1 from run_group where id = any(:runGroupIds::uuid[]) order by id for no key update`,
+    { runGroupIds: [...runGroupIds] },
+  );
   const changed = await rawRows<Omit<Settled, 'runGroupId'>>(
     trx,
-    `with x as (${GROUP_RULE})
+    `/* settleGroups: roll up */ with x as (${GROUP_RULE})
      update run_group g set status = x.status, status_at = now(), version = g.version + 1,
        started_at = case when x.status <> 'PENDING' then coalesce(g.started_at, now()) else g.started_at end,
        completed_at = case when x.status in ${FINAL_SQL} then now() else null end
@@ -122,7 +130,7 @@ export async function settleGroups(
      where g.id = x.id and before.id = g.id and x.status <> g.status
        and before.status not in ${FINAL_SQL}
      returning g.id, g.project_id, g.batch_id, g.status, before.status as previous_status`,
-    [runGroupIds],
+    { runGroupIds: [...runGroupIds] },
   );
   await recordEvents(
     trx,

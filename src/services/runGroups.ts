@@ -141,13 +141,13 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
         async () => {
           const configs = await rawRows<{ id: string; contentHash: string }>(
             trx,
-            `insert into step_config (step_type, config, cumulative_config, content_hash)
+            `/* startRunGroup: step configs */ insert into step_config (step_type, config, cumulative_config, content_hash)
            select x.step_type, x.config, x.cumulative_config, x.content_hash
-           from jsonb_to_recordset(?::jsonb) as x(step_type text, config jsonb, cumulative_config jsonb, content_hash text)
+           from jsonb_to_recordset(:configs::jsonb) as x(step_type text, config jsonb, cumulative_config jsonb, content_hash text)
            on conflict (content_hash) do update set content_hash = excluded.content_hash
            returning id, content_hash`,
-            [
-              JSON.stringify(
+            {
+              configs: JSON.stringify(
                 steps.map((s) => ({
                   step_type: s.type,
                   config: s.config,
@@ -155,7 +155,7 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
                   content_hash: s.contentHash,
                 })),
               ),
-            ],
+            },
           );
           const configOf = new Map(configs.map((c) => [c.contentHash, c.id]));
 
@@ -175,34 +175,34 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
           // Runs and their steps in one statement: the run ids never travel to Node and back.
           const [created] = await rawRows<{ runs: number }>(
             trx,
-            `with r as (
+            `/* startRunGroup: runs and steps */ with r as (
              insert into run (project_id, run_group_id, batch_id, document_id, workflow_definition_id, priority, params)
-             select ?, ?, ?, d.id, ?, ?, ?::jsonb from unnest(?::uuid[]) with ordinality as d(id, n) order by d.n
+             select :projectId, :runGroupId, :batchId, d.id, :workflowDefinitionId, :priority, :params::jsonb
+             from unnest(:documentIds::uuid[]) with ordinality as d(id, n) order by d.n
              returning id
            ), s as (
              insert into step (project_id, run_id, number, name, type, step_config_id, is_last_step, priority, max_retries)
-             select ?, r.id, s.number, s.name, s.type, s.config_id, s.number = ?, ?, s.max_retries
-             from r cross join unnest(?::int[], ?::text[], ?::text[], ?::uuid[], ?::int[]) as s(number, name, type, config_id, max_retries)
+             select :projectId, r.id, s.number, s.name, s.type, s.config_id, s.number = :stepCount, :priority, s.max_retries
+             from r cross join unnest(:numbers::int[], :names::text[], :types::text[], :configIds::uuid[], :maxRetries::int[])
+               as s(number, name, type, config_id, max_retries)
              order by r.id, s.number
            )
            select count(*)::int as runs from r`,
-            [
+            {
               projectId,
-              group.id,
+              runGroupId: group.id,
               batchId,
-              input.workflowDefinitionId,
+              workflowDefinitionId: input.workflowDefinitionId,
               priority,
               params,
-              docs,
-              projectId,
-              steps.length,
-              priority,
-              steps.map((s) => s.number),
-              steps.map((s) => s.name),
-              steps.map((s) => s.type),
-              steps.map((s) => configOf.get(s.contentHash)!),
-              steps.map((s) => s.maxRetries),
-            ],
+              documentIds: docs,
+              stepCount: steps.length,
+              numbers: steps.map((s) => s.number),
+              names: steps.map((s) => s.name),
+              types: steps.map((s) => s.type),
+              configIds: steps.map((s) => configOf.get(s.contentHash)!),
+              maxRetries: steps.map((s) => s.maxRetries),
+            },
           );
 
           await recordEvents(
@@ -246,28 +246,30 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
 
       // Steps first (their events name their previous status), then runs, then the group.
       await trx.raw(
-        `with cancelled as (
+        `/* cancelRunGroup: steps */ with cancelled as (
            update step s set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
            from run r, step before
-           where r.run_group_id = ? and s.run_id = r.id and before.id = s.id and s.status not in ${FINAL_SQL}
+           where r.run_group_id = :runGroupId and s.run_id = r.id and before.id = s.id and s.status not in ${FINAL_SQL}
            returning s.id, s.type, s.run_id, before.status as previous_status
          )
          insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, step_id, step_type, status, previous_status, status_message)
-         select ?, 'STEP_END', ?, ?, c.run_id, c.id, c.type, 'CANCELLED', c.previous_status, 'run group cancelled' from cancelled c`,
-        [id, group.projectId, group.batchId, id],
+         select :projectId, 'STEP_END', :batchId, :runGroupId, c.run_id, c.id, c.type, 'CANCELLED', c.previous_status, 'run group cancelled'
+         from cancelled c`,
+        { runGroupId: id, projectId: group.projectId, batchId: group.batchId },
       );
       // Every open run now has only final steps and at least one CANCELLED one: rule(steps) is
       // CANCELLED for each (runs with a FAILED step were final already).
       await trx.raw(
-        `with cancelled as (
+        `/* cancelRunGroup: runs */ with cancelled as (
            update run r set status = 'CANCELLED', status_at = now(), completed_at = now(), version = r.version + 1
            from run before
-           where r.run_group_id = ? and before.id = r.id and r.status not in ${FINAL_SQL}
+           where r.run_group_id = :runGroupId and before.id = r.id and r.status not in ${FINAL_SQL}
            returning r.id, before.status as previous_status
          )
          insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, previous_status, status_message)
-         select ?, 'ITEM_END', ?, ?, c.id, 'CANCELLED', c.previous_status, 'run group cancelled' from cancelled c`,
-        [id, group.projectId, group.batchId, id],
+         select :projectId, 'ITEM_END', :batchId, :runGroupId, c.id, 'CANCELLED', c.previous_status, 'run group cancelled'
+         from cancelled c`,
+        { runGroupId: id, projectId: group.projectId, batchId: group.batchId },
       );
       eventsWritten(trx, ctx);
       failpoint('cancelRunGroup.beforeGroup');
@@ -309,11 +311,14 @@ export function deleteStats(
   return { dryRun, ...stats, totalDeleted: Object.values(stats).reduce((a, b) => a + b, 0) };
 }
 
+/** A statement selecting run ids (`select id from run where ...`) and its named bindings. */
+type RunIdBindings = Readonly<Record<string, Knex.Value>>;
+
 /** Counts what deleting these runs takes with them (steps, events, LLM calls, files). */
-export async function countRunDependents(trx: Knex.Transaction, runIdsSql: string, bindings: unknown[]) {
+export async function countRunDependents(trx: Knex.Transaction, runIdsSql: string, bindings: RunIdBindings) {
   const [row] = await rawRows<{ runs: number; steps: number; events: number; llmCalls: number; files: number }>(
     trx,
-    `with runs as (${runIdsSql}),
+    `/* count run dependents */ with runs as (${runIdsSql}),
           steps as (select id from step where run_id in (select id from runs)),
           calls as (select id from llm_call where run_id in (select id from runs))
      select (select count(*) from runs)::int as runs,
@@ -337,7 +342,9 @@ export async function deleteRunGroup(ctx: ServiceContext, id: string, dryRun: bo
     ctx.db,
     async (trx) => {
       await rowInScope(trx, 'run_group', id, ctx.scope);
-      const counts = await countRunDependents(trx, 'select id from run where run_group_id = ?', [id]);
+      const counts = await countRunDependents(trx, 'select id from run where run_group_id = :runGroupId', {
+        runGroupId: id,
+      });
       const groupEvents = await trx('lifecycle_event')
         .where({ runGroupId: id })
         .whereNull('runId')
@@ -353,7 +360,7 @@ export async function deleteRunGroup(ctx: ServiceContext, id: string, dryRun: bo
         deletedFiles: counts.files,
       });
       if (!dryRun) {
-        await deleteRunsOf(trx, 'select id from run where run_group_id = ?', [id]);
+        await deleteRunsOf(trx, 'select id from run where run_group_id = :runGroupId', { runGroupId: id });
         await trx('run_group').where({ id }).delete();
       }
       return stats;
@@ -366,8 +373,8 @@ export async function deleteRunGroup(ctx: ServiceContext, id: string, dryRun: bo
  * Deletes runs and what hangs off them, children first (lock order): the events of the runs
  * and steps in one statement, then the steps (LLM calls and files cascade), then the runs.
  */
-export async function deleteRunsOf(trx: Knex.Transaction, runIdsSql: string, bindings: unknown[]): Promise<void> {
-  await trx.raw(`delete from lifecycle_event where run_id in (${runIdsSql})`, bindings as Knex.RawBinding[]);
-  await trx.raw(`delete from step where run_id in (${runIdsSql})`, bindings as Knex.RawBinding[]);
-  await trx.raw(`delete from run where id in (${runIdsSql})`, bindings as Knex.RawBinding[]);
+export async function deleteRunsOf(trx: Knex.Transaction, runIdsSql: string, bindings: RunIdBindings): Promise<void> {
+  await trx.raw(`/* delete runs: events */ delete from lifecycle_event where run_id in (${runIdsSql})`, bindings);
+  await trx.raw(`/* delete runs: steps */ delete from step where run_id in (${runIdsSql})`, bindings);
+  await trx.raw(`/* delete runs: runs */ delete from run where id in (${runIdsSql})`, bindings);
 }

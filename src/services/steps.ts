@@ -43,22 +43,22 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
   for (let failedLost = 0; ; failedLost++) {
     const outcome = await transaction(ctx.db, async (trx): Promise<{ step: G.Step | null; lost?: true }> => {
       const conditions: string[] = [];
-      const filters: unknown[] = [];
+      const filters: Record<string, Knex.Value> = { leaseSeconds: ctx.config.workerLeaseSeconds };
       if (input.types?.length) {
-        conditions.push('and s.type = any(?::text[])');
-        filters.push(input.types);
+        conditions.push('and s.type = any(:types::text[])');
+        filters.types = [...input.types];
       }
       if (projectId) {
-        conditions.push('and s.project_id = ?');
-        filters.push(projectId);
+        conditions.push('and s.project_id = :projectId');
+        filters.projectId = projectId;
       }
       if (runGroupId) {
-        conditions.push('and r.run_group_id = ?');
-        filters.push(runGroupId);
+        conditions.push('and r.run_group_id = :runGroupId');
+        filters.runGroupId = runGroupId;
       }
       if (ctx.scope.projectIds !== null) {
-        conditions.push('and s.project_id = any(?::uuid[])');
-        filters.push(ctx.scope.projectIds);
+        conditions.push('and s.project_id = any(:scope::uuid[])');
+        filters.scope = [...ctx.scope.projectIds];
       }
       const columns = `s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
                        s.max_retries, s.worker_id, s.version`;
@@ -66,12 +66,12 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
       // A step whose worker went silent past the lease goes first: it is the oldest work.
       let [candidate] = await rawRows<LockedStep>(
         trx,
-        `select ${columns} from worker w
+        `/* claimNextStep: lost step */ select ${columns} from worker w
          join step s on s.project_id = w.project_id and s.worker_id = w.id
          join run r on r.id = s.run_id
-         where w.last_checkin_at < now() - make_interval(secs => ?) and s.status = 'RUNNING' ${conditions.join(' ')}
+         where w.last_checkin_at < now() - make_interval(secs => :leaseSeconds) and s.status = 'RUNNING' ${conditions.join(' ')}
          ${order}`,
-        [ctx.config.workerLeaseSeconds, ...filters],
+        filters,
       );
       if (!candidate) {
         // Steps run in order, and a COMPLETED step is final: a step whose predecessor completed
@@ -79,7 +79,7 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
         // checking each candidate's predecessor by its unique key.
         [candidate] = await rawRows<LockedStep>(
           trx,
-          `select ${columns} from step s
+          `/* claimNextStep: claimable step */ select ${columns} from step s
            join run r on r.id = s.run_id
            join run_group g on g.id = r.run_group_id
            left join step previous on previous.run_id = s.run_id and previous.number = s.number - 1
@@ -190,11 +190,12 @@ async function writeStatus(
     // caller locked them all, in step-number order).
     const cancelled = await rawRows<{ id: string; type: StepTypeValue; previousStatus: RunStatusValue }>(
       trx,
-      `update step s set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
+      `/* cancel step: siblings */ update step s
+       set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
        from step before
-       where s.run_id = ? and s.id <> ? and before.id = s.id and s.status not in ${FINAL_SQL}
+       where s.run_id = :runId and s.id <> :stepId and before.id = s.id and s.status not in ${FINAL_SQL}
        returning s.id, s.type, before.status as previous_status`,
-      [step.runId, step.id],
+      { runId: step.runId, stepId: step.id },
     );
     for (const c of cancelled) {
       events.push({
@@ -224,23 +225,25 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
   const workerId = input.workerId == null ? null : assertWorkerId(input.workerId);
   const meta = JSON.parse(jsonObject(input.meta, 'meta')) as Record<string, unknown>;
   return transaction(ctx.db, async (trx) => {
-    const scoped = ctx.scope.projectIds === null ? '' : 'and s.project_id = any(?::uuid[])';
-    const scopeArgs: string[][] = ctx.scope.projectIds === null ? [] : [[...ctx.scope.projectIds]];
+    const scoped = ctx.scope.projectIds === null ? '' : 'and s.project_id = any(:scope::uuid[])';
+    const bindings: Record<string, Knex.Value> = { stepId };
+    if (ctx.scope.projectIds !== null) bindings.scope = [...ctx.scope.projectIds];
     if (input.status === 'CANCELLED') {
       // Lock order: every step of the run, in number order, before cancelling any of them.
       await trx.raw(
-        `select 1 from step where run_id = (select s.run_id from step s where s.id = ? ${scoped}) order by number for update`,
-        [stepId, ...scopeArgs],
+        `/* updateStepStatus: lock run's steps */ select 1 from step
+         where run_id = (select s.run_id from step s where s.id = :stepId ${scoped}) order by number for update`,
+        bindings,
       );
     }
     const [step] = await rawRows<LockedStep>(
       trx,
-      `select s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
-              s.max_retries, s.worker_id, s.version
+      `/* updateStepStatus: lock step */ select s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status,
+              s.is_last_step, s.retry, s.max_retries, s.worker_id, s.version
        from step s join run r on r.id = s.run_id
-       where s.id = ? ${scoped}
+       where s.id = :stepId ${scoped}
        for update of s`,
-      [stepId, ...scopeArgs],
+      bindings,
     );
     if (!step) throw notFound('Step', stepId);
     if (input.expectedVersion != null && input.expectedVersion !== step.version) {
