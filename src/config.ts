@@ -86,6 +86,8 @@ const envSchema = z.object({
     .int()
     .min(64 * 1024)
     .default(16 * 1024 * 1024),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(100),
+  MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(10_000),
 });
 
 export interface Config {
@@ -156,6 +158,10 @@ export interface Config {
   wsMaxInitBytes: number;
   /** Parsed WebSocket documents kept, in bytes (estimated from their text). @default 16 MiB */
   documentCacheBytes: number;
+  /** Subscriptions open at once on one socket; more: TOO_MANY_SUBSCRIPTIONS. @default 100 */
+  wsMaxSubscriptionsPerSocket: number;
+  /** Subscriptions open at once in the process, every socket together. @default 10000 */
+  maxSubscriptions: number;
   /** Idempotency keys replay their first result at least this long, then are pruned. @default 24 */
   idempotencyKeyHours: number;
   /** Lifecycle events older than this are pruned; older cursors get CURSOR_EXPIRED. @default 30 */
@@ -214,6 +220,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxJsonDepth: e.MAX_JSON_DEPTH,
     documentCacheBytes: e.DOCUMENT_CACHE_BYTES,
     wsMaxInitBytes: e.WS_MAX_INIT_BYTES,
+    wsMaxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+    maxSubscriptions: e.MAX_SUBSCRIPTIONS,
     httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
     // Node refuses a request timeout shorter than the header timeout.
     httpRequestTimeoutMs: Math.max(e.HTTP_REQUEST_TIMEOUT_MS, e.HTTP_HEADERS_TIMEOUT_MS),

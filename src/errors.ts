@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: 'client',
   FORBIDDEN: 'client',
   QUERY_TOO_COMPLEX: 'client',
+  TOO_MANY_SUBSCRIPTIONS: 'client',
   INTERNAL_SERVER_ERROR: 'masked',
   GRAPHQL_PARSE_FAILED: 'client',
   GRAPHQL_VALIDATION_FAILED: 'client',

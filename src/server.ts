@@ -38,6 +38,8 @@ export type ServerConfig = Pick<
       Config,
       | 'documentCacheBytes'
       | 'wsMaxInitBytes'
+      | 'wsMaxSubscriptionsPerSocket'
+      | 'maxSubscriptions'
       | 'httpHeadersTimeoutMs'
       | 'httpRequestTimeoutMs'
       | 'httpKeepAliveTimeoutMs'
@@ -148,6 +150,9 @@ export async function createServer({
         keyWatch,
         maxPayload: config.maxBodyBytes,
         maxInitBytes: config.wsMaxInitBytes,
+        maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
+        maxSubscriptions: config.maxSubscriptions,
+        maxJsonDepth: config.maxJsonDepth,
       }),
       (w) => w.dispose(),
     );

@@ -35,9 +35,10 @@ export interface SharedSubscribeOptions {
 /** graphql-ws's `subscribe`, executing each event once per shape. */
 export function sharedSubscribe(options: SharedSubscribeOptions = {}) {
   return async (args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> => {
+    // Before the source stream registers its listener: nothing may throw between the two.
+    const shape = shapeOf(args);
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
-    const shape = shapeOf(args);
     const run = (payload: unknown): Promise<ExecutionResult> => {
       options.onExecute?.();
       return Promise.resolve(execute({ ...args, rootValue: payload }));

@@ -30,7 +30,7 @@ const TEXT_FIELDS = new Set(['message', 'errorMessage']);
 const BULK_FIELDS = new Set(['content', 'prompt', 'response']);
 
 /** Nesting of a JSON value, counted without recursion (a 5,000-level value must not overflow the stack). */
-function depthExceeds(value: unknown, max: number): boolean {
+export function depthExceeds(value: unknown, max: number): boolean {
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length) {
     const [v, depth] = stack.pop()!;

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { OperationTypeNode, type ExecutionArgs, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, OperationTypeNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { KeyWatch } from '../auth/keyWatch';
 import { bearerSecret, type Principal } from '../auth/principal';
 import { createContext, createSubscriptionContext, type Context, type ContextDeps } from '../context';
-import { unauthenticated } from '../errors';
+import { badUserInput, unauthenticated } from '../errors';
 import { sharedSubscribe } from '../events/sharedExecution';
 import type { Admission } from '../graphql/admission';
 import { toGraphQLError, type ErrorPolicy } from '../graphql/errorPolicy';
 import type { Metrics } from '../observability/metrics';
+import { depthExceeds } from '../services/inputLimits';
 import { serveGraphqlWs, type SocketBase } from './graphqlWs';
 
 export interface WsTransportOptions {
@@ -25,15 +26,33 @@ export interface WsTransportOptions {
   keyWatch: KeyWatch;
   /** WS_MAX_INIT_BYTES: the largest message before connection_init is accepted. */
   maxInitBytes?: number;
+  /** WS_MAX_SUBSCRIPTIONS_PER_SOCKET. @default 100 */
+  maxSubscriptionsPerSocket?: number;
+  /** MAX_SUBSCRIPTIONS: every socket of this server together. @default 10000 */
+  maxSubscriptions?: number;
+  /** MAX_JSON_DEPTH: an operation's variables may nest VARIABLES_DEPTH_SLACK levels more. @default 32 */
+  maxJsonDepth?: number;
+}
+
+/** Input objects and lists around a JSON value: how much deeper than MAX_JSON_DEPTH variables may go. */
+const VARIABLES_DEPTH_SLACK = 16;
+
+function tooManySubscriptions(limit: 'perSocket' | 'process', max: number): GraphQLError {
+  const where =
+    limit === 'perSocket' ? 'on this socket (WS_MAX_SUBSCRIPTIONS_PER_SOCKET)' : 'on this server (MAX_SUBSCRIPTIONS)';
+  return new GraphQLError(`At most ${max} subscriptions may be open at once ${where}; complete one first`, {
+    extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit, max },
+  });
 }
 
 type SocketExtra = SocketBase & {
   principal?: Principal;
-  secret?: string | null;
   /** Stops watching the socket's key (when it closes). */
   unwatch?: () => void;
   /** The request id of each running operation, by graphql-ws subscription id. */
   requests?: Map<string, string>;
+  /** The socket's open subscriptions (graphql-ws ids), counted against the caps. */
+  subscriptions?: Set<string>;
 };
 
 export interface WsTransport {
@@ -44,6 +63,14 @@ export interface WsTransport {
 /** graphql-ws on the http server's /graphql: a thin adapter around admission and the error policy. */
 export function createWsTransport(options: WsTransportOptions): WsTransport {
   const { schema, admission, errors, deps, metrics, keyWatch } = options;
+  const perSocket = options.maxSubscriptionsPerSocket ?? 100;
+  const perProcess = options.maxSubscriptions ?? 10_000;
+  const maxVariablesDepth = (options.maxJsonDepth ?? 32) + VARIABLES_DEPTH_SLACK;
+  /** Subscriptions open on every socket of this server. */
+  let open = 0;
+  const release = (extra: SocketExtra, id: string) => {
+    if (extra.subscriptions?.delete(id)) open--;
+  };
   // Upgrades are handed over by hand (noServer) so that errors of the http server, a busy port
   // above all, are not re-emitted on the WebSocket server (graphql-ws reports those as its own
   // "Internal error" on the console).
@@ -70,7 +97,6 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
         }
         if (!principal) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.principal = principal;
-        ctx.extra.secret = secret;
         ctx.extra.initialised = true;
         const { keyId } = principal;
         if (keyId !== null) {
@@ -82,14 +108,26 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       },
       onClose: (ctx) => {
         ctx.extra.unwatch?.();
+        open -= ctx.extra.subscriptions?.size ?? 0;
+        ctx.extra.subscriptions?.clear();
       },
-      onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+      // Synchronous on purpose: no statement per operation (the socket's principal is reused)
+      // and no await between checking the caps and taking a place under them.
+      onSubscribe: (ctx, id, payload): ExecutionArgs | readonly GraphQLError[] => {
         const requestId = randomUUID();
         // A rejected operation gets its errors; the socket and its other subscriptions stay.
         try {
-          // Revoked since the socket opened? Then no new operations.
-          const principal = await admission.authenticate(ctx.extra.secret ?? null);
-          if (!principal) throw unauthenticated('The API key of this connection is no longer valid');
+          // Authenticated by connection_init. Revoked or expired since: the key watch saw it
+          // (within 250 ms, and before every batch of events) and is closing this socket.
+          const principal = ctx.extra.principal;
+          if (!principal || (principal.keyId !== null && !keyWatch.isValid(principal.keyId)))
+            throw unauthenticated('The API key of this connection is no longer valid');
+          // Before anything walks them (graphql-js coercion, the shape of shared execution).
+          if (depthExceeds(payload.variables, maxVariablesDepth))
+            throw badUserInput(
+              `variables are nested deeper than ${maxVariablesDepth} levels (MAX_JSON_DEPTH + ${VARIABLES_DEPTH_SLACK})`,
+              'variables',
+            );
           const { document, errors: invalid } = admission.prepare(payload.query);
           if (invalid) {
             // As on HTTP (Apollo): a failed validation is GRAPHQL_VALIDATION_FAILED unless a limit said otherwise.
@@ -112,6 +150,13 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
           const { keyId } = principal;
           if (keyId !== null) contextValue.admitted = () => keyWatch.isValid(keyId);
           contextValue.useSelection?.(admitted.selection);
+          if (admitted.operation.operation === OperationTypeNode.SUBSCRIPTION) {
+            const mine = (ctx.extra.subscriptions ??= new Set());
+            if (mine.size >= perSocket) return [tooManySubscriptions('perSocket', perSocket)];
+            if (open >= perProcess) return [tooManySubscriptions('process', perProcess)];
+            mine.add(id);
+            open++;
+          }
           (ctx.extra.requests ??= new Map()).set(id, requestId);
           return {
             schema,
@@ -129,10 +174,12 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       onError: (ctx, id, _payload, failures) => {
         const requestId = ctx.extra.requests?.get(id) ?? randomUUID();
         ctx.extra.requests?.delete(id);
+        release(ctx.extra, id);
         return failures.map((e) => (e.extensions.code ? e : errors.mask([e], requestId)[0]!));
       },
       onComplete: (ctx, id) => {
         ctx.extra.requests?.delete(id);
+        release(ctx.extra, id);
       },
       onNext: (_ctx, _id, _payload, args, result) => {
         metrics.subscriptionPayloads.inc();
