@@ -53,11 +53,17 @@ const camel = (column: string) => column.replace(/_([a-z])/g, (_, c: string) => 
 /**
  * Wide rows, narrowed to what a request asks for. `always`: ids, foreign keys and the keyset,
  * the only columns resolvers read besides their own field's (relations, cursors, scoping).
- * Every other column is read only when the field of the same name (camelCase) is selected:
- * producing jsonb and timestamps in PostgreSQL and parsing them in Node is most of what a row
- * costs. test/loaders/tables.test.ts checks that always + optional is every column of the table.
+ * Every other column of the model (but `unread`) is read only when the field of the same name
+ * (camelCase) is selected: producing jsonb and timestamps in PostgreSQL and parsing them in Node
+ * is most of what a row costs.
  */
-function selective(table: string, always: readonly string[], optional: readonly string[], withDuration: boolean) {
+function selective(
+  model: { tableName: string; columns: readonly string[] },
+  always: readonly string[],
+  { withDuration, unread = [] }: { withDuration: boolean; unread?: readonly string[] },
+) {
+  const table = model.tableName;
+  const optional = model.columns.filter((c) => !always.includes(c) && !unread.includes(c));
   const byField = optional.map((column) => [camel(column), `${table}.${column}`] as const);
   return (db: Knex, fields?: ReadonlySet<string>): (string | Knex.Raw)[] => {
     const columns: (string | Knex.Raw)[] = always.map((c) => `${table}.${c}`);
@@ -66,8 +72,6 @@ function selective(table: string, always: readonly string[], optional: readonly 
     return columns;
   };
 }
-
-const STATUS = ['status', 'status_message', 'status_meta', 'status_at', 'started_at', 'completed_at'];
 
 export const tables = {
   project: { table: Project.tableName, columns: plain('project'), keyset: 'time', projectColumn: 'project.id' },
@@ -100,24 +104,18 @@ export const tables = {
   run: {
     table: Run.tableName,
     type: Run.name,
-    columns: selective(
-      'run',
-      ['id', 'project_id', 'run_group_id', 'batch_id', 'document_id', 'created_at'],
-      ['workflow_definition_id', 'priority', 'params', 'version', ...STATUS],
-      true,
-    ),
+    columns: selective(Run, ['id', 'project_id', 'run_group_id', 'batch_id', 'document_id', 'created_at'], {
+      withDuration: true,
+    }),
     keyset: 'time',
     projectColumn: 'run.projectId',
   },
   step: {
     table: Step.tableName,
     type: Step.name,
-    columns: selective(
-      'step',
-      ['id', 'project_id', 'run_id', 'step_config_id', 'worker_id', 'created_at'],
-      ['number', 'name', 'type', 'is_last_step', 'priority', 'retry', 'max_retries', 'version', ...STATUS],
-      true,
-    ),
+    columns: selective(Step, ['id', 'project_id', 'run_id', 'step_config_id', 'worker_id', 'created_at'], {
+      withDuration: true,
+    }),
     keyset: 'time',
     projectColumn: 'step.projectId',
   },
@@ -131,28 +129,7 @@ export const tables = {
   llmCall: {
     table: LlmCall.tableName,
     type: LlmCall.name,
-    columns: selective(
-      'llm_call',
-      ['id', 'project_id', 'run_id', 'step_id', 'created_at'],
-      [
-        'provider',
-        'model',
-        'operation',
-        'params',
-        'prompt_tokens',
-        'completion_tokens',
-        'total_tokens',
-        'usage_details',
-        'cost_usd',
-        'latency_ms',
-        'time_to_first_token_ms',
-        'status',
-        'error_message',
-        'started_at',
-        'completed_at',
-      ],
-      false,
-    ),
+    columns: selective(LlmCall, ['id', 'project_id', 'run_id', 'step_id', 'created_at'], { withDuration: false }),
     keyset: 'time',
     projectColumn: 'llm_call.projectId',
   },
@@ -160,12 +137,10 @@ export const tables = {
     table: StoredFile.tableName,
     type: StoredFile.name,
     // Never the bytes: `content` is loaded on its own, only when asked for.
-    columns: selective(
-      'stored_file',
-      ['id', 'project_id', 'document_id', 'run_id', 'step_id', 'llm_call_id', 'kind'],
-      ['path', 'mime_type', 'size_bytes', 'checksum', 'created_at'],
-      false,
-    ),
+    columns: selective(StoredFile, ['id', 'project_id', 'document_id', 'run_id', 'step_id', 'llm_call_id', 'kind'], {
+      withDuration: false,
+      unread: ['content'],
+    }),
     unread: ['content'],
     keyset: 'time',
     projectColumn: 'stored_file.projectId',

@@ -6,6 +6,16 @@ export type RoleValue = 'READER' | 'WRITER' | 'ADMIN';
 
 export class ApiKey extends BaseModel {
   static override tableName = 'api_key' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'project_id',
+    'role',
+    'secret_hash',
+    'created_at',
+    'revoked_at',
+    'expires_at',
+  ];
 
   id!: string;
   /** null: an admin key for every project. */

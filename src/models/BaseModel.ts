@@ -6,6 +6,9 @@ export abstract class BaseModel extends Model {
   static override get useLimitInFirst(): boolean {
     return true;
   }
+
+  /** Every column of the table (snake_case): what loaders select from and tests check. */
+  static columns: readonly string[] = [];
 }
 
 /** The schema's RunStatus enum (generated), the type of every status column. */

@@ -6,6 +6,17 @@ import { RunGroup } from './RunGroup';
 
 export class Batch extends BaseModel {
   static override tableName = 'batch' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'project_id',
+    'name',
+    'source',
+    'params',
+    'started_at',
+    'completed_at',
+    'created_at',
+  ];
 
   id!: string;
   projectId!: string;

@@ -5,6 +5,8 @@ import { StepConfig } from './StepConfig';
 
 export class ConfigSetItem extends BaseModel {
   static override tableName = 'config_set_item' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = ['id', 'config_set_id', 'step_config_id'];
 
   id!: string;
   configSetId!: string;

@@ -7,6 +7,16 @@ import { StoredFile } from './StoredFile';
 
 export class Document extends BaseModel {
   static override tableName = 'document' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'project_id',
+    'hash',
+    'mime_type',
+    'file_size',
+    'meta',
+    'created_at',
+  ];
 
   id!: string;
   projectId!: string;

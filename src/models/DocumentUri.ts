@@ -7,6 +7,18 @@ import { Project } from './Project';
 
 export class DocumentUri extends BaseModel {
   static override tableName = 'document_uri' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'project_id',
+    'document_id',
+    'source',
+    'uri',
+    'version',
+    'batch_id',
+    'created_at',
+    'updated_at',
+  ];
 
   id!: string;
   projectId!: string;

@@ -7,6 +7,17 @@ export type UriActionValue = 'CREATED' | 'UPDATED' | 'DELETED';
 
 export class DocumentUriVersion extends BaseModel {
   static override tableName = 'document_uri_version' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'document_uri_id',
+    'version',
+    'hash',
+    'action',
+    'batch_id',
+    'meta',
+    'processed_at',
+  ];
 
   id!: string;
   documentUriId!: string;

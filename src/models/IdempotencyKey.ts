@@ -5,6 +5,16 @@ import { Project } from './Project';
 /** The first result of a create mutation called with an idempotency key. */
 export class IdempotencyKey extends BaseModel {
   static override tableName = 'idempotency_key' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'project_id',
+    'operation',
+    'key',
+    'request_hash',
+    'result',
+    'created_at',
+  ];
 
   id!: string;
   projectId!: string;

@@ -10,6 +10,25 @@ export type LifecycleEventTypeValue =
 
 export class LifecycleEvent extends BaseModel {
   static override tableName = 'lifecycle_event' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'tx_id',
+    'project_id',
+    'type',
+    'handler_name',
+    'batch_id',
+    'run_group_id',
+    'run_id',
+    'step_id',
+    'step_type',
+    'status',
+    'previous_status',
+    'status_message',
+    'status_meta',
+    'occurred_at',
+    'position',
+  ];
 
   /** bigint identity; arrives as a number (see knexConfig). */
   id!: number;

@@ -10,6 +10,29 @@ export type LlmCallStatusValue = 'SUCCESS' | 'ERROR';
 
 export class LlmCall extends BaseModel {
   static override tableName = 'llm_call' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'project_id',
+    'run_id',
+    'step_id',
+    'provider',
+    'model',
+    'operation',
+    'params',
+    'prompt_tokens',
+    'completion_tokens',
+    'total_tokens',
+    'usage_details',
+    'cost_usd',
+    'latency_ms',
+    'time_to_first_token_ms',
+    'status',
+    'error_message',
+    'started_at',
+    'completed_at',
+    'created_at',
+  ];
 
   id!: string;
   projectId!: string;

@@ -5,6 +5,8 @@ import { Batch } from './Batch';
 
 export class Project extends BaseModel {
   static override tableName = 'project' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = ['id', 'slug', 'name', 'created_at'];
 
   id!: string;
   slug!: string;

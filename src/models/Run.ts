@@ -12,6 +12,25 @@ import { StoredFile } from './StoredFile';
 export interface Run extends StatusFields {}
 export class Run extends BaseModel {
   static override tableName = 'run' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'project_id',
+    'run_group_id',
+    'batch_id',
+    'document_id',
+    'workflow_definition_id',
+    'priority',
+    'params',
+    'version',
+    'status',
+    'status_message',
+    'status_meta',
+    'status_at',
+    'started_at',
+    'completed_at',
+    'created_at',
+  ];
 
   id!: string;
   projectId!: string;

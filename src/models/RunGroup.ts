@@ -8,6 +8,25 @@ import { Run } from './Run';
 export interface RunGroup extends StatusFields {}
 export class RunGroup extends BaseModel {
   static override tableName = 'run_group' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'project_id',
+    'batch_id',
+    'name',
+    'workflow_definition_id',
+    'param_definition_id',
+    'priority',
+    'params',
+    'version',
+    'status',
+    'status_message',
+    'status_meta',
+    'status_at',
+    'started_at',
+    'completed_at',
+    'created_at',
+  ];
 
   id!: string;
   projectId!: string;

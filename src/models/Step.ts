@@ -10,6 +10,29 @@ import { Worker } from './Worker';
 export interface Step extends StatusFields {}
 export class Step extends BaseModel {
   static override tableName = 'step' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'project_id',
+    'run_id',
+    'number',
+    'name',
+    'type',
+    'step_config_id',
+    'is_last_step',
+    'priority',
+    'retry',
+    'max_retries',
+    'worker_id',
+    'version',
+    'status',
+    'status_message',
+    'status_meta',
+    'status_at',
+    'started_at',
+    'completed_at',
+    'created_at',
+  ];
 
   id!: string;
   projectId!: string;

@@ -4,6 +4,15 @@ import { ConfigSet } from './ConfigSet';
 
 export class StepConfig extends BaseModel {
   static override tableName = 'step_config' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'step_type',
+    'config',
+    'cumulative_config',
+    'content_hash',
+    'created_at',
+  ];
 
   id!: string;
   stepType!: StepTypeValue;

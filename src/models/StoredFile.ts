@@ -21,6 +21,22 @@ export type StoredFileKindValue =
 /** Exactly one owner; the path is derived from the owner's id. `content` is selected only on demand. */
 export class StoredFile extends BaseModel {
   static override tableName = 'stored_file' as const;
+  /** Every column of the table, in the database's order (test/db/models.test.ts checks). */
+  static override columns: readonly string[] = [
+    'id',
+    'project_id',
+    'document_id',
+    'run_id',
+    'step_id',
+    'llm_call_id',
+    'kind',
+    'path',
+    'mime_type',
+    'size_bytes',
+    'checksum',
+    'content',
+    'created_at',
+  ];
 
   id!: string;
   projectId!: string;

@@ -197,6 +197,22 @@ describe('Objection models', () => {
     expect(declared).toEqual(inDatabase);
   });
 
+  it('list every column of their table, in order (loaders select from these lists)', async () => {
+    const models = Object.values(M).filter((m): m is typeof M.Project => typeof m === 'function');
+    const columns: { table_name: string; column_name: string }[] = (
+      await t.db.raw(
+        `select table_name, column_name from information_schema.columns
+         where table_schema = 'public' order by table_name, ordinal_position`,
+      )
+    ).rows;
+    for (const m of models) {
+      expect({ table: m.tableName, columns: m.columns }).toEqual({
+        table: m.tableName,
+        columns: columns.filter((c) => c.table_name === m.tableName).map((c) => c.column_name),
+      });
+    }
+  });
+
   it('write a JSON attribute as JSON, a top-level array included (the driver alone sends a PostgreSQL array)', async () => {
     const project = await M.Project.query(t.db).first();
     const key = await M.IdempotencyKey.query(t.db).insert({
