@@ -3,7 +3,7 @@ import { rawRows } from '../db/raw';
 import type { LifecycleEventTypeValue } from '../models/LifecycleEvent';
 import type { RunStatusValue, StepTypeValue } from '../models';
 import { recordEvents, type EventsSink } from './lifecycleEvents';
-import { FINAL_SQL } from './statusMachine';
+import { FINAL_SQL, OPEN_SQL, STARTED_SQL } from './statusMachine';
 
 export interface ChangedStep {
   id: string;
@@ -41,8 +41,8 @@ const RUN_RULE = `
 const GROUP_RULE = `
   select g.id, case
     when not exists (select 1 from run where run_group_id = g.id) then 'CANCELLED'
-    when exists (select 1 from run where run_group_id = g.id and status in ('PENDING', 'RUNNING', 'ERROR')) then
-      case when exists (select 1 from run where run_group_id = g.id and status in ('RUNNING', 'ERROR', 'COMPLETED', 'FAILED', 'CANCELLED')) then 'RUNNING' else 'PENDING' end
+    when exists (select 1 from run where run_group_id = g.id and status in ${OPEN_SQL}) then
+      case when exists (select 1 from run where run_group_id = g.id and status in ${STARTED_SQL}) then 'RUNNING' else 'PENDING' end
     when exists (select 1 from run where run_group_id = g.id and status = 'FAILED') then 'FAILED'
     when exists (select 1 from run where run_group_id = g.id and status = 'CANCELLED') then 'CANCELLED'
     else 'COMPLETED' end as status

@@ -24,12 +24,20 @@ export function afterFailure(retry: number, maxRetries: number): { status: RunSt
   return { status: next > maxRetries ? 'FAILED' : 'ERROR', retry: next };
 }
 
-/** The statuses nothing leaves: the one list, for code (isFinal) and for SQL (FINAL_SQL). */
-const FINAL_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED'] as const satisfies readonly RunStatusValue[];
+const STATUSES = Object.keys(NEXT) as RunStatusValue[];
 
-/** FINAL_STATUSES as an SQL list, for `status in ${FINAL_SQL}`. */
-export const FINAL_SQL = `(${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+/** The statuses nothing leaves (no next status): the one list, for code and for SQL. */
+const FINAL_STATUSES = STATUSES.filter((s) => NEXT[s].length === 0);
 
 export function isFinal(status: RunStatusValue): boolean {
-  return (FINAL_STATUSES as readonly RunStatusValue[]).includes(status);
+  return FINAL_STATUSES.includes(status);
 }
+
+const sqlList = (statuses: readonly RunStatusValue[]) => `(${statuses.map((s) => `'${s}'`).join(', ')})`;
+
+/** For `status in ${FINAL_SQL}`. */
+export const FINAL_SQL = sqlList(FINAL_STATUSES);
+/** Not final yet: an explicit list, so that `status in ${OPEN_SQL}` probes a (…, status) index. */
+export const OPEN_SQL = sqlList(STATUSES.filter((s) => !isFinal(s)));
+/** Every status but PENDING: something has happened. */
+export const STARTED_SQL = sqlList(STATUSES.filter((s) => s !== 'PENDING'));
