@@ -1389,7 +1389,7 @@ export type Subscription = {
   __typename?: 'Subscription';
   /** All lifecycle events (group, item and step start, end, failure) matching the filter; same resume rule. */
   lifecycleEvents: LifecycleEvent;
-  /** The group's progress now, then again after every change to it; completes when the group is final. */
+  /** The group's progress now, then again after every change to it; completes when the group is final or deleted. */
   runGroupProgress: RunProgress;
   /**
    * Every step status change matching the filter, after it commits, in commit order. With `after`

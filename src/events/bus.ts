@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import { EventBatch } from './batch';
 import { logBounds, type LogPosition } from './cursor';
 import { FanOut, type EventListener } from './fanout';
+import { GroupWatch, type GroupWatchHandle } from './groupWatch';
 import { LogListener } from './listener';
 import { readEvents } from './log';
 import { Sequencer } from './sequencer';
@@ -48,6 +49,7 @@ export class EventBus {
   /** False until the log's head was read: with MIGRATE_ON_START=false its table may not exist yet. */
   private positioned = false;
   private readonly fanOut: FanOut;
+  private readonly groups = new GroupWatch();
   private readonly sequencer: Sequencer;
   private listener: LogListener | null = null;
   private stopped = false;
@@ -95,10 +97,15 @@ export class EventBus {
         logger: this.options.logger,
         ownPayload: this.instanceId,
         onWake: () => this.drain(),
+        onRunGroupDeleted: (id) => this.groups.gone(id),
+        onConnected: () => this.verifyGroups(),
       });
       await this.listener.start();
     }
-    this.pollTimer = setInterval(() => this.drain(), this.options.pollIntervalMs ?? 2000);
+    this.pollTimer = setInterval(() => {
+      this.drain();
+      this.verifyGroups();
+    }, this.options.pollIntervalMs ?? 2000);
     this.pollTimer.unref();
   }
 
@@ -140,6 +147,14 @@ export class EventBus {
     return { position: this.position, remove };
   }
 
+  /**
+   * Calls `onGone` once the run group is deleted (see GroupWatch): watch first, then read the
+   * group and `confirm()` that it exists.
+   */
+  watchRunGroup(runGroupId: string, onGone: () => void): GroupWatchHandle {
+    return this.groups.watch(runGroupId, onGone);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
@@ -165,6 +180,14 @@ export class EventBus {
           this.drain();
         }
       });
+  }
+
+  /** Ends the watches of deleted groups the notification did not reach (lost, or no LISTEN). */
+  private verifyGroups(): void {
+    if (this.stopped || this.groups.size === 0) return;
+    this.groups
+      .verify(this.options.db)
+      .catch((e: unknown) => this.options.logger.warn({ err: e }, 'checking watched run groups failed'));
   }
 
   /** Reads the log's head once; false while its table does not exist (migrations pending). */

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../logger';
 import { EVENTS_CHANNEL } from '../services/lifecycleEvents';
+import { RUN_GROUP_DELETED_CHANNEL } from './groupWatch';
 import { LISTENER_APPLICATION_NAME } from './notifier';
 
 export interface LogListenerOptions {
@@ -11,6 +12,10 @@ export interface LogListenerOptions {
   ownPayload: string;
   /** Another process committed events, or the connection was (re)established. */
   onWake(): void;
+  /** A run group was deleted (by any process, this one included). */
+  onRunGroupDeleted?(runGroupId: string): void;
+  /** The connection was (re)established: notifications sent while it was down are lost. */
+  onConnected?(): void;
 }
 
 /**
@@ -47,7 +52,9 @@ export class LogListener {
       application_name: LISTENER_APPLICATION_NAME,
     });
     client.on('notification', (msg) => {
-      if (msg.payload !== this.options.ownPayload) this.options.onWake();
+      if (msg.channel === RUN_GROUP_DELETED_CHANNEL) {
+        if (msg.payload) this.options.onRunGroupDeleted?.(msg.payload);
+      } else if (msg.payload !== this.options.ownPayload) this.options.onWake();
     });
     const lost = (reason: unknown) => {
       if (this.client !== client) return;
@@ -60,11 +67,13 @@ export class LogListener {
     client.on('end', () => lost(new Error('connection ended')));
     await client.connect();
     await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    await client.query(`LISTEN ${RUN_GROUP_DELETED_CHANNEL}`);
     this.backendPid = ((await client.query('select pg_backend_pid() as pid')).rows[0] as { pid: number }).pid;
     this.client = client;
     this.reconnectDelayMs = 100;
     // Whatever was committed while no one listened is in the log: read it now.
     this.options.onWake();
+    this.options.onConnected?.();
   }
 
   private scheduleReconnect(): void {

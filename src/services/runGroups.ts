@@ -17,6 +17,7 @@ import { inputLimits } from './inputLimits';
 import { jsonObject } from './json';
 import { rowInScope } from './rowInScope';
 import { scopeTo } from '../auth/scope';
+import { RUN_GROUP_DELETED_CHANNEL } from '../events/groupWatch';
 
 const MAX_STEPS = 100;
 
@@ -362,6 +363,8 @@ export async function deleteRunGroup(ctx: ServiceContext, id: string, dryRun: bo
       if (!dryRun) {
         await deleteRunsOf(trx, 'select id from run where run_group_id = :runGroupId', { runGroupId: id });
         await trx('run_group').where({ id }).delete();
+        // Delivered at commit to every process's bus: its runGroupProgress subscriptions end.
+        await trx.raw('select pg_notify(?, ?)', [RUN_GROUP_DELETED_CHANNEL, id]);
       }
       return stats;
     },

@@ -126,7 +126,11 @@ describe('the run state machine under forced interleavings', () => {
     expect(replay.errors![0]!.extensions).toMatchObject({ reason: 'RESULT_DELETED' });
 
     const add = `mutation ($i: AddDocumentsInput!) { addDocuments(input: $i) { created uris { id } } }`;
-    const docs = { batchId: batch.id, idempotencyKey: 'd', documents: [{ uri: '/gone', content: 'Z29uZQ==', mimeType: 'text/plain' }] };
+    const docs = {
+      batchId: batch.id,
+      idempotencyKey: 'd',
+      documents: [{ uri: '/gone', content: 'Z29uZQ==', mimeType: 'text/plain' }],
+    };
     await must(s, add, { i: docs });
     await must(s, `mutation ($i: DeleteDocumentUriInput!) { deleteDocumentUri(input: $i) { totalDeleted } }`, {
       i: { projectId: project.id, source: 'fs', uri: '/gone' },
@@ -149,6 +153,34 @@ describe('the run state machine under forced interleavings', () => {
     const after = (await must(s, GROUP, { id: g.id })).runGroup;
     expect(after).toMatchObject({ status: 'COMPLETED', progress: { fractionDone: 1 } });
     expect(after.events.nodes.at(-1)).toEqual({ type: 'GROUP_END', status: 'COMPLETED' });
+  });
+
+  it('a group whose runs are all deleted: CANCELLED while it was open, its final status kept once it ended', async () => {
+    const deleteDocumentOf = async (batchId: string, projectId: string, runGroupId: string) => {
+      const run = await s.db('run').where({ runGroupId }).first('documentId');
+      const uri = await s.db('document_uri').where({ documentId: run.documentId, batchId }).first('uri');
+      await must(s, `mutation ($i: DeleteDocumentUriInput!) { deleteDocumentUri(input: $i) { deletedRuns } }`, {
+        i: { projectId, source: 'fs', uri: uri.uri },
+      });
+    };
+    const groupEnds = (events: { type: string }[]) => events.filter((e) => e.type === 'GROUP_END');
+
+    // Open (its only run PENDING): no run left is CANCELLED, with GROUP_END.
+    const open = await group(1, [{ name: 'only', type: 'PARSE' }]);
+    await deleteDocumentOf(open.batch.id, open.project.id, open.group.id);
+    const opened = (await must(s, GROUP, { id: open.group.id })).runGroup;
+    expect(opened).toMatchObject({ status: 'CANCELLED', runs: { nodes: [] } });
+    expect(groupEnds(opened.events.nodes)).toEqual([{ type: 'GROUP_END', status: 'CANCELLED' }]);
+
+    // Ended (COMPLETED): final is final, deleting its runs afterwards rewrites no history.
+    const ended = await group(1, [{ name: 'only', type: 'PARSE' }]);
+    const step = await claim(s, 'w-ended', { projectId: ended.project.id });
+    await setStatus(s, step!.id, 'COMPLETED');
+    expect((await must(s, GROUP, { id: ended.group.id })).runGroup.status).toBe('COMPLETED');
+    await deleteDocumentOf(ended.batch.id, ended.project.id, ended.group.id);
+    const after = (await must(s, GROUP, { id: ended.group.id })).runGroup;
+    expect(after).toMatchObject({ status: 'COMPLETED', runs: { nodes: [] } });
+    expect(groupEnds(after.events.nodes)).toEqual([{ type: 'GROUP_END', status: 'COMPLETED' }]);
   });
 
   it('defect 9: a group whose only run was cancelled is CANCELLED', async () => {

@@ -1,6 +1,8 @@
 import { armFailpoint, disarmFailpoints } from '../../src/services/failpoints';
 import { STEPS, claim, createBatch, createProject, setStatus, startRunGroup } from '../helpers/api';
-import { errorCodes, startTestServer, type TestServer } from '../helpers/server';
+import { deleteRunGroup } from '../../src/services/runGroups';
+import { holdLocks, waitersReach } from '../helpers/locks';
+import { errorCodes, startTestServer, writerContext, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient } from '../helpers/ws';
 import { until } from '../helpers/wait';
 import type { Client } from 'graphql-ws';
@@ -165,6 +167,65 @@ describe('subscriptions', () => {
     const missing = collect(client, PROGRESS, { id: '00000000-0000-4000-8000-000000000000' });
     await missing.waitForEnd();
     expect(JSON.stringify(missing.errors)).toMatch(/NOT_FOUND/);
+  });
+
+  describe('runGroupProgress of a group that is deleted completes (issue 12)', () => {
+    const DELETE = `mutation ($id: ID!) { deleteRunGroup(id: $id) { deletedRunGroups } }`;
+    async function running(server: TestServer) {
+      const project = await createProject(server);
+      const batch = await createBatch(server, project.id, 2);
+      const g = await startRunGroup(server, batch.id, [{ name: 'only', type: 'PARSE' }]);
+      const st = await claim(server, 'w', { projectId: project.id });
+      await setStatus(server, st!.id, 'COMPLETED');
+      return g;
+    }
+
+    it('when the delete commits after the subscription read the group', async () => {
+      const g = await running(s);
+      // The delete waits on the group row, held by a second session, until the stream is open.
+      const holder = await holdLocks(s.db);
+      await holder.lock('select 1 from run_group where id = ?', [g.id]);
+      const deleting = s.gql(DELETE, { id: g.id });
+      await waitersReach(s.db, 1);
+      const sub = collect(client, PROGRESS, { id: g.id });
+      const [initial] = await sub.waitFor(1);
+      expect(initial.runGroupProgress).toMatchObject({ total: 2, completed: 1 });
+      await holder.release();
+      expect(await deleting).toSucceed();
+      await sub.waitForEnd();
+      expect(sub.completed).toBe(true);
+      expect(sub.errors).toEqual([]);
+      expect(sub.values).toHaveLength(1);
+    });
+
+    it('when another process deletes it', async () => {
+      const g = await running(s);
+      const sub = collect(client, PROGRESS, { id: g.id });
+      await sub.waitFor(1);
+      await deleteRunGroup(writerContext(s.db), g.id, false);
+      await sub.waitForEnd();
+      expect(sub).toMatchObject({ completed: true, errors: [] });
+      // A deleted group is NOT_FOUND to a new subscription.
+      const again = collect(client, PROGRESS, { id: g.id });
+      await again.waitForEnd();
+      expect(JSON.stringify(again.errors)).toMatch(/NOT_FOUND/);
+    });
+
+    it('on a server that does not LISTEN (LIVE_EVENTS=false): found by the poll', async () => {
+      const quiet = await startTestServer({ liveEvents: false });
+      const quietClient = wsClient(quiet.url);
+      try {
+        const g = await running(quiet);
+        const sub = collect(quietClient, PROGRESS, { id: g.id });
+        await sub.waitFor(1);
+        expect(await quiet.gql(DELETE, { id: g.id })).toSucceed();
+        await sub.waitForEnd();
+        expect(sub).toMatchObject({ completed: true, errors: [] });
+      } finally {
+        await quietClient.dispose();
+        await quiet.stop();
+      }
+    });
   });
 
   it('still delivers every event, by polling the log, with NOTIFY turned off (LIVE_EVENTS=false)', async () => {
