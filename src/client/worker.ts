@@ -182,8 +182,12 @@ function messageOf(error: unknown): string {
   return String(error);
 }
 
-function isConflict(error: unknown): boolean {
-  return error instanceof RunledgerError && error.errors.some((e) => e.extensions?.code === 'CONFLICT');
+/** The step is not ours any more: CONFLICT (cancelled, taken over) or NOT_FOUND (its group was deleted). */
+function isGone(error: unknown): boolean {
+  return (
+    error instanceof RunledgerError &&
+    error.errors.some((e) => e.extensions?.code === 'CONFLICT' || e.extensions?.code === 'NOT_FOUND')
+  );
 }
 
 function toStep(s: Claimed): WorkerStep {
@@ -233,8 +237,6 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
   let heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   let heartbeatMs = options.heartbeatMs ?? 10_000;
   const idleWaiters: (() => void)[] = [];
-  /** When the worker last checked in (claims and reports count): heartbeats only fill gaps. */
-  let lastCheckIn = 0;
   /** The last claim found nothing. */
   let lastClaimEmpty = false;
   let claimLoop: Promise<void> = Promise.resolve();
@@ -256,7 +258,6 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
             const { claimNextStep } = await client.request(ClaimNextStepDocument, {
               input: { workerId, types, projectId: options.projectId, runGroupId: options.runGroupId },
             });
-            lastCheckIn = Date.now();
             lastClaimEmpty = !claimNextStep;
             if (!claimNextStep) {
               idleWaiters.splice(0).forEach((w) => w());
@@ -280,7 +281,7 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
 
   /**
    * Reports a status. A CONFLICT means the step is not ours any more (cancelled, taken over, or
-   * an earlier attempt of this very report landed). Any other failure is retried: a report
+   * an earlier attempt of this very report landed); so does NOT_FOUND (its group was deleted). Any other failure is retried: a report
    * given up on would leave the step RUNNING under a worker that keeps checking in, so its
    * lease would never expire. A result the server refuses (BAD_USER_INPUT) becomes an ERROR.
    */
@@ -295,10 +296,9 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
         await client.request(ReportStepStatusDocument, {
           input: { stepId, status, workerId, expectedVersion, message: extra.message, meta: extra.meta },
         });
-        lastCheckIn = Date.now();
         return;
       } catch (e) {
-        if (isConflict(e)) return;
+        if (isGone(e)) return;
         const refused = e instanceof RunledgerError && e.errors.some((x) => x.extensions?.code === 'BAD_USER_INPUT');
         if (refused && status === 'COMPLETED') {
           status = 'ERROR';
@@ -433,16 +433,15 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
   }
 
   async function heartbeat(): Promise<void> {
-    // A busy worker checks in with every claim and report; a check-in of its own would only
-    // contend with those for the worker's row. A revoked step then shows as a CONFLICT on report.
-    if (Date.now() - lastCheckIn < heartbeatMs / 2) return;
+    // Sent even when claims and reports checked in lately: those keep the lease, but only the
+    // heartbeat's answer tells which steps are still ours. A handler that never returns (it waits
+    // for its signal) has no report to learn from, so skipping it left cancelled steps running.
     const sentAt = performance.now();
     try {
       const { workerCheckin } = await client.request(WorkerHeartbeatDocument, {
         id: workerId,
         projectId: options.projectId,
       });
-      lastCheckIn = Date.now();
       const held = new Set(workerCheckin.activeSteps.map((s) => s.id));
       for (const entry of running.values()) {
         // A step claimed while the heartbeat was on its way is not in its answer, yet ours.

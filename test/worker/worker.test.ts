@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import WebSocket from 'ws';
-import { createRunledgerWorker, type RunledgerWorker, type StepHandlers } from '../../src/client';
+import {
+  createRunledgerWorker,
+  type RunledgerWorker,
+  type RunledgerWorkerOptions,
+  type StepHandlers,
+} from '../../src/client';
 import { createBatch, createProject, must, startRunGroup } from '../helpers/api';
 import { collect, wsClient } from '../helpers/ws';
 import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
@@ -22,16 +27,20 @@ describe('createRunledgerWorker', () => {
     await s.stop();
   });
 
-  function worker(projectId: string, handlers: StepHandlers, extra: { concurrency?: number; workerId?: string } = {}) {
+  function worker(
+    projectId: string,
+    handlers: StepHandlers,
+    extra: Partial<Pick<RunledgerWorkerOptions, 'concurrency' | 'workerId' | 'heartbeatMs' | 'pollIntervalMs'>> = {},
+  ) {
     const w = createRunledgerWorker({
       url: s.url,
       apiKey: TEST_ADMIN_KEY,
-      workerId: extra.workerId ?? `w-${Math.random().toString(36).slice(2)}`,
+      workerId: `w-${Math.random().toString(36).slice(2)}`,
       projectId,
-      concurrency: extra.concurrency,
       handlers,
       webSocketImpl: WebSocket,
       stopGraceMs: 200,
+      ...extra,
     });
     workers.push(w);
     return w;
@@ -153,6 +162,47 @@ describe('createRunledgerWorker', () => {
       { a: group.id, b: other.id },
     );
     expect(progress).toEqual({ a: { status: 'COMPLETED' }, b: { status: 'PENDING' } });
+  });
+
+  it('aborts the handler of a step that went away at its next heartbeat, even while claims keep the worker checked in', async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 1);
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    let abortedWith!: (reason: unknown) => void;
+    const aborted = new Promise<unknown>((resolve) => (abortedWith = resolve));
+    // A free slot and a fast poll: the worker claims (and so checks in) far more often than it
+    // heartbeats, which must not stand in for the heartbeat's answer about its steps.
+    const w = worker(
+      project.id,
+      {
+        ROUTE: async (_step, ctx) => {
+          started();
+          await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+          abortedWith(ctx.signal.reason);
+        },
+      },
+      { concurrency: 2, heartbeatMs: 100, pollIntervalMs: 10 },
+    );
+    await w.start();
+    const group = await startRunGroup(s, batch.id, [{ name: 'route', type: 'ROUTE' }]);
+    await running;
+    // Deleting the group takes the step away with no step event: only the heartbeat can tell.
+    await must(s, `mutation ($id: ID!) { deleteRunGroup(id: $id) { deletedSteps } }`, { id: group.id });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const reason = await Promise.race([
+      aborted,
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(
+            () => reject(new Error("the handler's signal was not aborted within 100 heartbeat intervals")),
+            10_000,
+          )),
+      ),
+    ]).finally(() => clearTimeout(timer));
+    expect((reason as Error).message).toMatch(/no longer held/);
+    await w.idle();
+    expect(w.running).toBe(0);
   });
 
   it('fails type checking for a handler of an unknown step type or with a wrong result', () => {
