@@ -82,6 +82,7 @@ async function startAll(config: Config, logger: Logger, onStarted: (name: string
     poolMax: config.dbPoolMax,
     statementTimeoutMs: config.statementTimeoutMs,
     statementTimeoutPer: capabilities.startupParameters ? 'session' : 'transaction',
+    logger,
   });
   onStarted('the database pool', () => db.destroy());
   if (!capabilities.startupParameters) {

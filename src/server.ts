@@ -107,7 +107,7 @@ export async function createServer({
     });
     // The bus reads the log through a small pool of its own: event delivery never waits behind
     // requests for a connection, and request statements stay countable on their own.
-    const eventsDb = resources.add(createDb({ connection: databaseUrl, poolMax: 3 }), (d) => d.destroy());
+    const eventsDb = resources.add(createDb({ connection: databaseUrl, poolMax: 3, logger }), (d) => d.destroy());
     let bus: EventBus | undefined;
     const metrics = createMetrics({ db, eventsDb, bus: () => bus, maxOperationLabels: config.metricsMaxOperations });
     const keyWatch = resources.add(new KeyWatch({ db: eventsDb, logger }), (k) => k.stop());

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
+import type { Logger } from '../logger';
 import { knexSnakeCaseMappers } from 'objection';
 import pg from 'pg';
 import { pgClientWithTransactionTimeout } from './pooledClient';
@@ -28,6 +29,21 @@ export interface KnexConfigOptions {
    * parameters (see probeDatabase). @default 'session'
    */
   statementTimeoutPer?: 'session' | 'transaction';
+  /**
+   * Where knex's own messages go (a pooled connection lost: "Connection Error: ..."), as
+   * structured lines; without it knex writes them to the console.
+   */
+  logger?: Logger;
+}
+
+function knexLog(logger: Logger): Knex.Config['log'] {
+  return {
+    warn: (message: unknown) => logger.warn({ knex: message }, 'database pool'),
+    error: (message: unknown) => logger.error({ knex: message }, 'database pool'),
+    deprecate: (method: string, alternative: string) =>
+      logger.warn({ knex: `${method} is deprecated; use ${alternative}` }, 'database pool'),
+    debug: (message: unknown) => logger.debug({ knex: message }, 'database pool'),
+  };
 }
 
 /** The one knex configuration, shared by the app, the knex CLI (knexfile.ts) and the tests. */
@@ -36,6 +52,7 @@ export function knexConfig({
   poolMax = 10,
   statementTimeoutMs,
   statementTimeoutPer = 'session',
+  logger,
 }: KnexConfigOptions): Knex.Config {
   const perSession = statementTimeoutMs !== undefined && statementTimeoutPer === 'session';
   return {
@@ -45,6 +62,7 @@ export function knexConfig({
         : 'pg',
     connection: perSession ? { connectionString: connection, statement_timeout: statementTimeoutMs } : connection,
     pool: { min: 0, max: poolMax },
+    ...(logger ? { log: knexLog(logger) } : {}),
     // snake_case in PostgreSQL, camelCase in TypeScript: one mapping for every query.
     ...knexSnakeCaseMappers(),
     migrations: {

@@ -17,6 +17,7 @@ interface LogLine {
   msg: string;
   requestId?: string;
   err?: { message: string };
+  knex?: string;
 }
 
 const LIFECYCLE = `subscription ($g: ID!, $after: String) {
@@ -178,6 +179,7 @@ describe('failures injected into running subscription streams', () => {
 
       // The log reader: its sequencing statement waits on the lock, and is terminated there.
       const holder = await holdLocks(s.db);
+      const console_ = jest.spyOn(console, 'log');
       try {
         await holder.lockTable('lifecycle_event');
         s.server.bus.wake();
@@ -188,7 +190,11 @@ describe('failures injected into running subscription streams', () => {
             .slice(linesBefore)
             .some((l) => l.msg === 'reading the event log failed'),
         );
+        // knex's word on the lost pooled connection is a structured line, not console text.
+        await until(() => logged().some((l) => l.msg === 'database pool' && /Connection Error/.test(l.knex ?? '')));
+        expect(console_.mock.calls.flat().join('\n')).not.toMatch(/Connection Error/);
       } finally {
+        console_.mockRestore();
         await holder.release();
       }
       await work();
