@@ -88,6 +88,12 @@ const envSchema = z.object({
     .default(16 * 1024 * 1024),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(100),
   MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(10_000),
+  WS_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(8 * 1024 * 1024),
+  SUBSCRIPTION_MAX_QUEUED_EVENTS: z.coerce.number().int().min(2).default(10_000),
 });
 
 export interface Config {
@@ -162,6 +168,10 @@ export interface Config {
   wsMaxSubscriptionsPerSocket: number;
   /** Subscriptions open at once in the process, every socket together. @default 10000 */
   maxSubscriptions: number;
+  /** Bytes waiting to be sent on one socket; more: closed with 4008. @default 8 MiB */
+  wsMaxBufferedBytes: number;
+  /** Events waiting for one subscription, or held back during its replay; more: closed with 4008. @default 10000 */
+  subscriptionMaxQueuedEvents: number;
   /** Idempotency keys replay their first result at least this long, then are pruned. @default 24 */
   idempotencyKeyHours: number;
   /** Lifecycle events older than this are pruned; older cursors get CURSOR_EXPIRED. @default 30 */
@@ -222,6 +232,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxInitBytes: e.WS_MAX_INIT_BYTES,
     wsMaxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
     maxSubscriptions: e.MAX_SUBSCRIPTIONS,
+    wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+    subscriptionMaxQueuedEvents: e.SUBSCRIPTION_MAX_QUEUED_EVENTS,
     httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
     // Node refuses a request timeout shorter than the header timeout.
     httpRequestTimeoutMs: Math.max(e.HTTP_REQUEST_TIMEOUT_MS, e.HTTP_HEADERS_TIMEOUT_MS),

@@ -19,6 +19,10 @@ export interface Context extends ServiceContext {
    * socket; until it is closed, nothing more is delivered).
    */
   admitted?(): boolean;
+  /** WebSocket: SUBSCRIPTION_MAX_QUEUED_EVENTS (see SubscriptionSource). */
+  maxQueuedEvents?: number;
+  /** WebSocket: the subscriber fell behind; closes its socket with 4008. */
+  behind?(): void;
   /** Subscriptions: read the next event's fields through its batch's loaders for this scope. */
   useEventBatch?(batch: EventBatch): void;
   /**

@@ -40,6 +40,8 @@ export type ServerConfig = Pick<
       | 'wsMaxInitBytes'
       | 'wsMaxSubscriptionsPerSocket'
       | 'maxSubscriptions'
+      | 'wsMaxBufferedBytes'
+      | 'subscriptionMaxQueuedEvents'
       | 'httpHeadersTimeoutMs'
       | 'httpRequestTimeoutMs'
       | 'httpKeepAliveTimeoutMs'
@@ -152,6 +154,8 @@ export async function createServer({
         maxInitBytes: config.wsMaxInitBytes,
         maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
         maxSubscriptions: config.maxSubscriptions,
+        maxBufferedBytes: config.wsMaxBufferedBytes,
+        maxQueuedEvents: config.subscriptionMaxQueuedEvents,
         maxJsonDepth: config.maxJsonDepth,
       }),
       (w) => w.dispose(),

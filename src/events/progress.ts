@@ -40,10 +40,14 @@ export async function runGroupProgressStream(
     throw e;
   }
   const stream = events;
-  const out = new PushQueue<G.RunProgress>(() => {
-    watch.stop();
-    void stream.return();
-  });
+  const out = new PushQueue<G.RunProgress>(
+    () => {
+      watch.stop();
+      void stream.return();
+    },
+    source.maxQueuedEvents,
+    () => source.behind?.(),
+  );
   let lastSent = '';
   const send = (p: G.RunProgress) => {
     const key = JSON.stringify(p);

@@ -16,7 +16,17 @@ export interface SubscriptionSource {
   bus: EventBus;
   /** False once the subscriber's key was revoked or expired: nothing more is delivered. */
   admitted?(): boolean;
+  /**
+   * SUBSCRIPTION_MAX_QUEUED_EVENTS: events waiting for the subscriber, and live events held back
+   * while a replay runs, each at most this many. @default 10000
+   */
+  maxQueuedEvents?: number;
+  /** The subscriber fell behind one of those limits: the transport closes it (WebSocket: 4008). */
+  behind?(): void;
 }
+
+/** Events a replay reads per statement. */
+const REPLAY_PAGE = 500;
 
 export interface EventStreamOptions {
   filter: EventFilter;
@@ -84,21 +94,31 @@ export async function eventStream(
     last = d.position;
     queue.push(d);
   };
-  const queue: PushQueue<Delivery> = new PushQueue(() => handle.remove());
+  const maxQueued = source.maxQueuedEvents ?? 10_000;
+  const queue: PushQueue<Delivery> = new PushQueue(
+    () => handle.remove(),
+    maxQueued,
+    () => source.behind?.(),
+  );
   const handle = source.bus.listen(key, matcher(filter, source.scope, options.stepsOnly), (event, position, batch) => {
-    if (held) held.push({ event, position, batch });
-    else deliver({ event, position, batch });
+    if (!held) return deliver({ event, position, batch });
+    // The replay is slower than the live stream (its subscriber reads slowly, or the backlog is
+    // long): past the limit it ends here, and the client resumes from its last cursor.
+    if (held.length >= maxQueued) return queue.behind();
+    held.push({ event, position, batch });
   });
   last = from ?? handle.position;
 
   if (from) {
     const until = handle.position;
+    // The replay goes at the subscriber's pace: at most this many of its events wait at once.
+    const highWater = Math.max(1, Math.min(REPLAY_PAGE, Math.floor(maxQueued / 2)));
     void (async () => {
       let cursor = from;
       for (;;) {
         if (queue.isClosed) return;
         const page = await readEvents(source.db, cursor, {
-          limit: 500,
+          limit: REPLAY_PAGE,
           filter,
           scope: source.scope,
           until,
@@ -108,12 +128,19 @@ export async function eventStream(
         for (const event of page) {
           cursor = event.position!;
           deliver({ event, position: cursor, batch });
+          if (queue.length >= highWater) await queue.below(highWater);
+          if (queue.isClosed) return;
         }
-        if (page.length < 500) break;
+        if (page.length < REPLAY_PAGE) break;
       }
-      const live = held!;
+      // The events held meanwhile, at the same pace; live delivery takes over once none is left
+      // (events arriving during the handover join the end of the held list).
+      for (let d = held!.shift(); d; d = held!.shift()) {
+        deliver(d);
+        if (queue.length >= highWater) await queue.below(highWater);
+        if (queue.isClosed) return;
+      }
       held = null;
-      for (const d of live) deliver(d);
     })().catch((e: unknown) => queue.fail(e));
   }
   return queue;

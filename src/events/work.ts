@@ -17,6 +17,9 @@ export interface WorkSource {
   bus: EventBus;
   /** False once the subscriber's key was revoked or expired: nothing more is delivered. */
   admitted?(): boolean;
+  /** See SubscriptionSource. */
+  maxQueuedEvents?: number;
+  behind?(): void;
 }
 
 /** What workAvailable sends. */
@@ -101,7 +104,11 @@ export function workStream(source: WorkSource, input: WorkFilter): PushQueue<Wor
   const runGroupId = input.runGroupId == null ? null : assertUuid(input.runGroupId, 'filter.runGroupId');
   const stepTypes = input.stepTypes?.length ? [...new Set(input.stepTypes)].sort() : null;
   const key = canonicalJson({ work: { projectId, runGroupId, stepTypes }, scope: source.scope.projectIds });
-  const queue = new PushQueue<WorkSignal>(() => handle.remove());
+  const queue = new PushQueue<WorkSignal>(
+    () => handle.remove(),
+    source.maxQueuedEvents,
+    () => source.behind?.(),
+  );
   // Lookups start at once (events of one batch share a statement); signals leave in event order.
   let tail: Promise<unknown> = Promise.resolve();
   const handle = source.bus.listen(

@@ -8,10 +8,22 @@ export interface SocketBase {
   readonly request: http.IncomingMessage;
   /** Set by onConnect once the socket's connection_init is accepted: larger messages are read from then on. */
   initialised?: boolean;
+  /**
+   * The socket's client reads too slowly (a subscription's queue or replay is past its limit):
+   * closes it with 4008 and ends its operations at once. Set for every socket.
+   */
+  behind?: () => void;
 }
 
 /** Close code of a message before the connection_init is accepted that is larger than `maxInitBytes`. */
 const CLOSE_INIT_TOO_LARGE = 4413;
+/**
+ * Close code of a socket whose client fell behind: more than `maxBufferedBytes` waiting to be
+ * sent, or a subscription past SUBSCRIPTION_MAX_QUEUED_EVENTS. Nothing queued is sent after it;
+ * the client resumes each subscription from the last cursor it received.
+ */
+const CLOSE_TOO_SLOW = 4008;
+const TOO_SLOW_REASON = 'The client reads too slowly: resume with the last cursor received';
 
 export interface GraphqlWsOptions {
   /**
@@ -23,6 +35,11 @@ export interface GraphqlWsOptions {
   maxInitBytes?: number;
   /** Ping interval; a socket that does not answer within it is terminated. @default 12000 */
   keepAliveMs?: number;
+  /**
+   * WS_MAX_BUFFERED_BYTES: bytes a socket may have waiting to be sent (ws bufferedAmount) when
+   * another message is to go; more: closed with 4008 (CLOSE_TOO_SLOW). @default 8 MiB
+   */
+  maxBufferedBytes?: number;
 }
 
 /**
@@ -33,7 +50,7 @@ export function serveGraphqlWs<E extends SocketBase>(
   options: ServerOptions<Record<string, unknown> | undefined, E>,
   wsServer: WebSocketServer,
   extraOf: (socket: WebSocket, request: http.IncomingMessage) => E,
-  { maxInitBytes = 16 * 1024, keepAliveMs = 12_000 }: GraphqlWsOptions = {},
+  { maxInitBytes = 16 * 1024, keepAliveMs = 12_000, maxBufferedBytes = 8 * 1024 * 1024 }: GraphqlWsOptions = {},
 ): { dispose(): Promise<void> } {
   const server = makeServer(options);
   wsServer.options.handleProtocols = handleProtocols;
@@ -50,17 +67,32 @@ export function serveGraphqlWs<E extends SocketBase>(
       });
       socket.ping();
     }, keepAliveMs);
+    // The operations end once: when the socket closed, or at once when it is closed as too slow
+    // (its close handshake waits behind what is already buffered, up to ws's 30 s).
+    let ended: Promise<void> | null = null;
+    const end = (code: number, reason: string) => (ended ??= closed(code, reason));
+    extra.behind = () => {
+      if (socket.readyState !== socket.OPEN) return;
+      socket.close(CLOSE_TOO_SLOW, TOO_SLOW_REASON);
+      void end(CLOSE_TOO_SLOW, TOO_SLOW_REASON);
+    };
     const closed = server.opened(
       {
         protocol: socket.protocol,
         send: (data) =>
           new Promise<void>((resolve, reject) => {
             if (socket.readyState !== socket.OPEN) return resolve();
+            if (socket.bufferedAmount > maxBufferedBytes) {
+              extra.behind!();
+              return resolve();
+            }
             socket.send(data, (err) => (err ? reject(err) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (cb) =>
           socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+            // Closing (too slow, revoked...): no new operations.
+            if (socket.readyState !== socket.OPEN) return;
             const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
             if (!extra.initialised && size > maxInitBytes) {
               socket.close(CLOSE_INIT_TOO_LARGE, `connection_init larger than ${maxInitBytes} bytes`);
@@ -80,7 +112,7 @@ export function serveGraphqlWs<E extends SocketBase>(
     socket.once('close', (code, reason) => {
       if (pongWait) clearTimeout(pongWait);
       clearInterval(pingInterval);
-      void closed(code, String(reason));
+      void end(code, String(reason));
     });
   });
   return {

@@ -30,6 +30,10 @@ export interface WsTransportOptions {
   maxSubscriptionsPerSocket?: number;
   /** MAX_SUBSCRIPTIONS: every socket of this server together. @default 10000 */
   maxSubscriptions?: number;
+  /** WS_MAX_BUFFERED_BYTES (see GraphqlWsOptions). @default 8 MiB */
+  maxBufferedBytes?: number;
+  /** SUBSCRIPTION_MAX_QUEUED_EVENTS (see SubscriptionSource). @default 10000 */
+  maxQueuedEvents?: number;
   /** MAX_JSON_DEPTH: an operation's variables may nest VARIABLES_DEPTH_SLACK levels more. @default 32 */
   maxJsonDepth?: number;
 }
@@ -149,6 +153,8 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
           contextValue.principal = principal;
           const { keyId } = principal;
           if (keyId !== null) contextValue.admitted = () => keyWatch.isValid(keyId);
+          contextValue.maxQueuedEvents = options.maxQueuedEvents;
+          contextValue.behind = ctx.extra.behind;
           contextValue.useSelection?.(admitted.selection);
           if (admitted.operation.operation === OperationTypeNode.SUBSCRIPTION) {
             const mine = (ctx.extra.subscriptions ??= new Set());
@@ -190,7 +196,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
     },
     wsServer,
     (socket, request) => ({ socket, request }),
-    { maxInitBytes: options.maxInitBytes },
+    { maxInitBytes: options.maxInitBytes, maxBufferedBytes: options.maxBufferedBytes },
   );
   let disposed: Promise<void> | undefined;
   return {
