@@ -12,6 +12,8 @@ export interface Page<T> {
   hasNextPage: boolean;
   hasPreviousPage: boolean;
   cursorOf(row: T): string;
+  /** The connection's totalCount, when the page's statement counted it (src/loaders/rows.ts). */
+  total?: number;
 }
 
 export interface Edge<T> {

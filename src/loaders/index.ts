@@ -111,34 +111,98 @@ const factories = {
     byParentLoader<G.StoredFile>(db, t.storedFile, 'llmCallId', scope),
   fileContent: (db: Knex, scope: Scope, _t: Tables) => fileContentLoader(db, scope),
 
-  batchPagesByProjectId: (db: Knex, scope: Scope, t: Tables) =>
-    childPageLoader<G.Batch, BatchFilter>(db, t.batch, 'projectId', scope, applyBatchFilter),
+  batchPagesByProjectId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
+    childPageLoader<G.Batch, BatchFilter>(
+      db,
+      t.batch,
+      'projectId',
+      scope,
+      applyBatchFilter,
+      undefined,
+      p.selects('BatchConnection', 'totalCount'),
+    ),
   batchCountsByProjectId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<BatchFilter>(db, t.batch, 'projectId', scope, applyBatchFilter),
-  uriPagesByBatchId: (db: Knex, scope: Scope, t: Tables) =>
-    childPageLoader<G.DocumentUri>(db, t.documentUri, 'batchId', scope),
+  uriPagesByBatchId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
+    childPageLoader<G.DocumentUri>(
+      db,
+      t.documentUri,
+      'batchId',
+      scope,
+      undefined,
+      undefined,
+      p.selects('DocumentUriConnection', 'totalCount'),
+    ),
   uriCountsByBatchId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.documentUri, 'batchId', scope),
-  runGroupPagesByBatchId: (db: Knex, scope: Scope, t: Tables) =>
-    childPageLoader<G.RunGroup>(db, t.runGroup, 'batchId', scope),
+  runGroupPagesByBatchId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
+    childPageLoader<G.RunGroup>(
+      db,
+      t.runGroup,
+      'batchId',
+      scope,
+      undefined,
+      undefined,
+      p.selects('RunGroupConnection', 'totalCount'),
+    ),
   runGroupCountsByBatchId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.runGroup, 'batchId', scope),
   runPagesByRunGroupId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
-    childPageLoader<G.Run, RunFilter>(db, t.run, 'runGroupId', scope, applyRunFilter, withChildren.runs(p)),
+    childPageLoader<G.Run, RunFilter>(
+      db,
+      t.run,
+      'runGroupId',
+      scope,
+      applyRunFilter,
+      withChildren.runs(p),
+      p.selects('RunConnection', 'totalCount'),
+    ),
   runCountsByRunGroupId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<RunFilter>(db, t.run, 'runGroupId', scope, applyRunFilter),
   runPagesByDocumentId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
-    childPageLoader<G.Run, RunFilter>(db, t.run, 'documentId', scope, applyRunFilter, withChildren.runs(p)),
+    childPageLoader<G.Run, RunFilter>(
+      db,
+      t.run,
+      'documentId',
+      scope,
+      applyRunFilter,
+      withChildren.runs(p),
+      p.selects('RunConnection', 'totalCount'),
+    ),
   runCountsByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<RunFilter>(db, t.run, 'documentId', scope, applyRunFilter),
-  eventPagesByRunGroupId: (db: Knex, scope: Scope, t: Tables) =>
-    childPageLoader<G.LifecycleEvent, EventFilter>(db, t.lifecycleEvent, 'runGroupId', scope),
+  eventPagesByRunGroupId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
+    childPageLoader<G.LifecycleEvent, EventFilter>(
+      db,
+      t.lifecycleEvent,
+      'runGroupId',
+      scope,
+      undefined,
+      undefined,
+      p.selects('LifecycleEventConnection', 'totalCount'),
+    ),
   eventCountsByRunGroupId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<EventFilter>(db, t.lifecycleEvent, 'runGroupId', scope),
-  eventPagesByRunId: (db: Knex, scope: Scope, t: Tables) =>
-    childPageLoader<G.LifecycleEvent, EventFilter>(db, t.lifecycleEvent, 'runId', scope),
+  eventPagesByRunId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
+    childPageLoader<G.LifecycleEvent, EventFilter>(
+      db,
+      t.lifecycleEvent,
+      'runId',
+      scope,
+      undefined,
+      undefined,
+      p.selects('LifecycleEventConnection', 'totalCount'),
+    ),
   eventCountsByRunId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<EventFilter>(db, t.lifecycleEvent, 'runId', scope),
   llmCallPagesByRunId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
-    childPageLoader<G.LlmCall>(db, t.llmCall, 'runId', scope, undefined, withChildren.llmCalls(p)),
+    childPageLoader<G.LlmCall>(
+      db,
+      t.llmCall,
+      'runId',
+      scope,
+      undefined,
+      withChildren.llmCalls(p),
+      p.selects('LlmCallConnection', 'totalCount'),
+    ),
   llmCallCountsByRunId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.llmCall, 'runId', scope),
 
   runStatusCountsByRunGroupId: (db: Knex, scope: Scope, _t: Tables) => runStatusCountsLoader(db, 'runGroupId', scope),

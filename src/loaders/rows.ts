@@ -50,12 +50,13 @@ function cursorOf(spec: TableSpec) {
       : encodeCursor({ kind: 'time', createdAt: row.createdAt as Date, id: row.id as string });
 }
 
-function toPage<T>(spec: TableSpec, rows: T[], args: PageArgs<unknown>): Page<T> {
+function toPage<T>(spec: TableSpec, rows: T[], args: PageArgs<unknown>, total?: number): Page<T> {
   return {
     rows: rows.slice(0, args.first),
     hasNextPage: rows.length > args.first,
     hasPreviousPage: args.after !== null,
     cursorOf: cursorOf(spec) as (row: T) => string,
+    total,
   };
 }
 
@@ -155,9 +156,15 @@ function groupByArgs<K extends PageArgs<unknown>>(keys: readonly K[]): Map<strin
   return groups;
 }
 
+/** Pages of children by parent; `withTotal`: a first page also carries its connection's totalCount. */
+export type PageLoader<T, F> = DataLoader<ChildPageKey<F>, Page<T>, string> & { readonly withTotal: boolean };
+
 /**
  * A page of children for many parents in one statement: ROW_NUMBER() per parent, never one
  * query per parent and never every child. Keys with other arguments go in their own statement.
+ * With `withTotal` (the operation selects totalCount), a first page (no `after`) counts its
+ * parent's filtered children in the same statement, a window over the partition ROW_NUMBER
+ * already sorts: one statement per level instead of two.
  */
 export function childPageLoader<T, F = never>(
   db: Knex,
@@ -166,8 +173,9 @@ export function childPageLoader<T, F = never>(
   scope: Scope,
   applyFilter?: ApplyFilter<F>,
   then?: Then<T>,
-): DataLoader<ChildPageKey<F>, Page<T>, string> {
-  return new DataLoader(
+  withTotal = false,
+): PageLoader<T, F> {
+  const loader = new DataLoader<ChildPageKey<F>, Page<T>, string>(
     async (keys) => {
       const results = new Map<string, Page<T>>();
       for (const group of groupByArgs(keys).values()) {
@@ -181,6 +189,9 @@ export function childPageLoader<T, F = never>(
             [`${spec.table}.${parentColumn}`, ...sortColumns(spec)],
           ),
         );
+        const counted = withTotal && args.after === null;
+        if (counted)
+          inner.select(db.raw('count(*) over (partition by ??)::int as total', [`${spec.table}.${parentColumn}`]));
         if (args.filter && applyFilter) applyFilter(inner, args.filter);
         afterKeyset(inner, spec, args.after);
         const rows = (await db
@@ -189,18 +200,26 @@ export function childPageLoader<T, F = never>(
           .where('rn', '<=', args.first + 1)
           .orderBy([{ column: parentColumn }, { column: 'rn' }])) as (T & Record<string, unknown>)[];
         const byParent = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+        const totals = new Map<string, number>();
         for (const row of rows) {
           delete row.rn;
+          if (counted) {
+            totals.set(row[parentColumn] as string, row.total as number);
+            delete row.total;
+          }
           byParent.get(row[parentColumn] as string)!.push(row);
         }
-        for (const key of group)
-          results.set(argsKey(key) + key.parentId, toPage(spec, byParent.get(key.parentId)!, args));
+        for (const key of group) {
+          const total = counted ? (totals.get(key.parentId) ?? 0) : undefined;
+          results.set(argsKey(key) + key.parentId, toPage(spec, byParent.get(key.parentId)!, args, total));
+        }
       }
       await then?.([...results.values()].flatMap((page) => page.rows));
       return keys.map((k) => results.get(argsKey(k) + k.parentId)!);
     },
     { cacheKeyFn: (k) => argsKey(k) + k.parentId },
   );
+  return Object.assign(loader, { withTotal });
 }
 
 export interface ChildCountKey<F> {
@@ -269,15 +288,22 @@ export function listConnection<T, F>(
   };
 }
 
-/** A nested connection over the two loaders above. */
+/** A nested connection over the two loaders above: the count from the page when it carries one. */
 export function childConnection<T, F>(
-  pages: DataLoader<ChildPageKey<F>, Page<T>, string>,
+  pages: PageLoader<T, F>,
   counts: DataLoader<ChildCountKey<F>, number, string>,
   parentId: string,
   args: PageArgs<F>,
 ) {
+  const page = () => pages.load({ parentId, ...args });
   return {
-    page: () => pages.load({ parentId, ...args }),
-    totalCount: () => counts.load({ parentId, filter: args.filter }),
+    page,
+    totalCount: async () => {
+      if (pages.withTotal && args.after === null) {
+        const { total } = await page();
+        if (total !== undefined) return total;
+      }
+      return counts.load({ parentId, filter: args.filter });
+    },
   };
 }

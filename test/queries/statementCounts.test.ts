@@ -55,10 +55,39 @@ describe('nested run group query', () => {
     expect(steps[0].llmCalls[0].promptFile.sizeBytes).toBe(6);
     expect(steps[0].worker.id).toMatch(/^w-/);
 
-    // runGroup, progress, runs page, runs count, documents, uris, steps, workers, llm calls, files
+    // runGroup, progress, runs page with its count, documents, uris, steps, workers, llm calls, files
     expect(large.count).toBe(small.count);
-    expect(large.count).toBeLessThanOrEqual(10);
+    expect(large.count).toBeLessThanOrEqual(9);
     console.log(`nested query: ${small.count} statements for 5 runs, ${large.count} for 100 runs`);
+  });
+
+  it("reads a nested connection's first page and its totalCount in one statement, the count honouring the filter", async () => {
+    const project = await makeProject(s.db);
+    const { group, runs } = await makeRunGroup(s.db, { projectId: project.id, runs: 5, stepsPerRun: 1 });
+    await s.db('run').whereIn('id', [runs[0]!.id, runs[1]!.id]).update({ status: 'FAILED' });
+    const page = (filter: string, after = '') =>
+      `query ($id: ID!) { runGroup(id: $id) { runs(first: 2${after}${filter}) { totalCount nodes { id status } pageInfo { endCursor } } } }`;
+
+    const first = await s.countStatements(() => s.gql(page(', filter: { status: [PENDING] }'), { id: group.id }));
+    const res = (await s.gql(page(', filter: { status: [PENDING] }'), { id: group.id })) as { data?: any };
+    expect(res.data.runGroup.runs.totalCount).toBe(3);
+    expect(res.data.runGroup.runs.nodes.map((r: { status: string }) => r.status)).toEqual(['PENDING', 'PENDING']);
+    // The group, then its runs with their count: no separate count statement.
+    expect(first.count).toBe(2);
+
+    // A later page counts every filtered child, not those after the cursor: the count has its own statement.
+    const cursor = res.data.runGroup.runs.pageInfo.endCursor as string;
+    let later: { data?: any } | undefined;
+    const next = await s.countStatements(async () => {
+      later = await s.gql(page(', filter: { status: [PENDING] }', `, after: "${cursor}"`), { id: group.id });
+    });
+    expect(later!.data.runGroup.runs.totalCount).toBe(3);
+    expect(later!.data.runGroup.runs.nodes).toHaveLength(1);
+    expect(next.count).toBe(3);
+
+    // A parent with no child in the filter counts 0.
+    const none = (await s.gql(page(', filter: { status: [CANCELLED] }'), { id: group.id })) as { data?: any };
+    expect(none.data.runGroup.runs).toMatchObject({ totalCount: 0, nodes: [] });
   });
 });
 
