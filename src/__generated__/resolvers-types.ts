@@ -1297,6 +1297,25 @@ export type StepConfig = {
   stepType: StepType;
 };
 
+/** Sent by `stepsRevoked`: a step this worker was running is no longer its own. */
+export type StepRevocation = {
+  __typename?: 'StepRevocation';
+  reason: StepRevocationReason;
+  /** The step's status now. */
+  status: RunStatus;
+  statusMessage: Maybe<Scalars['String']['output']>;
+  stepId: Scalars['ID']['output'];
+};
+
+/** How a step was taken from the worker that ran it. */
+export type StepRevocationReason =
+  /** The step was cancelled (itself, its run or its run group). */
+  | 'CANCELLED'
+  /** Its lease expired with no retry left: the step is FAILED. */
+  | 'LOST'
+  /** Another worker claimed it after this worker's lease expired. */
+  | 'TAKEN_OVER';
+
 /** One step of the workflow each run goes through, in order. */
 export type StepSpecInput = {
   config?: InputMaybe<Scalars['JSON']['input']>;
@@ -1398,6 +1417,15 @@ export type Subscription = {
    */
   stepStatusChanged: StepStatusEvent;
   /**
+   * The steps running under this worker that were taken from it by someone else (cancelled, taken
+   * over after its lease, failed as lost), after the change commits: the worker aborts their
+   * handlers at once instead of at its next heartbeat. The worker's own reports send nothing. A
+   * signal dropped with the connection is not replayed: the heartbeat's `activeSteps` remains the
+   * worker's fallback. `projectId` names the worker's project (an admin key for every project
+   * should give it: the same worker name in two projects is two workers).
+   */
+  stepsRevoked: StepRevocation;
+  /**
    * A signal, after the commit that made steps claimable (a group started, a step completed, a
    * step failed with retries left), for idle workers to claim instead of polling. A hint, not a
    * reservation: several workers may hear it and only one gets each step. Steps whose worker's
@@ -1436,6 +1464,17 @@ export type SubscriptionRunGroupProgressArgs = {
 export type SubscriptionStepStatusChangedArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter: EventFilter;
+};
+
+/**
+ * Live progress over graphql-ws, on the same URL as queries (`ws://<host>/graphql`). Events reach
+ * subscribers only after their transaction committed, in commit order per step. Pass the
+ * `cursor` of the last event you saw as `after` when you reconnect: everything since is replayed,
+ * then the stream goes live, with nothing missed and nothing twice.
+ */
+export type SubscriptionStepsRevokedArgs = {
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+  workerId: Scalars['ID']['input'];
 };
 
 /**
@@ -1673,6 +1712,8 @@ export type ResolversTypes = {
   StatusCount: ResolverTypeWrapper<StatusCount>;
   Step: ResolverTypeWrapper<StepModel>;
   StepConfig: ResolverTypeWrapper<StepConfigModel>;
+  StepRevocation: ResolverTypeWrapper<StepRevocation>;
+  StepRevocationReason: StepRevocationReason;
   StepSpecInput: StepSpecInput;
   StepStatusEvent: ResolverTypeWrapper<StepStatusEventModel>;
   StepType: StepType;
@@ -1748,6 +1789,7 @@ export type ResolversParentTypes = {
   StatusCount: StatusCount;
   Step: StepModel;
   StepConfig: StepConfigModel;
+  StepRevocation: StepRevocation;
   StepSpecInput: StepSpecInput;
   StepStatusEvent: StepStatusEventModel;
   StoreFileInput: StoreFileInput;
@@ -2366,6 +2408,16 @@ export type StepConfigResolvers<
   stepType?: Resolver<ResolversTypes['StepType'], ParentType, ContextType>;
 };
 
+export type StepRevocationResolvers<
+  ContextType = Context,
+  ParentType extends ResolversParentTypes['StepRevocation'] = ResolversParentTypes['StepRevocation'],
+> = {
+  reason?: Resolver<ResolversTypes['StepRevocationReason'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['RunStatus'], ParentType, ContextType>;
+  statusMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  stepId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type StepStatusEventResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes['StepStatusEvent'] = ResolversParentTypes['StepStatusEvent'],
@@ -2422,6 +2474,13 @@ export type SubscriptionResolvers<
     ParentType,
     ContextType,
     RequireFields<SubscriptionStepStatusChangedArgs, 'filter'>
+  >;
+  stepsRevoked?: SubscriptionResolver<
+    ResolversTypes['StepRevocation'],
+    'stepsRevoked',
+    ParentType,
+    ContextType,
+    RequireFields<SubscriptionStepsRevokedArgs, 'workerId'>
   >;
   workAvailable?: SubscriptionResolver<
     ResolversTypes['WorkAvailable'],
@@ -2499,6 +2558,7 @@ export type Resolvers<ContextType = Context> = {
   StatusCount?: StatusCountResolvers<ContextType>;
   Step?: StepResolvers<ContextType>;
   StepConfig?: StepConfigResolvers<ContextType>;
+  StepRevocation?: StepRevocationResolvers<ContextType>;
   StepStatusEvent?: StepStatusEventResolvers<ContextType>;
   StoredFile?: StoredFileResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

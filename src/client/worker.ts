@@ -5,12 +5,14 @@ import {
   ClaimNextStepDocument,
   RecordStepLlmCallDocument,
   ReportStepStatusDocument,
+  StepsRevokedDocument,
   StoreStepFileDocument,
   WorkAvailableDocument,
   WorkerHeartbeatDocument,
   type ClaimNextStepMutation,
   type LlmOperation,
   type RecordLlmCallInput,
+  type StepRevocationReason,
   type StepType,
   type StoredFileKind,
 } from './__generated__/graphql';
@@ -425,6 +427,25 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
     });
   }
 
+  /**
+   * The server says a step was taken from us (cancelled, taken over, failed as lost): its
+   * handler's signal aborts now. The step stays unsettled, so what the handler then returns or
+   * throws is reported as usual, with the claim's expectedVersion: a CONFLICT (ignored) when the
+   * step really is gone, and a normal report should the signal ever concern an earlier claim of
+   * the same step, so a stale signal can cost an attempt but never strand a step.
+   */
+  function revoked(stepId: string, reason: StepRevocationReason, message: string | null | undefined): void {
+    const entry = running.get(stepId);
+    if (!entry || entry.settled || entry.controller.signal.aborted) return;
+    const why =
+      reason === 'CANCELLED'
+        ? 'was cancelled'
+        : reason === 'TAKEN_OVER'
+          ? 'was taken over by another worker'
+          : 'failed: this worker was taken for lost';
+    entry.controller.abort(new Error(`step ${stepId} ${why}${message ? ` (${message})` : ''}`));
+  }
+
   /** Aborts a step that is not ours any more (cancelled, or taken over): nothing is reported. */
   function revoke(entry: Running, reason: string): void {
     if (entry.settled) return;
@@ -478,6 +499,16 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
         projectId: options.projectId,
       });
       if (options.heartbeatMs === undefined) heartbeatMs = Math.min(10_000, (workerCheckin.leaseSeconds * 1000) / 3);
+      // Before the first claim; it lasts until the client is disposed, after the last handler
+      // (stop()'s grace period included).
+      client.subscribe(
+        StepsRevokedDocument,
+        { workerId, projectId: options.projectId },
+        {
+          next: ({ stepsRevoked: r }) => revoked(r.stepId, r.reason, r.statusMessage),
+          error: (e) => warn('the revocation subscription was refused; only heartbeats tell of revoked steps now', e),
+        },
+      );
       unsubscribe = client.subscribe(
         WorkAvailableDocument,
         { filter: { projectId: options.projectId, runGroupId: options.runGroupId, stepTypes: types } },

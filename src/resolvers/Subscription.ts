@@ -2,6 +2,7 @@ import type { StepStatusEventResolvers, SubscriptionResolvers } from '../__gener
 import { positionCursor } from '../events/cursor';
 import { runGroupProgressStream } from '../events/progress';
 import { eventStream, type Delivery } from '../events/subscriptions';
+import { revocationStream, type StepRevocationSignal } from '../events/revocations';
 import { workStream, type WorkSignal } from '../events/work';
 import type { Context } from '../context';
 import type * as G from '../graphql/mappers';
@@ -30,6 +31,10 @@ export const Subscription: SubscriptionResolvers = {
   workAvailable: {
     subscribe: (_, { filter }, ctx) => workStream(ctx, filter),
     resolve: (signal: WorkSignal) => signal,
+  },
+  stepsRevoked: {
+    subscribe: (_, args, ctx) => revocationStream(ctx, args),
+    resolve: (signal: StepRevocationSignal) => signal,
   },
 };
 

@@ -245,16 +245,18 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
           current: group.status,
         });
 
-      // Steps first (their events name their previous status), then runs, then the group.
+      // Steps first (their events name their previous status, and a running step's worker, which
+      // stepsRevoked tells at once), then runs, then the group.
       await trx.raw(
         `/* cancelRunGroup: steps */ with cancelled as (
            update step s set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
            from run r, step before
            where r.run_group_id = :runGroupId and s.run_id = r.id and before.id = s.id and s.status not in ${FINAL_SQL}
-           returning s.id, s.type, s.run_id, before.status as previous_status
+           returning s.id, s.type, s.run_id, before.status as previous_status,
+             case when before.status = 'RUNNING' then before.worker_id end as holder
          )
-         insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, step_id, step_type, status, previous_status, status_message)
-         select :projectId, 'STEP_END', :batchId, :runGroupId, c.run_id, c.id, c.type, 'CANCELLED', c.previous_status, 'run group cancelled'
+         insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, step_id, step_type, status, previous_status, handler_name, status_message)
+         select :projectId, 'STEP_END', :batchId, :runGroupId, c.run_id, c.id, c.type, 'CANCELLED', c.previous_status, c.holder, 'run group cancelled'
          from cancelled c`,
         { runGroupId: id, projectId: group.projectId, batchId: group.batchId },
       );

@@ -188,13 +188,19 @@ async function writeStatus(
   if (status === 'CANCELLED') {
     // The run cannot go on without this step: its other open steps are cancelled with it (the
     // caller locked them all, in step-number order).
-    const cancelled = await rawRows<{ id: string; type: StepTypeValue; previousStatus: RunStatusValue }>(
+    const cancelled = await rawRows<{
+      id: string;
+      type: StepTypeValue;
+      previousStatus: RunStatusValue;
+      holder: string | null;
+    }>(
       trx,
       `/* cancel step: siblings */ update step s
        set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
        from step before
        where s.run_id = :runId and s.id <> :stepId and before.id = s.id and s.status not in ${FINAL_SQL}
-       returning s.id, s.type, before.status as previous_status`,
+       returning s.id, s.type, before.status as previous_status,
+         case when before.status = 'RUNNING' then before.worker_id end as holder`,
       { runId: step.runId, stepId: step.id },
     );
     for (const c of cancelled) {
@@ -205,6 +211,8 @@ async function writeStatus(
         type: 'STEP_END',
         status: 'CANCELLED',
         previousStatus: c.previousStatus,
+        // A running step's event names its worker (who stepsRevoked tells), as a cancel of the step itself does.
+        handlerName: c.holder,
       });
     }
   }

@@ -9,10 +9,32 @@ import {
   type StepHandlers,
 } from '../../src/client';
 import { createBatch, createProject, must, startRunGroup } from '../helpers/api';
-import { collect, wsClient } from '../helpers/ws';
+import { collect, listening, wsClient } from '../helpers/ws';
 import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
 
 const root = path.resolve(__dirname, '../..');
+
+/** A handler that runs until its signal aborts, and what it saw. */
+function hangingHandler() {
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  let abortedWith!: (reason: Error) => void;
+  const aborted = new Promise<Error>((resolve) => (abortedWith = resolve));
+  const handler = async (_step: unknown, ctx: { signal: AbortSignal }) => {
+    started();
+    await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+    abortedWith(ctx.signal.reason as Error);
+    throw ctx.signal.reason;
+  };
+  return { handler, running, aborted };
+}
+
+/** The promise's value, or a failure that says what did not happen. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 describe('createRunledgerWorker', () => {
   let s: TestServer;
@@ -205,6 +227,72 @@ describe('createRunledgerWorker', () => {
     expect(w.running).toBe(0);
   });
 
+  const HOUR = 3_600_000;
+  const stepEvents = async (stepId: string) =>
+    (await s.db('lifecycle_event').where('step_id', stepId).orderBy('position').select('status')).map(
+      (e: { status: string }) => e.status,
+    );
+  const stepsOf = async (groupId: string): Promise<{ id: string; number: number }[]> =>
+    s
+      .db('step as s')
+      .join('run as r', 'r.id', 's.run_id')
+      .where('r.run_group_id', groupId)
+      .orderBy('s.number')
+      .select('s.id', 's.number');
+
+  it.each([
+    [
+      'its run group is cancelled',
+      (group: string) => must(s, `mutation ($id: ID!) { cancelRunGroup(id: $id) { status } }`, { id: group }),
+    ],
+    [
+      'a later step of its run is cancelled (the run cannot go on)',
+      async (group: string) => {
+        const [, second] = await stepsOf(group);
+        await must(s, `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { status } }`, {
+          i: { stepId: second!.id, status: 'CANCELLED' },
+        });
+      },
+    ],
+    [
+      'it is cancelled itself',
+      async (group: string) => {
+        const [first] = await stepsOf(group);
+        await must(s, `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { status } }`, {
+          i: { stepId: first!.id, status: 'CANCELLED' },
+        });
+      },
+    ],
+  ])(
+    'aborts the handler of a running step when %s, through stepsRevoked and not its heartbeat',
+    async (_case, cancel) => {
+      const project = await createProject(s);
+      const batch = await createBatch(s, project.id, 1);
+      const hanging = hangingHandler();
+      // Its heartbeat is an hour away and nothing else checks: only the subscription can tell.
+      const w = worker(project.id, { ROUTE: hanging.handler }, { heartbeatMs: HOUR, pollIntervalMs: HOUR });
+      const subscribed = listening(s);
+      await w.start();
+      await within(subscribed(2), 10_000, 'the worker did not subscribe to both workAvailable and stepsRevoked');
+      const group = await startRunGroup(s, batch.id, [
+        { name: 'route', type: 'ROUTE' },
+        { name: 'store', type: 'STORE' },
+      ]);
+      await hanging.running;
+      await cancel(group.id);
+      const reason = await within(
+        hanging.aborted,
+        10_000,
+        "the handler's signal was not aborted (its heartbeat is an hour away)",
+      );
+      expect(reason.message).toMatch(/^step \S+ was cancelled/);
+      await w.idle();
+      // The handler's error after the abort is refused (the claim's version is gone): nothing over CANCELLED.
+      const [first] = await stepsOf(group.id);
+      expect(await stepEvents(first!.id)).toEqual(['RUNNING', 'CANCELLED']);
+    },
+  );
+
   it('fails type checking for a handler of an unknown step type or with a wrong result', () => {
     const dir = mkdtempSync(path.join(root, 'test', 'worker', '.typecheck-'));
     const check = (handlers: string) => {
@@ -235,4 +323,73 @@ describe('createRunledgerWorker', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('createRunledgerWorker, when its lease expires', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({ workerLeaseSeconds: 1 });
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
+
+  it("aborts the lost worker's handler through stepsRevoked when another worker takes its step over", async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 1);
+    const hanging = hangingHandler();
+    const options = {
+      url: s.url,
+      apiKey: TEST_ADMIN_KEY,
+      projectId: project.id,
+      webSocketImpl: WebSocket,
+      stopGraceMs: 200,
+    };
+    // Silent while it runs (no heartbeat, no claim with its only slot busy): its lease expires.
+    const lost = createRunledgerWorker({
+      ...options,
+      workerId: 'lost',
+      handlers: { ROUTE: hanging.handler },
+      heartbeatMs: 3_600_000,
+      pollIntervalMs: 3_600_000,
+    });
+    let completedBy: string | undefined;
+    const taker = createRunledgerWorker({
+      ...options,
+      workerId: 'taker',
+      handlers: { ROUTE: (_step, ctx) => void (completedBy = ctx.workerId) },
+      // Takeovers are announced by no signal: the taker finds them by polling.
+      pollIntervalMs: 100,
+    });
+    try {
+      const subscribed = listening(s);
+      await lost.start();
+      await within(subscribed(2), 10_000, 'the worker did not subscribe to both workAvailable and stepsRevoked');
+      // One retry left: the takeover is an attempt.
+      const group = await startRunGroup(s, batch.id, [{ name: 'route', type: 'ROUTE', maxRetries: 1 }]);
+      await hanging.running;
+      await taker.start();
+      const reason = await within(
+        hanging.aborted,
+        20_000,
+        "the lost worker's signal was not aborted after the takeover",
+      );
+      expect(reason.message).toMatch(/^step \S+ was taken over/);
+      const ws = wsClient(s.url);
+      await collect(ws, `subscription ($id: ID!) { runGroupProgress(runGroupId: $id) { total } }`, {
+        id: group.id,
+      })
+        .waitForEnd()
+        .finally(() => ws.dispose());
+      expect(completedBy).toBe('taker');
+      const step = await s
+        .db('step as s')
+        .join('run as r', 'r.id', 's.run_id')
+        .where('r.run_group_id', group.id)
+        .first('s.status', 's.worker_id', 's.retry');
+      expect(step).toEqual({ status: 'COMPLETED', workerId: 'taker', retry: 1 });
+    } finally {
+      await Promise.all([lost.stop(), taker.stop()]);
+    }
+  });
 });

@@ -140,6 +140,15 @@ export type StartRunGroupInput = {
   workflowDefinitionId: string;
 };
 
+/** How a step was taken from the worker that ran it. */
+export type StepRevocationReason =
+  /** The step was cancelled (itself, its run or its run group). */
+  | 'CANCELLED'
+  /** Its lease expired with no retry left: the step is FAILED. */
+  | 'LOST'
+  /** Another worker claimed it after this worker's lease expired. */
+  | 'TAKEN_OVER';
+
 /** One step of the workflow each run goes through, in order. */
 export type StepSpecInput = {
   config?: unknown;
@@ -433,6 +442,15 @@ export type WorkAvailableSubscriptionVariables = Exact<{
 
 export type WorkAvailableSubscription = {
   workAvailable: { reason: WorkReason; runGroupId: string; stepTypes: Array<StepType> };
+};
+
+export type StepsRevokedSubscriptionVariables = Exact<{
+  workerId: string | number;
+  projectId?: string | number | null | undefined;
+}>;
+
+export type StepsRevokedSubscription = {
+  stepsRevoked: { stepId: string; reason: StepRevocationReason; status: RunStatus; statusMessage: string | null };
 };
 
 export const CreateProjectDocument = {
@@ -1514,3 +1532,55 @@ export const WorkAvailableDocument = {
     },
   ],
 } as unknown as DocumentNode<WorkAvailableSubscription, WorkAvailableSubscriptionVariables>;
+export const StepsRevokedDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'subscription',
+      name: { kind: 'Name', value: 'StepsRevoked' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'workerId' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } } },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'projectId' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'stepsRevoked' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'workerId' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'workerId' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'projectId' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'projectId' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'stepId' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'reason' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'statusMessage' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<StepsRevokedSubscription, StepsRevokedSubscriptionVariables>;

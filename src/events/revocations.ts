@@ -1,0 +1,72 @@
+import type { StepRevocationReason } from '../__generated__/resolvers-types';
+import { inScope, type Scope } from '../auth/scope';
+import { assertUuid } from '../graphql/ids';
+import type * as G from '../graphql/mappers';
+import type { RunStatusValue } from '../models';
+import { assertWorkerId } from '../services/workers';
+import { canonicalJson } from '../services/canonical';
+import type { EventBus } from './bus';
+import { PushQueue } from './queue';
+
+export interface RevocationSource {
+  scope: Scope;
+  bus: EventBus;
+  /** False once the subscriber's key was revoked or expired: nothing more is delivered. */
+  admitted?(): boolean;
+}
+
+/** What stepsRevoked sends. */
+export interface StepRevocationSignal {
+  stepId: string;
+  reason: StepRevocationReason;
+  status: RunStatusValue;
+  statusMessage: string | null;
+}
+
+/**
+ * The worker a step event took a RUNNING step from, and how; null for every other event (the
+ * holder's own reports among them). Each such event names the worker it took the step from:
+ * a cancellation as its handlerName, a takeover and a lost worker's failure in their statusMeta
+ * (see claimNextStep and the cancellations in services/steps.ts and services/runGroups.ts).
+ */
+export function revocationOf(e: G.LifecycleEvent): { from: string; reason: StepRevocationReason } | null {
+  if (e.stepId === null || e.previousStatus !== 'RUNNING') return null;
+  const meta = (e.statusMeta ?? {}) as Record<string, unknown>;
+  if (e.status === 'CANCELLED' && e.handlerName) return { from: e.handlerName, reason: 'CANCELLED' };
+  if (e.status === 'RUNNING' && typeof meta.takenOverFrom === 'string') {
+    return { from: meta.takenOverFrom, reason: 'TAKEN_OVER' };
+  }
+  if (e.status === 'FAILED' && typeof meta.lostWorker === 'string') return { from: meta.lostWorker, reason: 'LOST' };
+  return null;
+}
+
+/**
+ * Live signals for one worker: the steps taken from it. Matching needs nothing but the event
+ * (no statement per event), and one bus listener serves every subscription of the same worker.
+ */
+export function revocationStream(
+  source: RevocationSource,
+  args: { workerId: string; projectId?: string | null },
+): PushQueue<StepRevocationSignal> {
+  const workerId = assertWorkerId(args.workerId);
+  const projectId = args.projectId == null ? null : assertUuid(args.projectId, 'projectId');
+  const key = canonicalJson({ revocations: { workerId, projectId }, scope: source.scope.projectIds });
+  const queue = new PushQueue<StepRevocationSignal>(() => handle.remove());
+  const handle = source.bus.listen(
+    key,
+    (e) =>
+      inScope(source.scope, e.projectId) &&
+      (projectId === null || e.projectId === projectId) &&
+      revocationOf(e)?.from === workerId,
+    (event) => {
+      if (source.admitted && !source.admitted()) return;
+      queue.push({
+        stepId: event.stepId!,
+        reason: revocationOf(event)!.reason,
+        status: event.status,
+        statusMessage: event.statusMessage,
+      });
+    },
+  );
+  return queue;
+}
