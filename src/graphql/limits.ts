@@ -322,20 +322,36 @@ function namedType(type: TypeNode): string {
 const COST_TYPES = new Set(['Int', 'Boolean']);
 
 /**
- * Variables change the estimate only through `first`, `maxBytes` (Int arguments), @include/@skip
- * (Boolean) and a mutation's input documents: an operation that declares none of those costs the
- * same whatever its variables.
+ * Variables change the estimate only through `first`, `maxBytes` (Int arguments), `encoding`
+ * (an enum), @include/@skip (Boolean) and the input documents of a mutation whose payload lists
+ * one item per document: an operation that uses none of those costs the same whatever its
+ * variables. (A worker's claims, reports and check-ins are such mutations: estimating each one
+ * anew cost more CPU than the rest of its request.)
  */
-function estimateIsFixed(document: DocumentNode, operationName: string | null | undefined): boolean {
+function estimateIsFixed(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): boolean {
   const operation = document.definitions.find(
     (d): d is OperationDefinitionNode =>
       d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
   );
-  return (
-    !!operation &&
-    operation.operation !== OperationTypeNode.MUTATION &&
-    !(operation.variableDefinitions ?? []).some((v) => COST_TYPES.has(namedType(v.type)))
-  );
+  if (!operation) return false;
+  const varies = (operation.variableDefinitions ?? []).some((v) => {
+    const name = namedType(v.type);
+    return COST_TYPES.has(name) || isEnumType(schema.getType(name));
+  });
+  if (varies) return false;
+  if (operation.operation !== OperationTypeNode.MUTATION) return true;
+  const mutation = schema.getMutationType();
+  if (!mutation) return false;
+  const fields = mutation.getFields();
+  return operation.selectionSet.selections.every((selection) => {
+    if (selection.kind !== Kind.FIELD) return false; // fragments on the root: not worth following
+    const field = fields[selection.name.value];
+    return selection.name.value === '__typename' || (!!field && !listsInput(mutation, field));
+  });
 }
 
 function estimate(
@@ -383,7 +399,7 @@ function estimateOperation(
   const key = operationName ?? '';
   let known = byName.get(key);
   if (known === undefined) {
-    known = estimateIsFixed(document, operationName)
+    known = estimateIsFixed(schema, document, operationName)
       ? estimate(schema, limits, document, variables, operationName)
       : null;
     byName.set(key, known);
