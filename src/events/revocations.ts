@@ -29,7 +29,7 @@ export interface StepRevocationSignal {
  * a cancellation as its handlerName, a takeover and a lost worker's failure in their statusMeta
  * (see claimNextStep and the cancellations in services/steps.ts and services/runGroups.ts).
  */
-export function revocationOf(e: G.LifecycleEvent): { from: string; reason: StepRevocationReason } | null {
+function revocationOf(e: G.LifecycleEvent): { from: string; reason: StepRevocationReason } | null {
   if (e.stepId === null || e.previousStatus !== 'RUNNING') return null;
   const meta = (e.statusMeta ?? {}) as Record<string, unknown>;
   if (e.status === 'CANCELLED' && e.handlerName) return { from: e.handlerName, reason: 'CANCELLED' };
