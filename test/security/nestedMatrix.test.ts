@@ -91,6 +91,7 @@ function rootArgs(field: GraphQLField<unknown, unknown>, own: Project): string |
     source: JSON.stringify(own.uri.source),
     uri: JSON.stringify(own.uri.uri),
     runGroupId: JSON.stringify(own.groupId),
+    workerId: JSON.stringify(WORKER),
     groupBy: 'MODEL',
     filter: '{}',
     first: '2',
@@ -271,6 +272,9 @@ describe('nested-path authorization matrix (generated from the schema)', () => {
       await setStatus(s, p.stepId, 'COMPLETED', { workerId: WORKER });
       const next = (await claim(s, WORKER, { projectId: p.id }))!;
       await setStatus(s, next.id, 'ERROR', { workerId: WORKER });
+      // Claimed again and cancelled by an operator: the worker's stepsRevoked hears of it.
+      const again = (await claim(s, WORKER, { projectId: p.id }))!;
+      await setStatus(s, again.id, 'CANCELLED');
     }
     for (const { query, sub, other } of streams) {
       await sub.waitFor(1, 30_000);
