@@ -2,6 +2,7 @@
 // shaped like the models: loaders return knex rows, services may return model instances.
 import type { ModelObject } from 'objection';
 import type * as M from '../models';
+import type { RunStatusValue } from '../models';
 import type { Connection, Edge } from './connection';
 
 export type Project = ModelObject<M.Project>;
@@ -10,7 +11,11 @@ export type Document = ModelObject<M.Document>;
 export type DocumentUri = ModelObject<M.DocumentUri>;
 export type DocumentUriVersion = ModelObject<M.DocumentUriVersion>;
 export type StepConfig = ModelObject<M.StepConfig>;
-export type RunGroup = ModelObject<M.RunGroup> & { duration?: number | null };
+export type RunGroup = ModelObject<M.RunGroup> & {
+  duration?: number | null;
+  /** Its runs by status, when the row was read for a request selecting progress (loaders/tables.ts). */
+  statusCounts?: Partial<Record<RunStatusValue, number>>;
+};
 export type Run = ModelObject<M.Run> & { duration?: number | null };
 export type Step = ModelObject<M.Step> & { duration?: number | null };
 export type LifecycleEvent = ModelObject<M.LifecycleEvent>;

@@ -23,6 +23,11 @@ export function runStatusCountsLoader(db: Knex, parentColumn: 'runGroupId' | 'ba
   });
 }
 
+/** Counts read as a JSON object of PostgreSQL's (status -> count). */
+export function countsOf(byStatus: Partial<Record<RunStatusValue, number>>): StatusCounts {
+  return new Map(Object.entries(byStatus) as [RunStatusValue, number][]);
+}
+
 export function progressOf(counts: StatusCounts): RunProgress {
   const get = (s: RunStatusValue) => counts.get(s) ?? 0;
   return {

@@ -60,7 +60,16 @@ const camel = (column: string) => column.replace(/_([a-z])/g, (_, c: string) => 
 function selective(
   model: { tableName: string; columns: readonly string[] },
   always: readonly string[],
-  { withDuration, unread = [] }: { withDuration: boolean; unread?: readonly string[] },
+  {
+    withDuration,
+    unread = [],
+    derived = {},
+  }: {
+    withDuration: boolean;
+    unread?: readonly string[];
+    /** Values computed by PostgreSQL for a field, read only when a known operation selects it. */
+    derived?: Record<string, (db: Knex) => Knex.Raw>;
+  },
 ) {
   const table = model.tableName;
   const optional = model.columns.filter((c) => !always.includes(c) && !unread.includes(c));
@@ -69,6 +78,7 @@ function selective(
     const columns: (string | Knex.Raw)[] = always.map((c) => `${table}.${c}`);
     for (const [field, column] of byField) if (!fields || fields.has(field)) columns.push(column);
     if (withDuration && (!fields || fields.has('duration'))) columns.push(duration(db, table));
+    for (const [field, value] of Object.entries(derived)) if (fields?.has(field)) columns.push(value(db));
     return columns;
   };
 }
@@ -97,7 +107,20 @@ export const tables = {
   stepConfig: { table: StepConfig.tableName, columns: plain('step_config'), keyset: 'time', projectColumn: null },
   runGroup: {
     table: RunGroup.tableName,
-    columns: all('run_group'),
+    type: RunGroup.name,
+    columns: selective(RunGroup, ['id', 'project_id', 'batch_id', 'created_at'], {
+      withDuration: true,
+      // The group's runs by status, in the group's own row: one statement fewer per level
+      // that shows progress (an index-only probe on run (run_group_id, status)).
+      derived: {
+        progress: (db) =>
+          db.raw(
+            `(select coalesce(jsonb_object_agg(c.status, c.n), '{}'::jsonb) from
+               (select run.status, count(*)::int as n from run where run.run_group_id = run_group.id group by run.status) c)
+             as status_counts`,
+          ),
+      },
+    }),
     keyset: 'time',
     projectColumn: 'run_group.projectId',
   },

@@ -4,7 +4,7 @@ import type {
   RunResolvers,
   StepResolvers,
 } from '../__generated__/resolvers-types';
-import { progressOf } from '../loaders/aggregates';
+import { countsOf, progressOf } from '../loaders/aggregates';
 import { childConnection } from '../loaders/rows';
 import { children, firstItems, optional, pageArgs, related } from './helpers';
 
@@ -14,7 +14,10 @@ export const RunGroup: RunGroupResolvers = {
   duration: (group) => group.duration ?? null,
   runs: (group, args, { loaders }) =>
     childConnection(loaders.runPagesByRunGroupId, loaders.runCountsByRunGroupId, group.id, pageArgs(args, 'time')),
-  progress: async (group, _, { loaders }) => progressOf(await loaders.runStatusCountsByRunGroupId.load(group.id)),
+  progress: async (group, _, { loaders }) =>
+    progressOf(
+      group.statusCounts ? countsOf(group.statusCounts) : await loaders.runStatusCountsByRunGroupId.load(group.id),
+    ),
   events: (group, args, { loaders }) =>
     childConnection(loaders.eventPagesByRunGroupId, loaders.eventCountsByRunGroupId, group.id, pageArgs(args, 'event')),
 };

@@ -15,7 +15,7 @@ describe('columns a request reads', () => {
 
   it('names every column of each narrowed table, always or optionally (a new column must be placed)', async () => {
     const narrowed = Object.values(tables as Record<string, TableSpec>).filter((t) => t.type);
-    expect(narrowed.map((t) => t.table).sort()).toEqual(['llm_call', 'run', 'step', 'stored_file']);
+    expect(narrowed.map((t) => t.table).sort()).toEqual(['llm_call', 'run', 'run_group', 'step', 'stored_file']);
     for (const spec of narrowed) {
       const { rows } = (await s.db.raw(
         `select column_name from information_schema.columns where table_schema = 'public' and table_name = ?`,

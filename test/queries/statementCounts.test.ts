@@ -1,4 +1,4 @@
-import { makeProject, makeRunGroup, makeWorker } from '../helpers/factories';
+import { makeBatch, makeProject, makeRunGroup, makeWorker } from '../helpers/factories';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 const NESTED = `query ($id: ID!) {
@@ -88,6 +88,68 @@ describe('nested run group query', () => {
     // A parent with no child in the filter counts 0.
     const none = (await s.gql(page(', filter: { status: [CANCELLED] }'), { id: group.id })) as { data?: any };
     expect(none.data.runGroup.runs).toMatchObject({ totalCount: 0, nodes: [] });
+  });
+
+  it("reads a run group's progress with the group's own row, by id and in a page", async () => {
+    const project = await makeProject(s.db);
+    const batch = await makeBatch(s.db, project.id);
+    const { group, runs } = await makeRunGroup(s.db, {
+      projectId: project.id,
+      batchId: batch.id,
+      runs: 5,
+      stepsPerRun: 1,
+    });
+    await s.db('run').whereIn('id', [runs[0]!.id, runs[1]!.id]).update({ status: 'FAILED' });
+    await s.db('run').where('id', runs[2]!.id).update({ status: 'COMPLETED' });
+    const expected = {
+      total: 5,
+      pending: 2,
+      running: 0,
+      completed: 1,
+      error: 0,
+      failed: 2,
+      cancelled: 0,
+      fractionDone: 0.6,
+    };
+    const fields = 'progress { total pending running completed error failed cancelled fractionDone }';
+
+    let byId: { data?: any } | undefined;
+    const one = await s.countStatements(async () => {
+      byId = await s.gql(`query ($id: ID!) { runGroup(id: $id) { ${fields} } }`, { id: group.id });
+    });
+    expect(byId!.data.runGroup.progress).toEqual(expected);
+    expect(one.count).toBe(1);
+
+    let paged: { data?: any } | undefined;
+    const page = await s.countStatements(async () => {
+      paged = await s.gql(`query ($id: ID!) { batch(id: $id) { runGroups(first: 5) { nodes { id ${fields} } } } }`, {
+        id: batch.id,
+      });
+    });
+    expect(paged!.data.batch.runGroups.nodes).toEqual([{ id: group.id, progress: expected }]);
+    // The batch, then its run groups with their progress.
+    expect(page.count).toBe(2);
+
+    // A group with no runs at all.
+    await s
+      .db('step')
+      .whereIn(
+        'run_id',
+        runs.map((r) => r.id),
+      )
+      .delete();
+    await s.db('run').where('run_group_id', group.id).delete();
+    const empty = (await s.gql(`query ($id: ID!) { runGroup(id: $id) { ${fields} } }`, { id: group.id })) as {
+      data?: any;
+    };
+    expect(empty.data.runGroup.progress).toEqual({
+      ...expected,
+      total: 0,
+      pending: 0,
+      completed: 0,
+      failed: 0,
+      fractionDone: 0,
+    });
   });
 });
 
