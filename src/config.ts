@@ -93,7 +93,7 @@ const envSchema = z.object({
     .int()
     .min(64 * 1024)
     .default(8 * 1024 * 1024),
-  SUBSCRIPTION_MAX_QUEUED_EVENTS: z.coerce.number().int().min(2).default(10_000),
+  SUBSCRIPTION_MAX_QUEUED_EVENTS: z.coerce.number().int().min(2).default(2000),
 });
 
 export interface Config {
@@ -170,7 +170,7 @@ export interface Config {
   maxSubscriptions: number;
   /** Bytes waiting to be sent on one socket; more: closed with 4008. @default 8 MiB */
   wsMaxBufferedBytes: number;
-  /** Events waiting for one subscription, or held back during its replay; more: closed with 4008. @default 10000 */
+  /** Events waiting for one subscription, or held back during its replay; more: closed with 4008. @default 2000 (more than one read of the bus, 1,000) */
   subscriptionMaxQueuedEvents: number;
   /** Idempotency keys replay their first result at least this long, then are pruned. @default 24 */
   idempotencyKeyHours: number;

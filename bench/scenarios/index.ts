@@ -14,6 +14,7 @@ import { n4 } from './n4';
 import { s1 } from './s1';
 import { s3 } from './s3';
 import { s4 } from './s4';
+import { s5 } from './s5';
 import { workers } from './workers';
 
 export const scenarios: Scenario[] = [
@@ -27,6 +28,7 @@ export const scenarios: Scenario[] = [
   s3,
   s1,
   s4,
+  s5,
   workers,
   deployment,
   // Opt-in (--peer): against PostGraphile v5.

@@ -31,7 +31,7 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
    */
   constructor(
     private readonly onClose: () => void,
-    private readonly maxBuffered = 10_000,
+    private readonly maxBuffered = 2000,
     private readonly onBehind?: () => void,
   ) {}
 

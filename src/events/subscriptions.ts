@@ -18,7 +18,7 @@ export interface SubscriptionSource {
   admitted?(): boolean;
   /**
    * SUBSCRIPTION_MAX_QUEUED_EVENTS: events waiting for the subscriber, and live events held back
-   * while a replay runs, each at most this many. @default 10000
+   * while a replay runs, each at most this many. @default 2000
    */
   maxQueuedEvents?: number;
   /** The subscriber fell behind one of those limits: the transport closes it (WebSocket: 4008). */
@@ -94,7 +94,7 @@ export async function eventStream(
     last = d.position;
     queue.push(d);
   };
-  const maxQueued = source.maxQueuedEvents ?? 10_000;
+  const maxQueued = source.maxQueuedEvents ?? 2000;
   const queue: PushQueue<Delivery> = new PushQueue(
     () => handle.remove(),
     maxQueued,

@@ -11,6 +11,8 @@ export interface Metrics {
   subscriptionPayloads: Counter;
   /** Subscription payloads executed (once per event per subscription shape). */
   subscriptionExecutions: Counter;
+  /** Subscription payloads serialised to JSON (once per result, shared by the subscribers of a shape). */
+  subscriptionSerialisations: Counter;
   /** Rows deleted by retention, by kind (idempotency_key, lifecycle_event, worker, step_config). */
   pruned: Counter<'kind'>;
   /** The `operation` label of an operation: from a bounded set, whatever clients send. */
@@ -66,6 +68,11 @@ export function createMetrics(deps: {
     help: 'Subscription payloads executed (shared by subscribers of one shape)',
     registers: [registry],
   });
+  const subscriptionSerialisations = new Counter({
+    name: 'runledger_subscription_serialisations_total',
+    help: 'Subscription payloads serialised (once per result, shared by the subscribers of one shape)',
+    registers: [registry],
+  });
   collectDefaultMetrics({ register: registry, prefix: 'runledger_' });
   const requests = new Counter({
     name: 'runledger_graphql_requests_total',
@@ -117,6 +124,7 @@ export function createMetrics(deps: {
     deliveryLag,
     subscriptionPayloads,
     subscriptionExecutions,
+    subscriptionSerialisations,
     operationLabel: boundedOperationLabels(deps.maxOperationLabels ?? 200),
   };
 }

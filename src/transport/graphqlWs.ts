@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
@@ -24,6 +25,30 @@ const CLOSE_INIT_TOO_LARGE = 4413;
  */
 const CLOSE_TOO_SLOW = 4008;
 const TOO_SLOW_REASON = 'The client reads too slowly: resume with the last cursor received';
+
+/** Stands in a message's payload for `shared` while graphql-ws stringifies it (a per-process value). */
+const SHARED_SENTINEL = `runledger-shared-payload-${randomUUID()}`;
+/** How a message carrying a shared payload ends once stringified. */
+const SHARED_TAIL = `${JSON.stringify(SHARED_SENTINEL)}}`;
+/** The payload whose placeholder was stringified last: its message is the next one sent. */
+let handedOver: Buffer | null = null;
+
+/**
+ * A payload serialised once and sent as is by every socket that gets it (subscribers of one
+ * shape share their result for an event: see src/events/sharedExecution.ts). Return it from
+ * onNext: graphql-ws stringifies its placeholder and the socket sends the message as three
+ * fragments of one WebSocket message (the message's head, these bytes, `}`), so the bytes are
+ * neither copied nor serialised again per subscriber.
+ */
+export class SharedPayload {
+  constructor(readonly bytes: Buffer) {}
+
+  /** Called by graphql-ws's JSON.stringify of the message, right before the socket's send. */
+  toJSON(): string {
+    handedOver = this.bytes;
+    return SHARED_SENTINEL;
+  }
+}
 
 export interface GraphqlWsOptions {
   /**
@@ -81,12 +106,19 @@ export function serveGraphqlWs<E extends SocketBase>(
         protocol: socket.protocol,
         send: (data) =>
           new Promise<void>((resolve, reject) => {
+            const shared = handedOver;
+            handedOver = null;
             if (socket.readyState !== socket.OPEN) return resolve();
             if (socket.bufferedAmount > maxBufferedBytes) {
               extra.behind!();
               return resolve();
             }
-            socket.send(data, (err) => (err ? reject(err) : resolve()));
+            const done = (err?: Error) => (err ? reject(err) : resolve());
+            if (!shared || !data.endsWith(SHARED_TAIL)) return socket.send(data, done);
+            // One message in three fragments, queued back to back (nothing can come in between).
+            socket.send(data.slice(0, -SHARED_TAIL.length), { binary: false, fin: false });
+            socket.send(shared, { binary: false, fin: false });
+            socket.send('}', { binary: false, fin: true }, done);
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (cb) =>

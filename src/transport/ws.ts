@@ -11,7 +11,7 @@ import type { Admission } from '../graphql/admission';
 import { toGraphQLError, type ErrorPolicy } from '../graphql/errorPolicy';
 import type { Metrics } from '../observability/metrics';
 import { depthExceeds } from '../services/inputLimits';
-import { serveGraphqlWs, type SocketBase } from './graphqlWs';
+import { serveGraphqlWs, SharedPayload, type SocketBase } from './graphqlWs';
 
 export interface WsTransportOptions {
   httpServer: http.Server;
@@ -32,7 +32,7 @@ export interface WsTransportOptions {
   maxSubscriptions?: number;
   /** WS_MAX_BUFFERED_BYTES (see GraphqlWsOptions). @default 8 MiB */
   maxBufferedBytes?: number;
-  /** SUBSCRIPTION_MAX_QUEUED_EVENTS (see SubscriptionSource). @default 10000 */
+  /** SUBSCRIPTION_MAX_QUEUED_EVENTS (see SubscriptionSource). @default 2000 */
   maxQueuedEvents?: number;
   /** MAX_JSON_DEPTH: an operation's variables may nest VARIABLES_DEPTH_SLACK levels more. @default 32 */
   maxJsonDepth?: number;
@@ -70,6 +70,8 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
   const perSocket = options.maxSubscriptionsPerSocket ?? 100;
   const perProcess = options.maxSubscriptions ?? 10_000;
   const maxVariablesDepth = (options.maxJsonDepth ?? 32) + VARIABLES_DEPTH_SLACK;
+  /** Each result's payload, serialised once for every subscriber that gets that result object. */
+  const serialised = new WeakMap<object, SharedPayload>();
   /** Subscriptions open on every socket of this server. */
   let open = 0;
   const release = (extra: SocketExtra, id: string) => {
@@ -189,7 +191,16 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       },
       onNext: (_ctx, _id, _payload, args, result) => {
         metrics.subscriptionPayloads.inc();
-        if (!('errors' in result) || !result.errors?.length) return undefined;
+        if (!('errors' in result) || !result.errors?.length) {
+          // Subscribers of one shape get the same result object for an event: serialised once.
+          let shared = serialised.get(result);
+          if (!shared) {
+            serialised.set(result, (shared = new SharedPayload(Buffer.from(JSON.stringify(result)))));
+            metrics.subscriptionSerialisations.inc();
+          }
+          // graphql-ws types onNext's answer as a result; it only stringifies it (SharedPayload.toJSON).
+          return shared as unknown as typeof result;
+        }
         const requestId = (args.contextValue as Context | undefined)?.requestId;
         return { ...result, errors: errors.mask(result.errors, requestId) };
       },
