@@ -13,6 +13,9 @@ export interface RevocationSource {
   bus: EventBus;
   /** False once the subscriber's key was revoked or expired: nothing more is delivered. */
   admitted?(): boolean;
+  /** See SubscriptionSource. */
+  maxQueuedEvents?: number;
+  behind?(): void;
 }
 
 /** What stepsRevoked sends. */
@@ -51,7 +54,11 @@ export function revocationStream(
   const workerId = assertWorkerId(args.workerId);
   const projectId = args.projectId == null ? null : assertUuid(args.projectId, 'projectId');
   const key = canonicalJson({ revocations: { workerId, projectId }, scope: source.scope.projectIds });
-  const queue = new PushQueue<StepRevocationSignal>(() => handle.remove());
+  const queue = new PushQueue<StepRevocationSignal>(
+    () => handle.remove(),
+    source.maxQueuedEvents,
+    () => source.behind?.(),
+  );
   const handle = source.bus.listen(
     key,
     (e) =>
