@@ -24,6 +24,8 @@ interface Plan {
     filesByLlmCallId: Loader<G.StoredFile[]>;
   };
   selects(type: string, field: string): boolean;
+  /** The operation asks nothing of this type but its id: a foreign key answers it (keyOnly). */
+  keyOnly(type: string): boolean;
 }
 
 /** Waits for the loads asked for; undefined when there are none (nothing selected below). */
@@ -53,10 +55,11 @@ const withChildren = {
     (docs) =>
       loading(selects('Document', 'uris') && l.urisByDocumentId.loadMany(docs.map((d) => d.id))),
   steps:
-    ({ loaders: l, selects }: Plan): Then<G.Step> =>
+    ({ loaders: l, selects, keyOnly }: Plan): Then<G.Step> =>
     (steps) =>
       loading(
         selects('Step', 'worker') &&
+          !keyOnly('Worker') &&
           l.workerByKey.loadMany(
             steps.flatMap((s) => (s.workerId === null ? [] : [{ projectId: s.projectId, id: s.workerId }])),
           ),
@@ -210,7 +213,13 @@ const factories = {
   documentCountByBatchId: (db: Knex, scope: Scope, _t: Tables) => documentCountLoader(db, scope),
 };
 
-export type Loaders = { readonly [K in keyof typeof factories]: ReturnType<(typeof factories)[K]> };
+export type Loaders = { readonly [K in keyof typeof factories]: ReturnType<(typeof factories)[K]> } & {
+  /**
+   * True when the request's operation selects nothing of `type` but `id` (and __typename): a
+   * relation to it is answered from the foreign key, which guarantees the row, without loading it.
+   */
+  keyOnly(type: string): boolean;
+};
 
 class LazyLoaders {
   private narrowed: Tables | undefined;
@@ -231,7 +240,15 @@ class LazyLoaders {
     return {
       loaders: this as unknown as Plan['loaders'],
       selects: (type, field) => this.fieldsOf?.(type)?.has(field) ?? false,
+      keyOnly: (type) => this.keyOnly(type),
     };
+  }
+
+  keyOnly(type: string): boolean {
+    const fields = this.fieldsOf?.(type);
+    if (!fields) return false;
+    for (const field of fields) if (field !== 'id' && field !== '__typename') return false;
+    return true;
   }
 }
 type Factory = (db: Knex, scope: Scope, t: Tables, p: Plan) => unknown;

@@ -4,6 +4,7 @@ import type {
   RunResolvers,
   StepResolvers,
 } from '../__generated__/resolvers-types';
+import type * as G from '../graphql/mappers';
 import { countsOf, progressOf } from '../loaders/aggregates';
 import { childConnection } from '../loaders/rows';
 import { children, firstItems, optional, pageArgs, related } from './helpers';
@@ -43,8 +44,12 @@ export const Run: RunResolvers = {
 export const Step: StepResolvers = {
   run: (step, _, { loaders }) => related(loaders.runById, 'Run', step.runId),
   config: (step, _, { loaders }) => optional(loaders.stepConfigById, step.stepConfigId),
-  worker: (step, _, { loaders }) =>
-    step.workerId === null ? null : loaders.workerByKey.load({ projectId: step.projectId, id: step.workerId }),
+  worker: (step, _, { loaders }) => {
+    if (step.workerId === null) return null;
+    // step (project_id, worker_id) references worker (project_id, id): the row exists.
+    if (loaders.keyOnly('Worker')) return { id: step.workerId, projectId: step.projectId } as G.Worker;
+    return loaders.workerByKey.load({ projectId: step.projectId, id: step.workerId });
+  },
   duration: (step) => step.duration ?? null,
   llmCalls: (step, { first }, { loaders }) => firstItems(children(loaders.llmCallsByStepId, step.id), first),
   files: (step, { first }, { loaders }) => firstItems(loaders.filesByStepId.load(step.id), first),

@@ -55,10 +55,38 @@ describe('nested run group query', () => {
     expect(steps[0].llmCalls[0].promptFile.sizeBytes).toBe(6);
     expect(steps[0].worker.id).toMatch(/^w-/);
 
-    // runGroup, progress, runs page with its count, documents, uris, steps, workers, llm calls, files
+    // runGroup with its progress, runs page with its count, documents, uris, steps, llm calls,
+    // files; `worker { id }` comes from the step's foreign key.
     expect(large.count).toBe(small.count);
-    expect(large.count).toBeLessThanOrEqual(9);
+    expect(large.count).toBeLessThanOrEqual(7);
+    expect(large.sql.filter((q: string) => q.includes('from "worker"'))).toEqual([]);
     console.log(`nested query: ${small.count} statements for 5 runs, ${large.count} for 100 runs`);
+  });
+
+  it("loads a step's worker when more than its id is asked for, and answers `worker { id }` alike", async () => {
+    const project = await makeProject(s.db);
+    const workerId = await makeWorker(s.db, project.id);
+    const { group } = await makeRunGroup(s.db, { projectId: project.id, runs: 2, stepsPerRun: 2, workerId });
+    const query = (worker: string) =>
+      `query ($id: ID!) { runGroup(id: $id) { runs { nodes { steps(first: 5) { worker { ${worker} } } } } } }`;
+    let full: { data?: any } | undefined;
+    const loaded = await s.countStatements(async () => {
+      full = await s.gql(query('__typename id lastCheckinAt'), { id: group.id });
+    });
+    let lean: { data?: any } | undefined;
+    const fromKey = await s.countStatements(async () => {
+      lean = await s.gql(query('__typename id'), { id: group.id });
+    });
+    expect(loaded.sql.filter((q: string) => q.includes('from "worker"'))).toHaveLength(1);
+    expect(fromKey.count).toBe(loaded.count - 1);
+    const workers = (res: { data?: any }) =>
+      res.data.runGroup.runs.nodes.flatMap((r: { steps: { worker: unknown }[] }) => r.steps.map((st) => st.worker));
+    expect(workers(full!)).toHaveLength(4);
+    for (const w of workers(full!))
+      expect(w).toEqual({ __typename: 'Worker', id: workerId, lastCheckinAt: expect.any(String) });
+    expect(workers(lean!)).toEqual(
+      workers(full!).map(({ lastCheckinAt: _, ...rest }: { lastCheckinAt: string }) => rest),
+    );
   });
 
   it("reads a nested connection's first page and its totalCount in one statement, the count honouring the filter", async () => {
