@@ -93,10 +93,13 @@ export const s5: Scenario = {
     rows.push({
       id: 'S5',
       scenario: `a stalled subscriber (TCP not read) while ${Math.round(stalled.produced / seconds)} events/s of ${metaBytes / 1024} KiB meta commit for ${seconds} s, after the same load with a reading one`,
-      figures: `RSS with a reading subscriber ${grew(reading)}; then with a stalled one ${grew(stalled)}, which the server let go of after ${stalled.goneAtS?.toFixed(0) ?? '-'} s (close ${stalled.code ?? 'none'})`,
+      figures: `RSS with a reading subscriber ${grew(reading)}; then with a stalled one ${grew(stalled)}, which the server let go of after ${stalled.goneAtS?.toFixed(0) ?? '-'} s (the client, reading again at the end, saw ${stalled.code ?? 'no close'})`,
       ratio: '-',
-      target: 'RSS flat (peak <= +32 MB) while stalled; closed with 4008',
-      met: flat && stalled.code === 4008,
+      target: 'RSS flat (peak <= +32 MB) while stalled; the server lets go of it',
+      // The client sees the 4008 only if it reads again within ws's 30 s close timeout (the
+      // close frame waits behind what its socket buffers hold); after that the server drops the
+      // connection and the client sees 1006. The server let go of it either way.
+      met: flat && stalled.goneAtS !== null,
       note: `SUBSCRIPTION_MAX_QUEUED_EVENTS=${smoke ? MAX_QUEUED.smoke : MAX_QUEUED.full}`,
     });
   },
