@@ -87,6 +87,7 @@ const envSchema = z.object({
     .min(64 * 1024)
     .default(16 * 1024 * 1024),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(100),
+  WS_MAX_SUBSCRIPTIONS_PER_KEY: z.coerce.number().int().min(1).default(1000),
   MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(10_000),
   WS_MAX_BUFFERED_BYTES: z.coerce
     .number()
@@ -166,6 +167,8 @@ export interface Config {
   documentCacheBytes: number;
   /** Subscriptions open at once on one socket; more: TOO_MANY_SUBSCRIPTIONS. @default 100 */
   wsMaxSubscriptionsPerSocket: number;
+  /** Subscriptions open at once with one API key in the process, every socket together. @default 1000 */
+  wsMaxSubscriptionsPerKey: number;
   /** Subscriptions open at once in the process, every socket together. @default 10000 */
   maxSubscriptions: number;
   /** Bytes waiting to be sent on one socket; more: closed with 4008. @default 8 MiB */
@@ -231,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     documentCacheBytes: e.DOCUMENT_CACHE_BYTES,
     wsMaxInitBytes: e.WS_MAX_INIT_BYTES,
     wsMaxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+    wsMaxSubscriptionsPerKey: e.WS_MAX_SUBSCRIPTIONS_PER_KEY,
     maxSubscriptions: e.MAX_SUBSCRIPTIONS,
     wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
     subscriptionMaxQueuedEvents: e.SUBSCRIPTION_MAX_QUEUED_EVENTS,

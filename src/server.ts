@@ -39,6 +39,7 @@ export type ServerConfig = Pick<
       | 'documentCacheBytes'
       | 'wsMaxInitBytes'
       | 'wsMaxSubscriptionsPerSocket'
+      | 'wsMaxSubscriptionsPerKey'
       | 'maxSubscriptions'
       | 'wsMaxBufferedBytes'
       | 'subscriptionMaxQueuedEvents'
@@ -153,6 +154,7 @@ export async function createServer({
         maxPayload: config.maxBodyBytes,
         maxInitBytes: config.wsMaxInitBytes,
         maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
+        maxSubscriptionsPerKey: config.wsMaxSubscriptionsPerKey,
         maxSubscriptions: config.maxSubscriptions,
         maxBufferedBytes: config.wsMaxBufferedBytes,
         maxQueuedEvents: config.subscriptionMaxQueuedEvents,

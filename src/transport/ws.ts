@@ -28,6 +28,8 @@ export interface WsTransportOptions {
   maxInitBytes?: number;
   /** WS_MAX_SUBSCRIPTIONS_PER_SOCKET. @default 100 */
   maxSubscriptionsPerSocket?: number;
+  /** WS_MAX_SUBSCRIPTIONS_PER_KEY: every socket of one API key on this server together. @default 1000 */
+  maxSubscriptionsPerKey?: number;
   /** MAX_SUBSCRIPTIONS: every socket of this server together. @default 10000 */
   maxSubscriptions?: number;
   /** WS_MAX_BUFFERED_BYTES (see GraphqlWsOptions). @default 8 MiB */
@@ -41,9 +43,14 @@ export interface WsTransportOptions {
 /** Input objects and lists around a JSON value: how much deeper than MAX_JSON_DEPTH variables may go. */
 const VARIABLES_DEPTH_SLACK = 16;
 
-function tooManySubscriptions(limit: 'perSocket' | 'process', max: number): GraphQLError {
-  const where =
-    limit === 'perSocket' ? 'on this socket (WS_MAX_SUBSCRIPTIONS_PER_SOCKET)' : 'on this server (MAX_SUBSCRIPTIONS)';
+const LIMIT_NAMES = {
+  perSocket: 'on this socket (WS_MAX_SUBSCRIPTIONS_PER_SOCKET)',
+  perKey: "with this connection's API key on this server (WS_MAX_SUBSCRIPTIONS_PER_KEY)",
+  process: 'on this server (MAX_SUBSCRIPTIONS)',
+} as const;
+
+function tooManySubscriptions(limit: keyof typeof LIMIT_NAMES, max: number): GraphQLError {
+  const where = LIMIT_NAMES[limit];
   return new GraphQLError(`At most ${max} subscriptions may be open at once ${where}; complete one first`, {
     extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit, max },
   });
@@ -68,14 +75,24 @@ export interface WsTransport {
 export function createWsTransport(options: WsTransportOptions): WsTransport {
   const { schema, admission, errors, deps, metrics, keyWatch } = options;
   const perSocket = options.maxSubscriptionsPerSocket ?? 100;
+  const perKey = options.maxSubscriptionsPerKey ?? 1000;
   const perProcess = options.maxSubscriptions ?? 10_000;
   const maxVariablesDepth = (options.maxJsonDepth ?? 32) + VARIABLES_DEPTH_SLACK;
   /** Each result's payload, serialised once for every subscriber that gets that result object. */
   const serialised = new WeakMap<object, SharedPayload>();
-  /** Subscriptions open on every socket of this server. */
+  /** Subscriptions open on every socket of this server, and by API key (the admin key's own). */
   let open = 0;
+  const byKey = new Map<string, number>();
+  const keyOf = (principal: Principal | undefined) => principal?.keyId ?? '(admin key)';
+  const count = (principal: Principal | undefined, delta: number) => {
+    const key = keyOf(principal);
+    const n = (byKey.get(key) ?? 0) + delta;
+    if (n > 0) byKey.set(key, n);
+    else byKey.delete(key);
+    open += delta;
+  };
   const release = (extra: SocketExtra, id: string) => {
-    if (extra.subscriptions?.delete(id)) open--;
+    if (extra.subscriptions?.delete(id)) count(extra.principal, -1);
   };
   // Upgrades are handed over by hand (noServer) so that errors of the http server, a busy port
   // above all, are not re-emitted on the WebSocket server (graphql-ws reports those as its own
@@ -114,7 +131,8 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       },
       onClose: (ctx) => {
         ctx.extra.unwatch?.();
-        open -= ctx.extra.subscriptions?.size ?? 0;
+        const left = ctx.extra.subscriptions?.size ?? 0;
+        if (left) count(ctx.extra.principal, -left);
         ctx.extra.subscriptions?.clear();
       },
       // Synchronous on purpose: no statement per operation (the socket's principal is reused)
@@ -161,9 +179,10 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
           if (admitted.operation.operation === OperationTypeNode.SUBSCRIPTION) {
             const mine = (ctx.extra.subscriptions ??= new Set());
             if (mine.size >= perSocket) return [tooManySubscriptions('perSocket', perSocket)];
+            if ((byKey.get(keyOf(principal)) ?? 0) >= perKey) return [tooManySubscriptions('perKey', perKey)];
             if (open >= perProcess) return [tooManySubscriptions('process', perProcess)];
             mine.add(id);
-            open++;
+            count(principal, 1);
           }
           (ctx.extra.requests ??= new Map()).set(id, requestId);
           return {

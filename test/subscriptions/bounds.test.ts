@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '../helpers/server';
 import { until } from '../helpers/wait';
 
 const PER_SOCKET = 100;
+const PER_KEY = 105;
 const PER_PROCESS = 110;
 const SUB = `subscription ($p: ID!) { stepStatusChanged(filter: { projectId: $p }) { cursor } }`;
 const KEY = `mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }`;
@@ -16,7 +17,11 @@ let projectId: string;
 let readerSecret: string;
 beforeAll(async () => {
   s = await startTestServer({
-    config: { wsMaxSubscriptionsPerSocket: PER_SOCKET, maxSubscriptions: PER_PROCESS },
+    config: {
+      wsMaxSubscriptionsPerSocket: PER_SOCKET,
+      wsMaxSubscriptionsPerKey: PER_KEY,
+      maxSubscriptions: PER_PROCESS,
+    },
   });
   projectId = (await createProject(s)).id;
   readerSecret = (await must(s, KEY, { i: { projectId, role: 'READER' } })).createApiKey.secret;
@@ -51,7 +56,7 @@ describe('subscriptions are bounded', () => {
     expect(await activeMetric()).toBe(0);
   });
 
-  it(`refuses the subscription past ${PER_SOCKET} on a socket and past ${PER_PROCESS} in the process, with a code`, async () => {
+  it(`refuses the subscription past ${PER_SOCKET} on a socket, ${PER_KEY} for a key and ${PER_PROCESS} in the process, with a code`, async () => {
     const a = await rawSocket(s.url, `Bearer ${readerSecret}`);
     for (let i = 0; i <= PER_SOCKET; i++) a.subscribe(`a${i}`, SUB, { p: projectId });
     const refusedA = await a.message((m) => m.type === 'error');
@@ -59,23 +64,40 @@ describe('subscriptions are bounded', () => {
     expect(refusedA.payload[0].extensions).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', limit: 'perSocket' });
     await until(() => listeners() === PER_SOCKET);
 
+    // The same key on a second socket.
+    const c = await rawSocket(s.url, `Bearer ${readerSecret}`);
+    const keyRoom = PER_KEY - PER_SOCKET;
+    for (let i = 0; i <= keyRoom; i++) c.subscribe(`c${i}`, SUB, { p: projectId });
+    const refusedC = await c.message((m) => m.type === 'error');
+    expect(refusedC.id).toBe(`c${keyRoom}`);
+    expect(refusedC.payload[0].extensions).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', limit: 'perKey' });
+    await until(() => listeners() === PER_KEY);
+
+    // Another key: the process is full first.
     const b = await rawSocket(s.url);
-    const extra = PER_PROCESS - PER_SOCKET;
-    for (let i = 0; i <= extra; i++) b.subscribe(`b${i}`, SUB, { p: projectId });
+    const room = PER_PROCESS - PER_KEY;
+    for (let i = 0; i <= room; i++) b.subscribe(`b${i}`, SUB, { p: projectId });
     const refusedB = await b.message((m) => m.type === 'error');
-    expect(refusedB.id).toBe(`b${extra}`);
+    expect(refusedB.id).toBe(`b${room}`);
     expect(refusedB.payload[0].extensions).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', limit: 'process' });
     await until(() => listeners() === PER_PROCESS);
 
-    // A completed subscription makes room again, on either socket.
+    // A completed subscription makes room again, on any socket.
     a.complete('a0');
     await until(() => listeners() === PER_PROCESS - 1);
     b.subscribe('b-again', SUB, { p: projectId });
     await until(() => listeners() === PER_PROCESS);
     expect(b.messages.filter((m) => m.id === 'b-again')).toEqual([]);
-    expect(a.ws.readyState).toBe(a.ws.OPEN);
-    expect(b.ws.readyState).toBe(b.ws.OPEN);
-    await closeAll(a, b);
+    for (const socket of [a, b, c]) expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+    // A closed socket gives back its key's and the process's room.
+    c.ws.close();
+    await c.closed;
+    await until(() => listeners() === PER_PROCESS - keyRoom);
+    const d = await rawSocket(s.url, `Bearer ${readerSecret}`);
+    for (let i = 0; i < keyRoom; i++) d.subscribe(`d${i}`, SUB, { p: projectId });
+    await until(() => listeners() === PER_PROCESS);
+    expect(d.messages.filter((m) => m.type === 'error')).toEqual([]);
+    await closeAll(a, b, d);
   });
 
   it('answers a subscription with variables nested 20,000 levels with a coded error and leaks no listener', async () => {
