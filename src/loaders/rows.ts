@@ -250,6 +250,8 @@ export function childCountLoader<F = never>(
         const qb = db(spec.table).select({ parentId: column }).count({ count: '*' }).groupBy(column);
         whereAny(qb, column, [...new Set(group.map((k) => k.parentId))]);
         if (spec.projectColumn) scopeTo(qb, spec.projectColumn, scope);
+        // The same rows as the pages count: events only once sequenced (scoped above).
+        if (spec.keyset === 'event') sequencedOnly(qb);
         if (filter && applyFilter) applyFilter(qb, filter);
         const counts = new Map(((await qb) as { parentId: string; count: number }[]).map((r) => [r.parentId, r.count]));
         for (const key of group) results.set(cacheKey(key), counts.get(key.parentId) ?? 0);
