@@ -87,6 +87,11 @@ async function main() {
     ADMIN_API_KEY: KEY,
     DB_POOL_MAX: '20',
     STATEMENT_TIMEOUT_MS: '60000',
+    // S3 and S4 measure how many subscriptions one process holds (20,000 in S4, 250 per socket
+    // in S3, all with the bench's one key): above the production caps.
+    WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '1000',
+    WS_MAX_SUBSCRIPTIONS_PER_KEY: '100000',
+    MAX_SUBSCRIPTIONS: '100000',
   };
   try {
     const rl = await start(

@@ -87,7 +87,7 @@ const envSchema = z.object({
     .min(64 * 1024)
     .default(16 * 1024 * 1024),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(100),
-  WS_MAX_SUBSCRIPTIONS_PER_KEY: z.coerce.number().int().min(1).default(1000),
+  WS_MAX_SUBSCRIPTIONS_PER_KEY: z.coerce.number().int().min(1).default(5000),
   MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(10_000),
   WS_MAX_BUFFERED_BYTES: z.coerce
     .number()
@@ -167,7 +167,7 @@ export interface Config {
   documentCacheBytes: number;
   /** Subscriptions open at once on one socket; more: TOO_MANY_SUBSCRIPTIONS. @default 100 */
   wsMaxSubscriptionsPerSocket: number;
-  /** Subscriptions open at once with one API key in the process, every socket together. @default 1000 */
+  /** Subscriptions open at once with one API key in the process, every socket together. @default 5000 */
   wsMaxSubscriptionsPerKey: number;
   /** Subscriptions open at once in the process, every socket together. @default 10000 */
   maxSubscriptions: number;

@@ -28,7 +28,7 @@ export interface WsTransportOptions {
   maxInitBytes?: number;
   /** WS_MAX_SUBSCRIPTIONS_PER_SOCKET. @default 100 */
   maxSubscriptionsPerSocket?: number;
-  /** WS_MAX_SUBSCRIPTIONS_PER_KEY: every socket of one API key on this server together. @default 1000 */
+  /** WS_MAX_SUBSCRIPTIONS_PER_KEY: every socket of one API key on this server together. @default 5000 */
   maxSubscriptionsPerKey?: number;
   /** MAX_SUBSCRIPTIONS: every socket of this server together. @default 10000 */
   maxSubscriptions?: number;
@@ -75,7 +75,7 @@ export interface WsTransport {
 export function createWsTransport(options: WsTransportOptions): WsTransport {
   const { schema, admission, errors, deps, metrics, keyWatch } = options;
   const perSocket = options.maxSubscriptionsPerSocket ?? 100;
-  const perKey = options.maxSubscriptionsPerKey ?? 1000;
+  const perKey = options.maxSubscriptionsPerKey ?? 5000;
   const perProcess = options.maxSubscriptions ?? 10_000;
   const maxVariablesDepth = (options.maxJsonDepth ?? 32) + VARIABLES_DEPTH_SLACK;
   /** Each result's payload, serialised once for every subscriber that gets that result object. */
