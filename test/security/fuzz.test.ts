@@ -1,6 +1,7 @@
 // Hostile and malformed input, 10,000 times, over HTTP and WebSocket: no crash, no 5xx, every
 // error coded, and the server still answers afterwards.
 import fc from 'fast-check';
+import { makeProject, makeRunGroup } from '../helpers/factories';
 import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
 import { collect, wsClient } from '../helpers/ws';
 
@@ -137,6 +138,90 @@ describe('fuzzing the API', () => {
     expect(problems.slice(0, 20)).toEqual([]);
     const ok = await s.gql(`{ workers { id } projects { totalCount } }`);
     expect(ok).toSucceed();
+  }, 180_000);
+
+  it('answers 200 requests aimed at the limits (long names, large and deep literals, wide aliases over lists) with coded refusals and no 5xx', async () => {
+    const project = await makeProject(s.db);
+    const { steps } = await makeRunGroup(s.db, { projectId: project.id, runs: 1, stepsPerRun: 1, llmCallsPerStep: 3 });
+    const stepId = steps[0]!.id;
+    // JSON text nested `depth` levels (JSON.stringify itself overflows the stack on such values).
+    const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const CREATE = `mutation ($i: CreateBatchInput!) { createBatch(input: $i) { id } }`;
+    const UPDATE = `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { id } }`;
+    const aimed = fc.oneof(
+      // names around and far past MAX_NAME_BYTES
+      fc.integer({ min: 1_000, max: 3_000_000 }).map((n) => ({
+        query: CREATE,
+        variables: { i: { projectId: project.id, name: 'n'.repeat(n), source: 'fs' } },
+      })),
+      // JSON nested past MAX_JSON_DEPTH, in a variable and as a literal
+      fc.integer({ min: 10, max: 6_000 }).map((n) => ({
+        query: CREATE,
+        body: `{"query":${JSON.stringify(CREATE)},"variables":{"i":{"projectId":"${project.id}","name":"deep","source":"fs","params":${nested(n)}}}}`,
+      })),
+      fc.integer({ min: 10, max: 2_000 }).map((n) => ({
+        query: `mutation { createBatch(input: { projectId: "${project.id}", name: "lit", source: "fs", params: ${'{ a: '.repeat(n)}1${' }'.repeat(n)} }) { id } }`,
+      })),
+      // wide JSON and long messages on a step report
+      fc.integer({ min: 100, max: 200_000 }).map((n) => ({
+        query: UPDATE,
+        variables: {
+          i: { stepId, status: 'RUNNING', meta: Object.fromEntries(Array.from({ length: n }, (_, k) => [`k${k}`, k])) },
+        },
+      })),
+      fc.integer({ min: 1_000, max: 2_000_000 }).map((n) => ({
+        query: UPDATE,
+        variables: { i: { stepId, status: 'CANCELLED', message: 'm'.repeat(n) } },
+      })),
+      // aliases over lists that are not connections, with their byte-heavy fields
+      fc.integer({ min: 1, max: 40 }).map((n) => ({
+        query: `{ ${Array.from(
+          { length: n },
+          (_, k) =>
+            `a${k}: step(id: "${stepId}") { llmCalls { promptFile { content } responseFile { content } } files { content } }`,
+        ).join(' ')} }`,
+      })),
+    );
+    const seed = 20261202;
+    const samples = fc.sample(aimed, { numRuns: 200, seed });
+    const problems: string[] = [];
+    const codes = new Map<string, number>();
+    const send = async (op: { query: string; variables?: unknown; body?: string }) => {
+      const res = await fetch(s.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        body: op.body ?? JSON.stringify({ query: op.query, variables: op.variables }),
+      });
+      const text = await res.text();
+      const what = `${op.query.slice(0, 80)} (${text.length} bytes back)`;
+      if (res.status >= 500) problems.push(`${res.status} for ${what}: ${text.slice(0, 200)}`);
+      let json: { errors?: { extensions?: { code?: string } }[] };
+      try {
+        json = JSON.parse(text);
+      } catch {
+        problems.push(`not JSON (${res.status}) for ${what}`);
+        return;
+      }
+      if (!json.errors) codes.set('ok', (codes.get('ok') ?? 0) + 1);
+      for (const e of json.errors ?? []) {
+        const code = e.extensions?.code ?? 'none';
+        codes.set(code, (codes.get(code) ?? 0) + 1);
+        if (!e.extensions?.code) problems.push(`uncoded error for ${what}: ${JSON.stringify(e).slice(0, 200)}`);
+        if (e.extensions?.code === 'INTERNAL_SERVER_ERROR') problems.push(`internal error for ${what}`);
+      }
+    };
+    for (let i = 0; i < samples.length; i += 10) await Promise.all(samples.slice(i, i + 10).map(send));
+    expect({ seed, problems: problems.slice(0, 20) }).toEqual({ seed, problems: [] });
+    console.log(`requests aimed at the limits, by outcome: ${JSON.stringify(Object.fromEntries(codes))}`);
+    // The inputs reach the limits, not only the parser: size and depth refusals, and cost refusals.
+    expect([...codes.keys()]).toEqual(expect.arrayContaining(['BAD_USER_INPUT', 'QUERY_TOO_COMPLEX']));
+    // Nothing oversized was stored.
+    const longest = await s
+      .db('batch')
+      .max({ n: s.db.raw('octet_length(name)') })
+      .first();
+    expect(Number((longest as { n: number | null }).n ?? 0)).toBeLessThanOrEqual(2048);
+    expect(await s.gql(`{ workers { id } }`)).toSucceed();
   }, 180_000);
 
   it('answers 2,000 hostile WebSocket operations with coded errors, on one socket that stays open', async () => {
