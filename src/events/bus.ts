@@ -55,6 +55,8 @@ export class EventBus {
   private stopped = false;
   private draining = false;
   private drainAgain = false;
+  /** The next drain sequences the log first (see drain). */
+  private sequenceFirst = false;
   private pollTimer: NodeJS.Timeout | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
 
@@ -74,7 +76,7 @@ export class EventBus {
     if (this.wakeTimer || this.stopped) return;
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = null;
-      this.drain();
+      this.drain(false);
     }, WAKE_DELAY_MS);
     this.wakeTimer.unref();
   }
@@ -96,14 +98,15 @@ export class EventBus {
         connectionString: this.options.connectionString,
         logger: this.options.logger,
         ownPayload: this.instanceId,
-        onWake: () => this.drain(),
+        // The writer sequenced its events before it sent the wake-up (see startEvents).
+        onWake: () => this.drain(false),
         onRunGroupDeleted: (id) => this.groups.gone(id),
         onConnected: () => this.verifyGroups(),
       });
       await this.listener.start();
     }
     this.pollTimer = setInterval(() => {
-      this.drain();
+      this.drain(true);
       this.verifyGroups();
     }, this.options.pollIntervalMs ?? 2000);
     this.pollTimer.unref();
@@ -163,9 +166,15 @@ export class EventBus {
     this.fanOut.clear();
   }
 
-  /** Sequences, reads every event after the position and fans it out; one drain at a time. */
-  private drain(): void {
+  /**
+   * Reads every event after the position and fans it out; one drain at a time. `sequence`
+   * numbers committed events first: a wake-up needs none (every writer sequences its own events
+   * before it wakes anyone: one statement less between a commit and its subscribers), the poll
+   * does, for events whose writer died between its commit and its sequencing.
+   */
+  private drain(sequence: boolean): void {
     if (this.stopped) return;
+    if (sequence) this.sequenceFirst = true;
     if (this.draining) {
       this.drainAgain = true;
       return;
@@ -177,7 +186,7 @@ export class EventBus {
         this.draining = false;
         if (this.drainAgain) {
           this.drainAgain = false;
-          this.drain();
+          this.drain(false);
         }
       });
   }
@@ -208,7 +217,10 @@ export class EventBus {
     if (!(await this.findPosition())) return;
     for (;;) {
       this.drainAgain = false;
-      await this.sequencer.run();
+      if (this.sequenceFirst) {
+        this.sequenceFirst = false;
+        await this.sequencer.run();
+      }
       const events = await readEvents(db, this.position, { limit: READ_LIMIT });
       if (events.length === 0) return;
       await this.options.beforeFanOut?.();

@@ -63,23 +63,23 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
       const columns = `s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
                        s.max_retries, s.worker_id, s.version`;
       const order = 'order by s.priority desc, s.created_at, s.id limit 1 for update of s skip locked';
-      // A step whose worker went silent past the lease goes first: it is the oldest work.
-      let [candidate] = await rawRows<LockedStep>(
+      // One statement (one round trip on the path from a work signal to a handler's start): a
+      // step whose worker went silent past the lease goes first, it is the oldest work; only
+      // when there is none is the claimable part read (the limit stops the union at its first
+      // row, so `ready` runs, and locks, only then).
+      // Steps run in order, and a COMPLETED step is final: a step whose predecessor completed has
+      // every earlier step completed. `ready` walks the partial index of claimable steps in order,
+      // checking each candidate's predecessor by its unique key.
+      const [candidate] = await rawRows<LockedStep>(
         trx,
-        `/* claimNextStep: lost step */ select ${columns} from worker w
-         join step s on s.project_id = w.project_id and s.worker_id = w.id
-         join run r on r.id = s.run_id
-         where w.last_checkin_at < now() - make_interval(secs => :leaseSeconds) and s.status = 'RUNNING' ${conditions.join(' ')}
-         ${order}`,
-        filters,
-      );
-      if (!candidate) {
-        // Steps run in order, and a COMPLETED step is final: a step whose predecessor completed
-        // has every earlier step completed. Walks the partial index of claimable steps in order,
-        // checking each candidate's predecessor by its unique key.
-        [candidate] = await rawRows<LockedStep>(
-          trx,
-          `/* claimNextStep: claimable step */ select ${columns} from step s
+        `/* claimNextStep: lost or claimable step */ with lost as (
+           select ${columns} from worker w
+           join step s on s.project_id = w.project_id and s.worker_id = w.id
+           join run r on r.id = s.run_id
+           where w.last_checkin_at < now() - make_interval(secs => :leaseSeconds) and s.status = 'RUNNING' ${conditions.join(' ')}
+           ${order}
+         ), ready as (
+           select ${columns} from step s
            join run r on r.id = s.run_id
            join run_group g on g.id = r.run_group_id
            left join step previous on previous.run_id = s.run_id and previous.number = s.number - 1
@@ -88,10 +88,11 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
              and r.status not in ${FINAL_SQL}
              and g.status not in ${FINAL_SQL}
              ${conditions.join(' ')}
-           ${order}`,
-          filters,
-        );
-      }
+           ${order}
+         )
+         select * from lost union all select * from ready limit 1`,
+        filters,
+      );
       // The worker of the claimed step's project (workers belong to one project); with nothing to
       // claim, of the project the caller names or owns (an admin key for every project naming
       // none has no worker to check in).
