@@ -77,7 +77,24 @@ export function serveGraphqlWs<E extends SocketBase>(
   extraOf: (socket: WebSocket, request: http.IncomingMessage) => E,
   { maxInitBytes = 16 * 1024, keepAliveMs = 12_000, maxBufferedBytes = 8 * 1024 * 1024 }: GraphqlWsOptions = {},
 ): { dispose(): Promise<void> } {
-  const server = makeServer(options);
+  /** Each socket's subscribe operations by id (see `operations` below). */
+  const operationsOf = new WeakMap<E, Map<string, Operation>>();
+  /** Ended by the server (its complete or error is being sent): the client may reuse the id. */
+  const endedByServer = (extra: E, id: string) => {
+    const op = operationsOf.get(extra)?.get(id);
+    if (op?.started) op.completed = true;
+  };
+  const server = makeServer({
+    ...options,
+    onError: (ctx, id, payload, errors) => {
+      endedByServer(ctx.extra, id);
+      return options.onError?.(ctx, id, payload, errors);
+    },
+    onComplete: (ctx, id, payload) => {
+      endedByServer(ctx.extra, id);
+      return options.onComplete?.(ctx, id, payload);
+    },
+  });
   wsServer.options.handleProtocols = handleProtocols;
   wsServer.on('connection', (socket: WebSocket, request: http.IncomingMessage) => {
     const extra = extraOf(socket, request);
@@ -101,6 +118,29 @@ export function serveGraphqlWs<E extends SocketBase>(
       socket.close(CLOSE_TOO_SLOW, TOO_SLOW_REASON);
       void end(CLOSE_TOO_SLOW, TOO_SLOW_REASON);
     };
+    // One id's operations never overlap in graphql-ws: a subscribe reusing an id the client has
+    // just completed (both in one segment) waits until the first operation's handler returned.
+    // graphql-ws ends an operation after its onComplete, with a `finally` that deletes its entry
+    // by id: run alongside, the second operation would lose its entry, so that neither its
+    // complete nor the socket's close would end it.
+    const operations = new Map<string, Operation>();
+    operationsOf.set(extra, operations);
+    let handle: (data: string) => Promise<void> = () => Promise.resolve();
+    const failed = (e: unknown) => socket.close(CloseCode.InternalServerError, closeReason(e));
+    const start = (id: string, message: unknown, after: Promise<void> | undefined) => {
+      const op: Operation = { started: false, completed: false, done: Promise.resolve() };
+      const go = async () => {
+        if (op.completed || socket.readyState !== socket.OPEN) return;
+        op.started = true;
+        // graphql-ws parses a message it is given as a string and takes one already parsed as
+        // is (parseMessage); the socket's type says string only.
+        await handle(message as string);
+      };
+      op.done = (after ? after.then(go) : go()).catch(failed).finally(() => {
+        if (operations.get(id) === op) operations.delete(id);
+      });
+      operations.set(id, op);
+    };
     const closed = server.opened(
       {
         protocol: socket.protocol,
@@ -121,7 +161,8 @@ export function serveGraphqlWs<E extends SocketBase>(
             socket.send('}', { binary: false, fin: true }, done);
           }),
         close: (code, reason) => socket.close(code, reason),
-        onMessage: (cb) =>
+        onMessage: (cb) => {
+          handle = cb;
           socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
             // Closing (too slow, revoked...): no new operations.
             if (socket.readyState !== socket.OPEN) return;
@@ -135,9 +176,28 @@ export function serveGraphqlWs<E extends SocketBase>(
               : Buffer.isBuffer(data)
                 ? data.toString('utf8')
                 : Buffer.from(data).toString('utf8');
+            let message: unknown;
+            try {
+              message = JSON.parse(text);
+            } catch {
+              message = text; // graphql-ws closes with 4400
+            }
+            const { type, id } = typeAndId(message);
+            const previous = id === undefined ? undefined : operations.get(id);
+            if (type === 'subscribe' && id !== undefined) {
+              if (previous && !previous.completed)
+                return socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+              return start(id, message, previous?.done);
+            }
+            if (type === 'complete' && previous) {
+              if (previous.completed) return;
+              previous.completed = true;
+              if (!previous.started) return; // waiting behind its id's previous operation: never starts
+            }
             // The hooks throw only masked errors (ws.ts): their message, a request id, is the reason.
-            cb(text).catch((e: unknown) => socket.close(CloseCode.InternalServerError, closeReason(e)));
-          }),
+            cb(message as string).catch(failed);
+          });
+        },
       },
       extra,
     );
@@ -160,4 +220,21 @@ export function serveGraphqlWs<E extends SocketBase>(
 function closeReason(e: unknown): string {
   const message = e instanceof Error ? e.message : '';
   return message && Buffer.byteLength(message) <= 123 ? message : 'Internal server error';
+}
+
+/** A subscribe operation of one socket, from its message until graphql-ws's handler returned. */
+interface Operation {
+  /** Handed to graphql-ws (not waiting behind its id's previous operation any more). */
+  started: boolean;
+  /** The client sent its complete. */
+  completed: boolean;
+  /** Settles when graphql-ws has torn it down. */
+  done: Promise<void>;
+}
+
+/** A parsed message's type and id, when they are strings. */
+function typeAndId(message: unknown): { type?: string; id?: string } {
+  if (typeof message !== 'object' || message === null) return {};
+  const { type, id } = message as { type?: unknown; id?: unknown };
+  return { type: typeof type === 'string' ? type : undefined, id: typeof id === 'string' ? id : undefined };
 }

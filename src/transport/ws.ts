@@ -62,8 +62,12 @@ type SocketExtra = SocketBase & {
   unwatch?: () => void;
   /** The request id of each running operation, by graphql-ws subscription id. */
   requests?: Map<string, string>;
-  /** The socket's open subscriptions (graphql-ws ids), counted against the caps. */
-  subscriptions?: Set<string>;
+  /**
+   * The socket's open subscriptions, counted against the caps: each by its subscribe message's
+   * payload (the object graphql-ws hands to onSubscribe and to that operation's onComplete and
+   * onError), not by id, since an id may be reused while its previous operation is ending.
+   */
+  subscriptions?: Set<object>;
 };
 
 export interface WsTransport {
@@ -91,8 +95,8 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
     else byKey.delete(key);
     open += delta;
   };
-  const release = (extra: SocketExtra, id: string) => {
-    if (extra.subscriptions?.delete(id)) count(extra.principal, -1);
+  const release = (extra: SocketExtra, subscription: object) => {
+    if (extra.subscriptions?.delete(subscription)) count(extra.principal, -1);
   };
   // Upgrades are handed over by hand (noServer) so that errors of the http server, a busy port
   // above all, are not re-emitted on the WebSocket server (graphql-ws reports those as its own
@@ -181,7 +185,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
             if (mine.size >= perSocket) return [tooManySubscriptions('perSocket', perSocket)];
             if ((byKey.get(keyOf(principal)) ?? 0) >= perKey) return [tooManySubscriptions('perKey', perKey)];
             if (open >= perProcess) return [tooManySubscriptions('process', perProcess)];
-            mine.add(id);
+            mine.add(payload);
             count(principal, 1);
           }
           (ctx.extra.requests ??= new Map()).set(id, requestId);
@@ -198,15 +202,15 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       },
       // A stream that fails while running (its replay's backend terminated, a statement timeout)
       // ends here: graphql-ws would send the raw message (SQL and all) without a code.
-      onError: (ctx, id, _payload, failures) => {
+      onError: (ctx, id, payload, failures) => {
         const requestId = ctx.extra.requests?.get(id) ?? randomUUID();
         ctx.extra.requests?.delete(id);
-        release(ctx.extra, id);
+        release(ctx.extra, payload);
         return failures.map((e) => (e.extensions.code ? e : errors.mask([e], requestId)[0]!));
       },
-      onComplete: (ctx, id) => {
+      onComplete: (ctx, id, payload) => {
         ctx.extra.requests?.delete(id);
-        release(ctx.extra, id);
+        release(ctx.extra, payload);
       },
       onNext: (_ctx, _id, _payload, args, result) => {
         metrics.subscriptionPayloads.inc();
