@@ -33,7 +33,7 @@ export const n2: Scenario = {
       met: n2Met,
       note: n2Met
         ? undefined
-        : 'Profile (PROFILE.md, N2): decoding ~1,000 rows in pg (with the jsonb and timestamps a page does not ask for left out), GC and graphql-js execution over ~2,500 fields, on cores shared with PostgreSQL; graphql-jit made no difference. SQL is 10 statements, flat (N1).',
+        : 'Profile (PROFILE.md, N2): decoding ~1,000 rows in pg (with the jsonb and timestamps a page does not ask for left out), GC and graphql-js execution over ~2,500 fields, on cores shared with PostgreSQL; graphql-jit made no difference. SQL is 7 statements, flat (N1).',
     });
   },
 };
