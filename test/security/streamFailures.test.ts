@@ -177,13 +177,14 @@ describe('failures injected into running subscription streams', () => {
       await work(); // another process's commit: heard through the new LISTEN connection
       await sub.waitFor(4);
 
-      // The log reader: its sequencing statement waits on the lock, and is terminated there.
+      // The log reader: its read (a wake-up reads; only the poll sequences) waits on the lock,
+      // and is terminated there.
       const holder = await holdLocks(s.db);
       const console_ = jest.spyOn(console, 'log');
       try {
         await holder.lockTable('lifecycle_event');
         s.server.bus.wake();
-        const reader = await waitingBackend(s.db, ['sequence_lifecycle_events']);
+        const reader = await waitingBackend(s.db, ['from "lifecycle_event"', 'order by "lifecycle_event"."position"']);
         await s.db.raw('select pg_terminate_backend(?)', [reader]);
         await until(() =>
           logged()
