@@ -74,6 +74,9 @@ const withChildren = {
       ),
 };
 
+/** A connection's first page counts its rows too when the operation asks for totalCount. */
+const total = (p: Plan, connection: string) => p.selects(connection, 'totalCount');
+
 /** How each batched read is made; createLoaders makes one only when a resolver first asks. */
 const factories = {
   projectById: (db: Knex, scope: Scope, t: Tables) => byIdLoader<G.Project>(db, t.project, scope),
@@ -115,97 +118,53 @@ const factories = {
   fileContent: (db: Knex, scope: Scope, _t: Tables) => fileContentLoader(db, scope),
 
   batchPagesByProjectId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
-    childPageLoader<G.Batch, BatchFilter>(
-      db,
-      t.batch,
-      'projectId',
-      scope,
-      applyBatchFilter,
-      undefined,
-      p.selects('BatchConnection', 'totalCount'),
-    ),
+    childPageLoader<G.Batch, BatchFilter>(db, t.batch, 'projectId', scope, {
+      applyFilter: applyBatchFilter,
+      withTotal: total(p, 'BatchConnection'),
+    }),
   batchCountsByProjectId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<BatchFilter>(db, t.batch, 'projectId', scope, applyBatchFilter),
   uriPagesByBatchId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
-    childPageLoader<G.DocumentUri>(
-      db,
-      t.documentUri,
-      'batchId',
-      scope,
-      undefined,
-      undefined,
-      p.selects('DocumentUriConnection', 'totalCount'),
-    ),
+    childPageLoader<G.DocumentUri>(db, t.documentUri, 'batchId', scope, {
+      withTotal: total(p, 'DocumentUriConnection'),
+    }),
   uriCountsByBatchId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.documentUri, 'batchId', scope),
   runGroupPagesByBatchId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
-    childPageLoader<G.RunGroup>(
-      db,
-      t.runGroup,
-      'batchId',
-      scope,
-      undefined,
-      undefined,
-      p.selects('RunGroupConnection', 'totalCount'),
-    ),
+    childPageLoader<G.RunGroup>(db, t.runGroup, 'batchId', scope, { withTotal: total(p, 'RunGroupConnection') }),
   runGroupCountsByBatchId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.runGroup, 'batchId', scope),
   runPagesByRunGroupId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
-    childPageLoader<G.Run, RunFilter>(
-      db,
-      t.run,
-      'runGroupId',
-      scope,
-      applyRunFilter,
-      withChildren.runs(p),
-      p.selects('RunConnection', 'totalCount'),
-    ),
+    childPageLoader<G.Run, RunFilter>(db, t.run, 'runGroupId', scope, {
+      applyFilter: applyRunFilter,
+      then: withChildren.runs(p),
+      withTotal: total(p, 'RunConnection'),
+    }),
   runCountsByRunGroupId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<RunFilter>(db, t.run, 'runGroupId', scope, applyRunFilter),
   runPagesByDocumentId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
-    childPageLoader<G.Run, RunFilter>(
-      db,
-      t.run,
-      'documentId',
-      scope,
-      applyRunFilter,
-      withChildren.runs(p),
-      p.selects('RunConnection', 'totalCount'),
-    ),
+    childPageLoader<G.Run, RunFilter>(db, t.run, 'documentId', scope, {
+      applyFilter: applyRunFilter,
+      then: withChildren.runs(p),
+      withTotal: total(p, 'RunConnection'),
+    }),
   runCountsByDocumentId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<RunFilter>(db, t.run, 'documentId', scope, applyRunFilter),
   eventPagesByRunGroupId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
-    childPageLoader<G.LifecycleEvent, EventFilter>(
-      db,
-      t.lifecycleEvent,
-      'runGroupId',
-      scope,
-      undefined,
-      undefined,
-      p.selects('LifecycleEventConnection', 'totalCount'),
-    ),
+    childPageLoader<G.LifecycleEvent, EventFilter>(db, t.lifecycleEvent, 'runGroupId', scope, {
+      withTotal: total(p, 'LifecycleEventConnection'),
+    }),
   eventCountsByRunGroupId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<EventFilter>(db, t.lifecycleEvent, 'runGroupId', scope),
   eventPagesByRunId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
-    childPageLoader<G.LifecycleEvent, EventFilter>(
-      db,
-      t.lifecycleEvent,
-      'runId',
-      scope,
-      undefined,
-      undefined,
-      p.selects('LifecycleEventConnection', 'totalCount'),
-    ),
+    childPageLoader<G.LifecycleEvent, EventFilter>(db, t.lifecycleEvent, 'runId', scope, {
+      withTotal: total(p, 'LifecycleEventConnection'),
+    }),
   eventCountsByRunId: (db: Knex, scope: Scope, t: Tables) =>
     childCountLoader<EventFilter>(db, t.lifecycleEvent, 'runId', scope),
   llmCallPagesByRunId: (db: Knex, scope: Scope, t: Tables, p: Plan) =>
-    childPageLoader<G.LlmCall>(
-      db,
-      t.llmCall,
-      'runId',
-      scope,
-      undefined,
-      withChildren.llmCalls(p),
-      p.selects('LlmCallConnection', 'totalCount'),
-    ),
+    childPageLoader<G.LlmCall>(db, t.llmCall, 'runId', scope, {
+      then: withChildren.llmCalls(p),
+      withTotal: total(p, 'LlmCallConnection'),
+    }),
   llmCallCountsByRunId: (db: Knex, scope: Scope, t: Tables) => childCountLoader(db, t.llmCall, 'runId', scope),
 
   runStatusCountsByRunGroupId: (db: Knex, scope: Scope, _t: Tables) => runStatusCountsLoader(db, 'runGroupId', scope),

@@ -171,9 +171,7 @@ export function childPageLoader<T, F = never>(
   spec: TableSpec,
   parentColumn: string,
   scope: Scope,
-  applyFilter?: ApplyFilter<F>,
-  then?: Then<T>,
-  withTotal = false,
+  { applyFilter, then, withTotal = false }: { applyFilter?: ApplyFilter<F>; then?: Then<T>; withTotal?: boolean } = {},
 ): PageLoader<T, F> {
   const loader = new DataLoader<ChildPageKey<F>, Page<T>, string>(
     async (keys) => {
