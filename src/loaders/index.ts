@@ -203,11 +203,17 @@ class LazyLoaders {
     };
   }
 
+  /** Asked once per resolved row (Step.worker): answered once per type. */
+  private readonly keyOnlyByType = new Map<string, boolean>();
+
   keyOnly(type: string): boolean {
-    const fields = this.fieldsOf?.(type);
-    if (!fields) return false;
-    for (const field of fields) if (field !== 'id' && field !== '__typename') return false;
-    return true;
+    let known = this.keyOnlyByType.get(type);
+    if (known === undefined) {
+      const fields = this.fieldsOf?.(type);
+      known = fields !== undefined && [...fields].every((field) => field === 'id' || field === '__typename');
+      this.keyOnlyByType.set(type, known);
+    }
+    return known;
   }
 }
 type Factory = (db: Knex, scope: Scope, t: Tables, p: Plan) => unknown;
