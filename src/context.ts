@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import type { Principal } from './auth/principal';
 import type { Scope } from './auth/scope';
 import type { Db } from './db/knex';
-import type { EventBatch } from './events/batch';
+import { EventBatch } from './events/batch';
 import type { EventBus } from './events/bus';
+import type { Delivery } from './events/subscriptions';
+import type { Selection } from './graphql/selection';
 import { createLoaders, type Loaders } from './loaders';
 import type { ServiceConfig, ServiceContext } from './services/context';
 
-/** Per request (HTTP) or per subscription (WebSocket): built here, never shared. */
+/** Per request (HTTP) or per operation (WebSocket): built here, never shared. */
 export interface Context extends ServiceContext {
   loaders: Loaders;
   requestId: string;
@@ -23,13 +24,6 @@ export interface Context extends ServiceContext {
   maxQueuedEvents?: number;
   /** WebSocket: the subscriber fell behind; closes its socket with 4008. */
   behind?(): void;
-  /** Subscriptions: read the next event's fields through its batch's loaders for this scope. */
-  useEventBatch?(batch: EventBatch): void;
-  /**
-   * HTTP: the fields the operation selects, by type, once it is known and before execution;
-   * loaders then read only the optional columns those fields need.
-   */
-  useSelection?(selection: ReadonlyMap<string, ReadonlySet<string>>): void;
 }
 
 export interface ContextDeps {
@@ -40,38 +34,23 @@ export interface ContextDeps {
   onEventsCommitted?(): void | Promise<void>;
 }
 
-export function createContext(deps: ContextDeps, scope: Scope, requestId: string = randomUUID()): Context {
-  let selection: ReadonlyMap<string, ReadonlySet<string>> | undefined;
-  return {
-    ...deps,
-    scope,
-    loaders: createLoaders(deps.db, scope, (type) => selection?.get(type)),
-    requestId,
-    useSelection(s) {
-      selection = s;
-    },
-  };
+/**
+ * `selection`: the fields the admitted operation selects; the loaders read only the optional
+ * columns those need. HTTP knows it only after the context is built (Apollo builds the context
+ * before it parses), so the admission plugin replaces the loaders then.
+ */
+export function createContext(deps: ContextDeps, scope: Scope, requestId: string, selection?: Selection): Context {
+  return { ...deps, scope, loaders: createLoaders(deps.db, scope, selection), requestId };
 }
 
 /**
- * A subscription lives long: its resolvers read through the loaders of the batch each event was
- * delivered with, for the subscription's own scope (one set per batch and scope, shared by every
- * subscriber of that scope), never through a cache made at subscribe time.
+ * The context one event of a subscription executes with. graphql-ws builds a subscription's
+ * context once, at subscribe time; each event reads through loaders of its own instead: those
+ * of the batch a bus event came in, for the subscription's scope (one set per batch and scope,
+ * shared by every subscriber of that scope), and fresh ones for any other payload.
  */
-export function createSubscriptionContext(deps: ContextDeps, scope: Scope, requestId: string = randomUUID()): Context {
-  // graphql-ws runs one event of a subscription at a time, so the event being resolved is the
-  // one whose batch was set last.
-  let batch: EventBatch | undefined;
-  let beforeFirstEvent: Loaders | undefined;
-  return {
-    ...deps,
-    scope,
-    requestId,
-    get loaders() {
-      return batch ? batch.loadersFor(scope) : (beforeFirstEvent ??= createLoaders(deps.db, scope));
-    },
-    useEventBatch(b) {
-      batch = b;
-    },
-  };
+export function eventContext(subscription: Context, payload: unknown): Context {
+  const batch = (payload as Partial<Delivery> | null | undefined)?.batch;
+  const { db, scope } = subscription;
+  return { ...subscription, loaders: batch instanceof EventBatch ? batch.loadersFor(scope) : createLoaders(db, scope) };
 }

@@ -1,5 +1,5 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import type { Context } from '../context';
+import { eventContext, type Context } from '../context';
 import { canonicalJson } from '../services/canonical';
 
 /**
@@ -41,7 +41,8 @@ export function sharedSubscribe(options: SharedSubscribeOptions = {}) {
     if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
     const run = (payload: unknown): Promise<ExecutionResult> => {
       options.onExecute?.();
-      return Promise.resolve(execute({ ...args, rootValue: payload }));
+      const contextValue = eventContext(args.contextValue as Context, payload);
+      return Promise.resolve(execute({ ...args, rootValue: payload, contextValue }));
     };
     const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
     const mapped: AsyncGenerator<ExecutionResult> = {

@@ -15,7 +15,7 @@ import { scopeOf, type Scope } from '../auth/scope';
 import { unauthenticated } from '../errors';
 import { DocumentCache, type ParsedOperation } from './operationCache';
 import { DEFAULT_QUERY_LIMITS, checkCost, limitRules, type QueryLimits } from './limits';
-import { selectedFields } from './selection';
+import { selectedFields, type Selection } from './selection';
 
 export interface AdmissionOptions {
   schema: GraphQLSchema;
@@ -45,7 +45,7 @@ export interface Admitted {
   /** What the operation may see: taken from the principal, never wider. */
   scope: Scope;
   /** The fields it selects, by type: loaders read only the columns those need. */
-  selection: ReadonlyMap<string, ReadonlySet<string>>;
+  selection: Selection;
 }
 
 /**

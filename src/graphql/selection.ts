@@ -8,21 +8,21 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 
+/** The fields an operation selects, by object type. */
+export type Selection = ReadonlyMap<string, ReadonlySet<string>>;
+
 /**
  * Every field a document selects, by object type (fields selected on an interface or union
  * count for each of its object types). Loaders use it to leave out columns nobody asked for.
  */
-export function selectedFields(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-): ReadonlyMap<string, ReadonlySet<string>> {
+export function selectedFields(schema: GraphQLSchema, document: DocumentNode): Selection {
   // Apollo hands out one DocumentNode per query text: walk each document once.
   let known = cache.get(document);
   if (!known) cache.set(document, (known = walk(schema, document)));
   return known;
 }
 
-const cache = new WeakMap<DocumentNode, ReadonlyMap<string, ReadonlySet<string>>>();
+const cache = new WeakMap<DocumentNode, Selection>();
 
 function walk(schema: GraphQLSchema, document: DocumentNode): Map<string, Set<string>> {
   const byType = new Map<string, Set<string>>();

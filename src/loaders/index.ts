@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { BatchFilter, EventFilter, RunFilter } from '../__generated__/resolvers-types';
 import type { Scope } from '../auth/scope';
 import type * as G from '../graphql/mappers';
+import type { Selection } from '../graphql/selection';
 import { documentCountLoader, fileContentLoader, runStatusCountsLoader } from './aggregates';
 import { applyBatchFilter, applyRunFilter } from './filters';
 import { byIdLoader, byParentLoader, childCountLoader, childPageLoader, type Loader, type Then } from './rows';
@@ -180,27 +181,30 @@ export type Loaders = { readonly [K in keyof typeof factories]: ReturnType<(type
   keyOnly(type: string): boolean;
 };
 
+/**
+ * One request's loaders, each made when a resolver first asks for it, reading the columns the
+ * request's selection needs (without one, every column, and nothing loaded ahead).
+ */
 class LazyLoaders {
   private narrowed: Tables | undefined;
+  private made: Plan | undefined;
 
   constructor(
     readonly db: Knex,
     readonly scope: Scope,
-    readonly fieldsOf: FieldsOf | undefined,
+    readonly selection: Selection | undefined,
   ) {}
 
-  /** Read when the first loader is made, after the request's operation is known. */
   get tables(): Tables {
-    return (this.narrowed ??= this.fieldsOf ? tablesFor(this.fieldsOf) : tables);
+    return (this.narrowed ??= this.selection ? tablesFor(this.selection) : tables);
   }
 
-  /** Without a known operation (subscriptions' event loaders) nothing is loaded ahead. */
   get plan(): Plan {
-    return {
+    return (this.made ??= {
       loaders: this as unknown as Plan['loaders'],
-      selects: (type, field) => this.fieldsOf?.(type)?.has(field) ?? false,
+      selects: (type, field) => this.selection?.get(type)?.has(field) ?? false,
       keyOnly: (type) => this.keyOnly(type),
-    };
+    });
   }
 
   /** Asked once per resolved row (Step.worker): answered once per type. */
@@ -209,7 +213,7 @@ class LazyLoaders {
   keyOnly(type: string): boolean {
     let known = this.keyOnlyByType.get(type);
     if (known === undefined) {
-      const fields = this.fieldsOf?.(type);
+      const fields = this.selection?.get(type);
       known = fields !== undefined && [...fields].every((field) => field === 'id' || field === '__typename');
       this.keyOnlyByType.set(type, known);
     }
@@ -227,9 +231,11 @@ for (const [name, make] of Object.entries(factories) as [string, Factory][]) {
   });
 }
 
-/** The fields an operation selects on a GraphQL type (undefined: not known, read everything). */
-export type FieldsOf = (type: string) => ReadonlySet<string> | undefined;
-
-export function createLoaders(db: Knex, scope: Scope, fieldsOf?: FieldsOf): Loaders {
-  return new LazyLoaders(db, scope, fieldsOf) as unknown as Loaders;
+/**
+ * The loaders of one request for `scope`. `selection`: the fields its operation selects (from
+ * admission); without it (subscription events, whose loaders are shared by every subscriber of
+ * a scope) rows are read whole and nothing is loaded ahead.
+ */
+export function createLoaders(db: Knex, scope: Scope, selection?: Selection): Loaders {
+  return new LazyLoaders(db, scope, selection) as unknown as Loaders;
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Keyset } from '../graphql/pagination';
+import type { Selection } from '../graphql/selection';
 import {
   Batch,
   Document,
@@ -182,12 +183,12 @@ export const tables = {
 export type Tables = typeof tables;
 
 /** The tables as one request reads them: optional columns only for the fields it selects. */
-export function tablesFor(fieldsOf: (type: string) => ReadonlySet<string> | undefined): Tables {
+export function tablesFor(selection: Selection): Tables {
   const narrowed: Record<string, TableSpec> = { ...tables };
   for (const [name, spec] of Object.entries(tables) as [string, TableSpec][]) {
     if (!spec.type) continue;
-    const type = spec.type;
-    narrowed[name] = { ...spec, columns: (db, fields) => spec.columns(db, fields ?? fieldsOf(type)) };
+    const selected = selection.get(spec.type);
+    narrowed[name] = { ...spec, columns: (db, fields) => spec.columns(db, fields ?? selected) };
   }
   return narrowed as Tables;
 }

@@ -4,25 +4,20 @@ import { runGroupProgressStream } from '../events/progress';
 import { eventStream, type Delivery } from '../events/subscriptions';
 import { revocationStream, type StepRevocationSignal } from '../events/revocations';
 import { workStream, type WorkSignal } from '../events/work';
-import type { Context } from '../context';
 import type * as G from '../graphql/mappers';
 import { progressOf } from '../loaders/aggregates';
 import { related } from './helpers';
 
+// Each event executes with a context of its own: its fields read through the loaders of the
+// batch it was delivered in (eventContext, src/context.ts).
 export const Subscription: SubscriptionResolvers = {
   stepStatusChanged: {
     subscribe: (_, { filter, after }, ctx) => eventStream(ctx, { filter, after, stepsOnly: true }),
-    resolve: (delivery: Delivery, _args: unknown, ctx: Context): G.StepStatusEvent => {
-      ctx.useEventBatch?.(delivery.batch);
-      return { event: delivery.event };
-    },
+    resolve: (delivery: Delivery): G.StepStatusEvent => ({ event: delivery.event }),
   },
   lifecycleEvents: {
     subscribe: (_, { filter, after }, ctx) => eventStream(ctx, { filter, after, stepsOnly: false }),
-    resolve: (delivery: Delivery, _args: unknown, ctx: Context): G.LifecycleEvent => {
-      ctx.useEventBatch?.(delivery.batch);
-      return delivery.event;
-    },
+    resolve: (delivery: Delivery): G.LifecycleEvent => delivery.event,
   },
   runGroupProgress: {
     subscribe: (_, { runGroupId }, ctx) => runGroupProgressStream(ctx, runGroupId),

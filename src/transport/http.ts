@@ -12,6 +12,7 @@ import { scopeOf } from '../auth/scope';
 import { createContext, type Context, type ContextDeps } from '../context';
 import type { Admission } from '../graphql/admission';
 import type { ErrorPolicy } from '../graphql/errorPolicy';
+import { createLoaders } from '../loaders';
 import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import { graphqlHttpHandler } from './nodeHttp';
@@ -54,7 +55,9 @@ export async function createHttpTransport(options: HttpTransportOptions): Promis
             operationName: req.operationName,
             variables: req.variables,
           });
-          contextValue.useSelection?.(admitted.selection);
+          // The context was built before Apollo parsed: the request's loaders are made now,
+          // for the fields the admitted operation selects, before anything executes.
+          contextValue.loaders = createLoaders(deps.db, admitted.scope, admitted.selection);
         },
         async didEncounterErrors({ errors: encountered }) {
           errors.report(encountered, contextValue.requestId);
@@ -118,10 +121,7 @@ export async function createHttpTransport(options: HttpTransportOptions): Promis
     maxBodyBytes: options.maxBodyBytes,
     // Refused from the headers, before the body is read: an unauthenticated client costs one lookup.
     authenticate: (req) => admission.authenticate(bearerSecret(req.headers.authorization)),
-    context: async ({ principal }) => {
-      const requestId = randomUUID();
-      return { ...createContext(deps, scopeOf(principal), requestId), principal };
-    },
+    context: async ({ principal }) => ({ ...createContext(deps, scopeOf(principal), randomUUID()), principal }),
   });
   return { handle, stop: () => apollo.stop() };
 }

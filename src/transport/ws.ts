@@ -4,7 +4,7 @@ import { GraphQLError, OperationTypeNode, type ExecutionArgs, type GraphQLSchema
 import { WebSocketServer } from 'ws';
 import type { KeyWatch } from '../auth/keyWatch';
 import { bearerSecret, type Principal } from '../auth/principal';
-import { createContext, createSubscriptionContext, type Context, type ContextDeps } from '../context';
+import { createContext, type Context, type ContextDeps } from '../context';
 import { badUserInput, unauthenticated } from '../errors';
 import { sharedSubscribe } from '../events/sharedExecution';
 import type { Admission } from '../graphql/admission';
@@ -170,16 +170,13 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
             operationName: payload.operationName,
             variables: payload.variables,
           });
-          const contextValue =
-            admitted.operation.operation === OperationTypeNode.SUBSCRIPTION
-              ? createSubscriptionContext(deps, admitted.scope, requestId)
-              : createContext(deps, admitted.scope, requestId);
+          // A subscription's events execute with loaders of their own (eventContext).
+          const contextValue = createContext(deps, admitted.scope, requestId, admitted.selection);
           contextValue.principal = principal;
           const { keyId } = principal;
           if (keyId !== null) contextValue.admitted = () => keyWatch.isValid(keyId);
           contextValue.maxQueuedEvents = options.maxQueuedEvents;
           contextValue.behind = ctx.extra.behind;
-          contextValue.useSelection?.(admitted.selection);
           if (admitted.operation.operation === OperationTypeNode.SUBSCRIPTION) {
             const mine = (ctx.extra.subscriptions ??= new Set());
             if (mine.size >= perSocket) return [tooManySubscriptions('perSocket', perSocket)];
