@@ -26,21 +26,23 @@ export interface StepRevocationSignal {
   statusMessage: string | null;
 }
 
+/** How a RUNNING step taken from its worker ended up, by the status the change gave it. */
+const REASONS: Partial<Record<RunStatusValue, StepRevocationReason>> = {
+  CANCELLED: 'CANCELLED',
+  RUNNING: 'TAKEN_OVER',
+  FAILED: 'LOST',
+};
+
 /**
  * The worker a step event took a RUNNING step from, and how; null for every other event (the
- * holder's own reports among them). Each such event names the worker it took the step from:
- * a cancellation as its handlerName, a takeover and a lost worker's failure in their statusMeta
- * (see claimNextStep and the cancellations in services/steps.ts and services/runGroups.ts).
+ * holder's own reports and claims among them). Read from the server-written revokedWorkerId
+ * alone (see writeStatus in services/steps.ts and cancelRunGroup): statusMeta is the reporter's
+ * free-form JSON, and handlerName names the holder whoever cancelled.
  */
 function revocationOf(e: G.LifecycleEvent): { from: string; reason: StepRevocationReason } | null {
-  if (e.stepId === null || e.previousStatus !== 'RUNNING') return null;
-  const meta = (e.statusMeta ?? {}) as Record<string, unknown>;
-  if (e.status === 'CANCELLED' && e.handlerName) return { from: e.handlerName, reason: 'CANCELLED' };
-  if (e.status === 'RUNNING' && typeof meta.takenOverFrom === 'string') {
-    return { from: meta.takenOverFrom, reason: 'TAKEN_OVER' };
-  }
-  if (e.status === 'FAILED' && typeof meta.lostWorker === 'string') return { from: meta.lostWorker, reason: 'LOST' };
-  return null;
+  if (e.stepId === null || !e.revokedWorkerId) return null;
+  const reason = REASONS[e.status];
+  return reason ? { from: e.revokedWorkerId, reason } : null;
 }
 
 /**

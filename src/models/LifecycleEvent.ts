@@ -28,6 +28,7 @@ export class LifecycleEvent extends BaseModel {
     'status_meta',
     'occurred_at',
     'position',
+    'revoked_worker_id',
   ];
 
   /** bigint identity; arrives as a number (see knexConfig). */
@@ -39,6 +40,12 @@ export class LifecycleEvent extends BaseModel {
   projectId!: string;
   type!: LifecycleEventTypeValue;
   handlerName!: string | null;
+  /**
+   * The worker this event took a RUNNING step from, when the change was not its own (a cancel by
+   * an operator or a group, a takeover by another worker, a failure as lost); written by the
+   * server only. stepsRevoked is matched on it.
+   */
+  revokedWorkerId!: string | null;
   batchId!: string | null;
   runGroupId!: string | null;
   runId!: string | null;

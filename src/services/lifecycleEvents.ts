@@ -16,6 +16,8 @@ export interface NewEvent {
   statusMessage?: string | null;
   statusMeta?: JsonObject;
   handlerName?: string | null;
+  /** See LifecycleEvent.revokedWorkerId: never from client input. */
+  revokedWorkerId?: string | null;
 }
 
 /** The channel every server process LISTENs on. */

@@ -255,8 +255,8 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
            returning s.id, s.type, s.run_id, before.status as previous_status,
              case when before.status = 'RUNNING' then before.worker_id end as holder
          )
-         insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, step_id, step_type, status, previous_status, handler_name, status_message)
-         select :projectId, 'STEP_END', :batchId, :runGroupId, c.run_id, c.id, c.type, 'CANCELLED', c.previous_status, c.holder, 'run group cancelled'
+         insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, step_id, step_type, status, previous_status, handler_name, revoked_worker_id, status_message)
+         select :projectId, 'STEP_END', :batchId, :runGroupId, c.run_id, c.id, c.type, 'CANCELLED', c.previous_status, c.holder, c.holder, 'run group cancelled'
          from cancelled c`,
         { runGroupId: id, projectId: group.projectId, batchId: group.batchId },
       );

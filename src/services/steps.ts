@@ -111,6 +111,9 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
             status: 'FAILED',
             retry,
             workerId: candidate.workerId,
+            // The lease's verdict, not the claimer's change: the lost worker is told even when
+            // it is the claimer (it does not get the step back).
+            by: null,
             message,
             meta: { lostWorker: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds },
           });
@@ -120,6 +123,8 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
           status: 'RUNNING',
           retry,
           workerId,
+          // A worker that takes back its own step holds it still: it is told nothing.
+          by: workerId,
           handlerName: workerId,
           message: `taken over from worker ${candidate.workerId} (lease expired; ${lostMessage}); attempt ${retry + 1}`,
           meta: { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds },
@@ -129,6 +134,7 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
           status: 'RUNNING',
           retry: candidate.retry,
           workerId,
+          by: workerId,
           handlerName: workerId,
           message: null,
           meta: {},
@@ -144,6 +150,12 @@ interface StatusWrite {
   status: RunStatusValue;
   retry: number;
   workerId: string | null;
+  /**
+   * The worker whose own change this is (the claimer, or the holder reporting); null for an
+   * operator's change or the server's own verdict. A RUNNING step changed by anyone but its
+   * worker is revoked from that worker (the event's revokedWorkerId, which stepsRevoked reads).
+   */
+  by: string | null;
   /** Who the event names; the worker by default. */
   handlerName?: string | null;
   message: string | null;
@@ -173,6 +185,7 @@ async function writeStatus(
       version: trx.raw('version + 1'),
     });
   const ids = { projectId: step.projectId, batchId: step.batchId, runGroupId: step.runGroupId, runId: step.runId };
+  const revokedFrom = (holder: string | null) => (holder !== null && holder !== change.by ? holder : null);
   const events: NewEvent[] = [
     {
       ...ids,
@@ -182,6 +195,7 @@ async function writeStatus(
       status,
       previousStatus: step.status,
       handlerName: change.handlerName === undefined ? change.workerId : change.handlerName,
+      revokedWorkerId: step.status === 'RUNNING' ? revokedFrom(step.workerId) : null,
       statusMessage: change.message,
       statusMeta: change.meta,
     },
@@ -214,6 +228,7 @@ async function writeStatus(
         previousStatus: c.previousStatus,
         // A running step's event names its worker (who stepsRevoked tells), as a cancel of the step itself does.
         handlerName: c.holder,
+        revokedWorkerId: revokedFrom(c.holder),
       });
     }
   }
@@ -300,6 +315,9 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
       status,
       retry,
       workerId: workerId ?? step.workerId,
+      // A report on a RUNNING step proved above that it is its holder's; a CANCELLED that names
+      // no worker is an operator's.
+      by: workerId ?? (input.status === 'CANCELLED' ? null : step.workerId),
       message: input.message ?? null,
       meta,
     });

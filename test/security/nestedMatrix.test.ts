@@ -272,9 +272,10 @@ describe('nested-path authorization matrix (generated from the schema)', () => {
       await setStatus(s, p.stepId, 'COMPLETED', { workerId: WORKER });
       const next = (await claim(s, WORKER, { projectId: p.id }))!;
       await setStatus(s, next.id, 'ERROR', { workerId: WORKER });
-      // Claimed again and cancelled by an operator: the worker's stepsRevoked hears of it.
+      // Claimed again and cancelled by an operator (naming no worker: the holder's own cancel
+      // sends nothing): the worker's stepsRevoked hears of it.
       const again = (await claim(s, WORKER, { projectId: p.id }))!;
-      await setStatus(s, again.id, 'CANCELLED');
+      await setStatus(s, again.id, 'CANCELLED', { workerId: null });
     }
     for (const { query, sub, other } of streams) {
       await sub.waitFor(1, 30_000);
