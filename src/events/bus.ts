@@ -8,7 +8,7 @@ import { FanOut, type EventListener } from './fanout';
 import { GroupWatch, type GroupWatchHandle } from './groupWatch';
 import { LogListener } from './listener';
 import { readEvents } from './log';
-import { Sequencer } from './sequencer';
+import { Sequencer, type NotifyCarrier } from './sequencer';
 
 export type { EventListener } from './fanout';
 
@@ -83,10 +83,16 @@ export class EventBus {
 
   /**
    * Gives every event committed before the call its position (resolves when it has): a writer
-   * awaits it after commit, so its own events are in the log's order when it answers.
+   * awaits it after commit, so its own events are in the log's order when it answers. True when
+   * the run also told the other processes (carryNotifications).
    */
-  sequence(): Promise<void> {
+  sequence(): Promise<boolean> {
     return this.sequencer.run();
+  }
+
+  /** Sequencing runs carry the notifier's NOTIFY when it may send one (see Sequencer.carry). */
+  carryNotifications(carrier: NotifyCarrier): void {
+    this.sequencer.carry(carrier);
   }
 
   async start(): Promise<void> {
@@ -219,7 +225,7 @@ export class EventBus {
       this.drainAgain = false;
       if (this.sequenceFirst) {
         this.sequenceFirst = false;
-        await this.sequencer.run();
+        await this.sequencer.run(false);
       }
       const events = await readEvents(db, this.position, { limit: READ_LIMIT });
       if (events.length === 0) return;

@@ -88,10 +88,13 @@ export class EventNotifier {
     }
   }
 
-  /** Call after a transaction that wrote events has committed. */
-  readonly committed = (): void => {
+  /**
+   * Call after a transaction that wrote events has committed and was sequenced; `carried`: the
+   * sequencing run already sent the NOTIFY (claim), nothing more to send.
+   */
+  readonly committed = (carried = false): void => {
     this.options.wakeLocal?.();
-    if (!this.othersListening) return;
+    if (!this.othersListening || carried) return;
     if (this.cooling) {
       this.pending = true;
       return;
@@ -99,21 +102,40 @@ export class EventNotifier {
     this.send();
   };
 
+  /**
+   * A sequencing run asks to carry the NOTIFY in its own statement (src/events/sequencer.ts):
+   * the payload when one may be sent now (someone else listens, not cooling), else null. The
+   * interval starts when the run calls `release`.
+   */
+  readonly claim = (): string | null => {
+    if (!this.othersListening || this.cooling || this.stopped) return null;
+    this.cooling = true;
+    this.pending = false;
+    return this.options.instanceId;
+  };
+
+  readonly release = (): void => {
+    this.cool();
+  };
+
   private send(): void {
     this.cooling = true;
     this.pending = false;
     this.options.db
-      .raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, this.options.instanceId])
+      .raw('/* notify */ select pg_notify(?, ?)', [EVENTS_CHANNEL, this.options.instanceId])
       .catch((e: unknown) =>
         this.options.logger?.warn({ err: e }, 'NOTIFY failed; other processes will see the events at their next poll'),
       )
-      .finally(() => {
-        const timer = setTimeout(() => {
-          this.cooling = false;
-          if (this.pending) this.send();
-          else for (const resolve of this.settledWaiters.splice(0)) resolve();
-        }, this.options.intervalMs ?? 5);
-        timer.unref();
-      });
+      .finally(() => this.cool());
+  }
+
+  /** The interval after a NOTIFY: commits in it share the next one. */
+  private cool(): void {
+    const timer = setTimeout(() => {
+      this.cooling = false;
+      if (this.pending) this.send();
+      else for (const resolve of this.settledWaiters.splice(0)) resolve();
+    }, this.options.intervalMs ?? 5);
+    timer.unref();
   }
 }

@@ -41,7 +41,13 @@ export async function startEvents(options: EventMachineryOptions, resources: Res
   resources.add(bus, (b) => b.stop());
   // The writer's events get their positions before it answers, so its own reads of the log
   // (Run.events, lifecycleEvents) already see them.
-  if (!options.liveEvents) return { bus, onEventsCommitted: () => bus.sequence() };
+  if (!options.liveEvents)
+    return {
+      bus,
+      onEventsCommitted: async () => {
+        await bus.sequence();
+      },
+    };
   const notifier = resources.add(
     new EventNotifier({
       db: options.eventsDb,
@@ -52,11 +58,13 @@ export async function startEvents(options: EventMachineryOptions, resources: Res
     }),
     (n) => n.stop(),
   );
+  // The sequencing statement carries the wake-up to other processes when it may (one round trip
+  // less from a commit to their subscribers); otherwise the notifier sends it on its own.
+  bus.carryNotifications(notifier);
   return {
     bus,
     onEventsCommitted: async () => {
-      await bus.sequence();
-      notifier.committed();
+      notifier.committed(await bus.sequence());
     },
   };
 }

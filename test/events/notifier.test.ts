@@ -1,9 +1,11 @@
 import pg from 'pg';
 import { transaction } from '../../src/db/transaction';
 import { EventNotifier, LISTENER_APPLICATION_NAME } from '../../src/events/notifier';
+import { Sequencer } from '../../src/events/sequencer';
 import { EVENTS_CHANNEL, recordEvents } from '../../src/services/lifecycleEvents';
 import { useTestDatabase } from '../helpers/database';
 import { makeProject } from '../helpers/factories';
+import { holdLocks, waitingBackend } from '../helpers/locks';
 import { until } from '../helpers/wait';
 
 const database = useTestDatabase();
@@ -87,6 +89,56 @@ describe('waking subscribers after commits', () => {
     }
   });
 
+  it('lets the sequencing statement carry the NOTIFY: heard when the numbering commits, and no second one', async () => {
+    const project = await makeProject(database.db);
+    const notifier = new EventNotifier({ db: database.db, instanceId: 'writer-c', intervalMs: 10 });
+    const sequencer = new Sequencer(database.db);
+    sequencer.carry(notifier);
+    await transaction(database.db, (trx) =>
+      recordEvents(trx, [{ projectId: project.id, type: 'GROUP_START', status: 'PENDING' }], {
+        onEventsCommitted: () => undefined,
+      }),
+    );
+    // Another session holds the log's head: the run (and with it the NOTIFY) cannot commit yet.
+    const holder = await holdLocks(database.db);
+    try {
+      await holder.lock('select position from event_log_head');
+      const run = sequencer.run();
+      await waitingBackend(database.db, ['sequence and notify']);
+      await heardEverythingSentBefore();
+      expect(heard).toEqual([SENTINEL]); // nothing before the numbering commits
+      heard.length = 0;
+      await holder.release();
+      expect(await run).toBe(true);
+      notifier.committed(true);
+      await notifier.settled();
+      await heardEverythingSentBefore();
+      expect(heard).toEqual(['writer-c', SENTINEL]);
+      const unsequenced = await database.db('lifecycle_event').whereNull('position').count({ n: '*' }).first();
+      expect(unsequenced).toEqual({ n: 0 });
+    } finally {
+      await holder.release();
+      notifier.stop();
+    }
+  });
+
+  it("does not notify from a poll's sequencing run, nor carry while the notifier cools down", async () => {
+    const notifier = new EventNotifier({ db: database.db, instanceId: 'writer-d', intervalMs: 60_000 });
+    const sequencer = new Sequencer(database.db);
+    sequencer.carry(notifier);
+    try {
+      expect(await sequencer.run(false)).toBe(false); // the poll's run
+      expect(await sequencer.run()).toBe(true); // a writer's run carries it
+      notifier.committed(true);
+      expect(await sequencer.run()).toBe(false); // cooling: the notifier sends the next one itself
+      notifier.committed(false);
+      await heardEverythingSentBefore();
+      expect(heard).toEqual(['writer-d', SENTINEL]);
+    } finally {
+      notifier.stop();
+    }
+  });
+
   it('tells the sink once per committed transaction and never for a rolled-back one', async () => {
     const project = await makeProject(database.db);
     let calls = 0;
@@ -107,6 +159,8 @@ describe('waking subscribers after commits', () => {
       expect(calls).toBe(0); // not before the commit
     });
     expect(calls).toBe(1);
-    expect(await database.db('lifecycle_event').count({ n: '*' }).first()).toEqual({ n: 3 });
+    expect(await database.db('lifecycle_event').where({ projectId: project.id }).count({ n: '*' }).first()).toEqual({
+      n: 3,
+    });
   });
 });
