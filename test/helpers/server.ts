@@ -46,6 +46,41 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [k: string]: unknown } }[];
 }
 
+/** One line of the server's log (pino JSON), with the fields tests look at. */
+export interface LogLine {
+  /** pino's: 30 info, 40 warn, 50 error. */
+  level: number;
+  msg: string;
+  requestId?: string;
+  err?: { message: string };
+  /** knex's own message (src/db/knex.ts). */
+  knex?: string;
+}
+
+/** A test server's log, kept for assertions: pass it as startTestServer's `log`. */
+export class CapturedLog {
+  private readonly raw: string[] = [];
+
+  push(line: string): void {
+    this.raw.push(line);
+  }
+
+  /** How many lines so far: pass it to `lines` to read only what came after. */
+  get length(): number {
+    return this.raw.length;
+  }
+
+  /** The lines from `since` on, parsed. */
+  lines(since = 0): LogLine[] {
+    return this.raw.slice(since).map((l) => JSON.parse(l) as LogLine);
+  }
+
+  /** The error logged with a request id: the detail that the client's masked error leaves out. */
+  errorOf(requestId: string): LogLine | undefined {
+    return this.lines().find((l) => l.requestId === requestId && l.level === 50);
+  }
+}
+
 export interface TestServer {
   url: string;
   db: Db;
@@ -79,8 +114,8 @@ export async function startTestServer(
     introspection?: boolean;
     /** Listen address (default 127.0.0.1). */
     host?: string;
-    /** Receives every JSON log line (at info level and up). */
-    log?: (line: string) => void;
+    /** Keeps every JSON log line (at info level and up). */
+    log?: CapturedLog;
     explorer?: ExplorerOptions;
     liveEvents?: boolean;
     /** The pool's statement timeout, as STATEMENT_TIMEOUT_MS sets it in production (default: none). */
@@ -94,7 +129,7 @@ export async function startTestServer(
     statementTimeoutMs: options.statementTimeoutMs,
   });
   const logger = options.log
-    ? pino({ level: 'info' }, { write: (line: string) => options.log!(line.trim()) })
+    ? pino({ level: 'info' }, { write: (line: string) => options.log!.push(line.trim()) })
     : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const server = await createServer({
     db: database.db,

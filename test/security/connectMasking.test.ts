@@ -1,22 +1,15 @@
 // A connection whose key cannot be checked (the database fails under onConnect) is closed with
 // a masked reason: graphql-ws would put the thrown error's message, SQL and all, in it.
-import { startTestServer, type TestServer } from '../helpers/server';
+import { CapturedLog, startTestServer, type TestServer } from '../helpers/server';
 import { collect, wsClient } from '../helpers/ws';
-
-interface LogLine {
-  level: number;
-  requestId?: string;
-  err?: { message: string };
-}
 
 describe('masking of WebSocket close reasons', () => {
   let s: TestServer;
-  const lines: string[] = [];
-  const logged = (): LogLine[] => lines.map((l) => JSON.parse(l) as LogLine);
+  const log = new CapturedLog();
   const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
   beforeAll(async () => {
-    s = await startTestServer({ log: (line) => lines.push(line) });
+    s = await startTestServer({ log });
   });
   afterAll(() => s.stop());
 
@@ -35,7 +28,7 @@ describe('masking of WebSocket close reasons', () => {
     expect(closed?.code).toBe(4500);
     expect(closed?.reason).toMatch(/^Internal server error \(request [0-9a-f-]{36}\)$/);
     const requestId = /request ([0-9a-f-]{36})/.exec(closed!.reason!)![1];
-    const line = logged().find((l) => l.requestId === requestId && l.level === 50);
+    const line = log.errorOf(requestId!);
     expect(line?.err?.message).toMatch(/api_key/);
   });
 });

@@ -1,5 +1,5 @@
 import { b64, createProject, must } from '../helpers/api';
-import { TEST_ADMIN_KEY, errorCodes, startTestServer, type TestServer } from '../helpers/server';
+import { CapturedLog, TEST_ADMIN_KEY, errorCodes, startTestServer, type TestServer } from '../helpers/server';
 import { collect, wsClient } from '../helpers/ws';
 
 const post = (s: TestServer, body: string, headers: Record<string, string> = {}) =>
@@ -191,8 +191,8 @@ describe('limits on every path', () => {
   });
 
   it('masks a database error: the client gets a code and a request id, the log gets the detail', async () => {
-    const lines: string[] = [];
-    const logged = await startTestServer({ log: (line) => lines.push(line) });
+    const log = new CapturedLog();
+    const logged = await startTestServer({ log });
     try {
       await logged.db.raw('alter table worker rename to worker_gone');
       const res = await logged.gql(`{ workers { id } }`);
@@ -205,10 +205,8 @@ describe('limits on every path', () => {
       });
       const text = JSON.stringify(res);
       expect(text).not.toMatch(/relation|select |does not exist|stack|\.ts:|lifecycle_event|worker_gone/i);
-      const line = lines
-        .map((l) => JSON.parse(l))
-        .find((l) => l.requestId === error.extensions!.requestId && l.level === 50);
-      expect(line.err.message).toMatch(/relation "worker" does not exist/);
+      const line = log.errorOf(error.extensions!.requestId as string);
+      expect(line?.err?.message).toMatch(/relation "worker" does not exist/);
       expect(await must(logged, `{ workers { id } }`)).toEqual({ workers: [] });
     } finally {
       await logged.stop();

@@ -2,26 +2,18 @@
 // cursors, schema names while introspection is off, the explorer's key, the server's stack.
 import { positionCursor } from '../../src/events/cursor';
 import { createBatch, createProject, must, startRunGroup } from '../helpers/api';
-import { TEST_ADMIN_KEY, errorCodes, startTestServer, type TestServer } from '../helpers/server';
+import { CapturedLog, TEST_ADMIN_KEY, errorCodes, startTestServer, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient } from '../helpers/ws';
 
 const KEY = `mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }`;
 const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
-interface LogLine {
-  level: number;
-  msg: string;
-  requestId?: string;
-  err?: { message: string };
-}
-
 describe('masking', () => {
   let s: TestServer;
-  const lines: string[] = [];
-  const logged = (): LogLine[] => lines.map((l) => JSON.parse(l) as LogLine);
+  const log = new CapturedLog();
 
   beforeAll(async () => {
-    s = await startTestServer({ log: (line) => lines.push(line) });
+    s = await startTestServer({ log });
   });
   afterAll(() => s.stop());
 
@@ -59,7 +51,7 @@ describe('masking', () => {
       requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     expect(JSON.stringify(sub.errors)).not.toMatch(/select|run_gone|relation|does not exist/i);
-    const line = logged().find((l) => l.requestId === error.extensions!.requestId && l.level === 50);
+    const line = log.errorOf(error.extensions!.requestId as string);
     expect(line?.err?.message).toMatch(/relation "run" does not exist/);
   });
 
@@ -130,14 +122,14 @@ describe('masking', () => {
   });
 
   it('answers bad explorer asset paths with 4xx and logs no error', async () => {
-    const before = lines.length;
+    const before = log.length;
     const base = s.url.replace(/\/graphql$/, '');
     const missing = await fetch(`${base}/graphql/explorer/nope.js`);
     const malformed = await fetch(`${base}/graphql/explorer/%E0%A4%A`);
     expect(missing.status).toBe(404);
     expect(malformed.status).toBe(400);
     expect(JSON.stringify(await missing.json())).not.toMatch(/\/work|\.ts|stack|Error:/);
-    const errorsLogged = lines.slice(before).filter((l) => (JSON.parse(l) as LogLine).level >= 50);
+    const errorsLogged = log.lines(before).filter((l) => l.level >= 50);
     expect(errorsLogged).toEqual([]);
   });
 

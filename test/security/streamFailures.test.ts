@@ -4,21 +4,13 @@
 // on the log keeps the statement waiting where the test can find it (no sleeps). The client
 // must see only a coded, masked error (or none, where the server absorbs the failure), the log
 // line with the request id must have the detail, and the server must recover.
-import { writerContext, startTestServer, type TestServer } from '../helpers/server';
+import { CapturedLog, writerContext, startTestServer, type TestServer } from '../helpers/server';
 import { claim, createBatch, createProject, must, setStatus, startRunGroup } from '../helpers/api';
 import { holdLocks, waitingBackend } from '../helpers/locks';
 import { collect, listening, wsClient } from '../helpers/ws';
 import { until } from '../helpers/wait';
 import { LISTENER_APPLICATION_NAME } from '../../src/events/notifier';
 import { claimNextStep, updateStepStatus } from '../../src/services/steps';
-
-interface LogLine {
-  level: number;
-  msg: string;
-  requestId?: string;
-  err?: { message: string };
-  knex?: string;
-}
 
 const LIFECYCLE = `subscription ($g: ID!, $after: String) {
   lifecycleEvents(filter: { runGroupId: $g }, after: $after) { type status cursor } }`;
@@ -42,11 +34,10 @@ function oneMaskedError(errors: unknown[]): { message: string; requestId: string
 
 describe('failures injected into running subscription streams', () => {
   let s: TestServer;
-  const lines: string[] = [];
-  const logged = (): LogLine[] => lines.map((l) => JSON.parse(l) as LogLine);
+  const log = new CapturedLog();
 
   beforeAll(async () => {
-    s = await startTestServer({ log: (line) => lines.push(line) });
+    s = await startTestServer({ log });
   });
   afterAll(() => s.stop());
 
@@ -108,7 +99,7 @@ describe('failures injected into running subscription streams', () => {
     }
     expect(sub.values).toEqual([]);
     const { requestId } = oneMaskedError(sub.errors);
-    const line = logged().find((l) => l.requestId === requestId && l.level === 50);
+    const line = log.errorOf(requestId);
     expect(line?.err?.message).toMatch(/terminating connection due to administrator command/);
     // The failed stream left no listener on the bus behind.
     expect(s.server.bus.listenerCount).toBe(listenersBefore);
@@ -118,8 +109,8 @@ describe('failures injected into running subscription streams', () => {
   });
 
   it('a replay cut by the statement timeout ends the stream with a masked error; the server recovers', async () => {
-    const lines2: string[] = [];
-    const timed = await startTestServer({ statementTimeoutMs: 1000, log: (line) => lines2.push(line) });
+    const timedLog = new CapturedLog();
+    const timed = await startTestServer({ statementTimeoutMs: 1000, log: timedLog });
     try {
       const { project, group, cursor } = await groupWithCursor(timed);
       const holder = await holdLocks(timed.db);
@@ -136,7 +127,7 @@ describe('failures injected into running subscription streams', () => {
       }
       expect(sub.values).toEqual([]);
       const { requestId } = oneMaskedError(sub.errors);
-      const line = lines2.map((l) => JSON.parse(l) as LogLine).find((l) => l.requestId === requestId && l.level === 50);
+      const line = timedLog.errorOf(requestId);
       expect(line?.err?.message).toMatch(/canceling statement due to statement timeout/);
 
       await recovers(timed, project.id, group.id, cursor);
@@ -149,7 +140,7 @@ describe('failures injected into running subscription streams', () => {
     const project = await createProject(s);
     const group = await startRunGroup(s, (await createBatch(s, project.id, 3)).id, [{ name: 'p', type: 'PARSE' }]);
     const client = wsClient(s.url);
-    const linesBefore = lines.length;
+    const linesBefore = log.length;
     const ctx = writerContext(s.db);
     const work = async () => {
       const step = await claimNextStep(ctx, { workerId: 'w', projectId: project.id });
@@ -186,13 +177,9 @@ describe('failures injected into running subscription streams', () => {
         s.server.bus.wake();
         const reader = await waitingBackend(s.db, ['from "lifecycle_event"', 'order by "lifecycle_event"."position"']);
         await s.db.raw('select pg_terminate_backend(?)', [reader]);
-        await until(() =>
-          logged()
-            .slice(linesBefore)
-            .some((l) => l.msg === 'reading the event log failed'),
-        );
+        await until(() => log.lines(linesBefore).some((l) => l.msg === 'reading the event log failed'));
         // knex's word on the lost pooled connection is a structured line, not console text.
-        await until(() => logged().some((l) => l.msg === 'database pool' && /Connection Error/.test(l.knex ?? '')));
+        await until(() => log.lines().some((l) => l.msg === 'database pool' && /Connection Error/.test(l.knex ?? '')));
         expect(console_.mock.calls.flat().join('\n')).not.toMatch(/Connection Error/);
       } finally {
         console_.mockRestore();
