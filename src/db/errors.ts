@@ -40,12 +40,22 @@ interface PgError {
 }
 
 /**
+ * The PostgreSQL error behind `error`: a query through knex throws pg's own, one through an
+ * Objection model throws it wrapped (db-errors' DBError, with pg's as `nativeError`).
+ */
+export function pgError(error: unknown): PgError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const native = (error as { nativeError?: unknown }).nativeError;
+  return (typeof native === 'object' && native !== null ? native : error) as PgError;
+}
+
+/**
  * Maps a PostgreSQL error to a client error: unique -> CONFLICT, foreign key -> NOT_FOUND,
  * check / bad value -> BAD_USER_INPUT. Anything else is left alone (and masked upstream).
  */
 export function mapDatabaseError(error: unknown): GraphQLError | undefined {
-  if (error instanceof GraphQLError || typeof error !== 'object' || error === null) return undefined;
-  const { code, constraint } = error as PgError;
+  if (error instanceof GraphQLError) return undefined;
+  const { code, constraint } = pgError(error) ?? {};
   const known = constraint ? CONSTRAINTS[constraint] : undefined;
   switch (code) {
     case '23505':

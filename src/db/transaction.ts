@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { mapDatabaseError } from './errors';
+import { mapDatabaseError, pgError } from './errors';
 
 /**
  * LOCK ORDER. Every service takes row locks in this order, never backwards, so two writers can
@@ -58,7 +58,7 @@ export function afterCommitOnce(trx: Knex.Transaction, key: unknown, hook: Hook)
 }
 
 function isRetryable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = pgError(error)?.code;
   return typeof code === 'string' && RETRYABLE.has(code);
 }
 
