@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import type { Principal } from './principal';
 
 // Only this module makes scopes (scopeOf): a loader, list or service cannot be handed a scope
@@ -26,7 +25,12 @@ export function scopeKey(scope: Scope): string {
   return scope.projectIds === null ? '*' : [...scope.projectIds].sort().join(',');
 }
 
-export function scopeTo(qb: Knex.QueryBuilder, column: string, scope: Scope): Knex.QueryBuilder {
+/** A knex or an Objection query builder. */
+interface Filterable {
+  whereIn(column: string, values: string[]): unknown;
+}
+
+export function scopeTo<Q extends Filterable>(qb: Q, column: string, scope: Scope): Q {
   if (scope.projectIds !== null) qb.whereIn(column, scope.projectIds as string[]);
   return qb;
 }

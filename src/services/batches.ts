@@ -3,7 +3,7 @@ import { transaction } from '../db/transaction';
 import { conflict } from '../errors';
 import type * as G from '../graphql/mappers';
 import { tables } from '../loaders/tables';
-import { Batch, DocumentUri } from '../models';
+import { Batch, DocumentUri, Project } from '../models';
 import type { ServiceContext } from './context';
 import { prepareDocuments, writeDocuments } from './documents';
 import { idempotent } from './idempotency';
@@ -20,7 +20,7 @@ export async function createBatch(ctx: ServiceContext, input: CreateBatchInput):
   const documents = prepareDocuments(input.documents ?? [], input.source, ctx.config.maxFileBytes);
   const params = objectInput(input.params, 'params');
   return transaction(ctx.db, async (trx) => {
-    const project = await rowInScope<G.Project>(trx, 'project', input.projectId, ctx.scope, { field: 'projectId' });
+    const project = await rowInScope(trx, Project, input.projectId, ctx.scope, { field: 'projectId' });
     return idempotent(
       trx,
       { projectId: project.id, operation: 'createBatch', key: input.idempotencyKey, input },
@@ -38,7 +38,7 @@ export async function createBatch(ctx: ServiceContext, input: CreateBatchInput):
 
 export async function addDocuments(ctx: ServiceContext, input: AddDocumentsInput): Promise<G.AddDocumentsPayload> {
   return transaction(ctx.db, async (trx) => {
-    const batch = await rowInScope<G.Batch>(trx, 'batch', input.batchId, ctx.scope, { field: 'batchId', lock: true });
+    const batch = await rowInScope(trx, Batch, input.batchId, ctx.scope, { field: 'batchId', lock: true });
     const documents = prepareDocuments(input.documents, batch.source, ctx.config.maxFileBytes);
     return idempotent(
       trx,
@@ -76,7 +76,7 @@ export async function addDocuments(ctx: ServiceContext, input: AddDocumentsInput
 /** Sets completedAt once; completing again returns the batch unchanged. */
 export async function completeBatch(ctx: ServiceContext, id: string): Promise<G.Batch> {
   return transaction(ctx.db, async (trx) => {
-    const batch = await rowInScope<G.Batch>(trx, 'batch', id, ctx.scope, { lock: true });
+    const batch = await rowInScope(trx, Batch, id, ctx.scope, { lock: true });
     if (!batch.completedAt) await Batch.query(trx).findById(id).patch({ completedAt: trx.fn.now() });
     return loadBatch(trx, id);
   });

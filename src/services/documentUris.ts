@@ -3,7 +3,7 @@ import { scopeTo } from '../auth/scope';
 import { transaction } from '../db/transaction';
 import { notFound } from '../errors';
 import { assertUuid } from '../graphql/ids';
-import type * as G from '../graphql/mappers';
+import { Document, DocumentUri } from '../models';
 import type { ServiceContext } from './context';
 import { countRunDependents, deleteRunsOf, deleteStats, type DeleteStats } from './runGroups';
 import { settleGroups } from './rollups';
@@ -21,20 +21,19 @@ export async function deleteDocumentUri(
   return transaction(
     ctx.db,
     async (trx) => {
-      const qb = trx('document_uri').where({ projectId, source: input.source, uri: input.uri }).forUpdate().first();
-      scopeTo(qb, 'document_uri.projectId', ctx.scope);
-      const uri = (await qb) as G.DocumentUri | undefined;
+      const qb = DocumentUri.query(trx).findOne({ projectId, source: input.source, uri: input.uri }).forUpdate();
+      const uri = await scopeTo(qb, 'document_uri.projectId', ctx.scope);
       if (!uri) throw notFound('DocumentUri', `${input.source}:${input.uri}`);
 
       // Lock the document so a concurrent delete of its other URI cannot leave it orphaned.
-      await trx('document').where({ id: uri.documentId }).forUpdate();
+      await Document.query(trx).findById(uri.documentId).forUpdate();
       const others = await trx('document_uri')
         .where({ documentId: uri.documentId })
         .whereNot({ id: uri.id })
         .count({ n: '*' })
         .first();
       if (Number((others as { n: number }).n) > 0) {
-        if (!dryRun) await trx('document_uri').where({ id: uri.id }).delete();
+        if (!dryRun) await DocumentUri.query(trx).deleteById(uri.id);
         return deleteStats(dryRun, { deletedDocumentUris: 1 });
       }
 
@@ -60,7 +59,7 @@ export async function deleteDocumentUri(
         await deleteRunsOf(trx, 'select id from run where document_id = :documentId', { documentId: uri.documentId });
         await settleGroups(trx, groups, ctx, 'the remaining runs are final (a run was deleted with its document)');
         // Foreign keys cascade from the document to its URIs (and their history) and files.
-        await trx('document').where({ id: uri.documentId }).delete();
+        await Document.query(trx).deleteById(uri.documentId);
       }
       return stats;
     },

@@ -5,6 +5,7 @@ import { transaction } from '../db/transaction';
 import { badUserInput } from '../errors';
 import type * as G from '../graphql/mappers';
 import { tables } from '../loaders/tables';
+import { Document, Run, Step } from '../models';
 import type { StoredFileKindValue } from '../models/StoredFile';
 import { sha256 } from './canonical';
 import type { ServiceContext } from './context';
@@ -94,8 +95,8 @@ export async function storeFile(ctx: ServiceContext, input: StoreFileInput): Pro
   const content = decodeContent(input.content, input.encoding ?? 'UTF8');
   assertSize(content.length, ctx.config.maxFileBytes, 'content', 'MAX_FILE_BYTES');
   return transaction(ctx.db, async (trx) => {
-    const table = ownerKey === 'documentId' ? 'document' : ownerKey === 'runId' ? 'run' : 'step';
-    const owner = await rowInScope<{ projectId: string }>(trx, table, ownerId, ctx.scope, { field: ownerKey });
+    const model = ownerKey === 'documentId' ? Document : ownerKey === 'runId' ? Run : Step;
+    const owner = await rowInScope(trx, model, ownerId, ctx.scope, { field: ownerKey });
     const [file] = await insertFiles(trx, [
       {
         projectId: owner.projectId,

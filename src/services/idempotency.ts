@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { conflict } from '../errors';
+import { IdempotencyKey } from '../models';
 import { canonicalJson, sha256 } from './canonical';
 
 export interface IdempotencyOptions {
@@ -33,14 +34,17 @@ export async function idempotent<T, R>(
     .returning('id');
   if (inserted.length === 1) {
     const result = await run();
-    await trx('idempotency_key')
-      .where({ id: inserted[0].id })
-      .update({ result: JSON.stringify(codec.encode(result)) });
+    await IdempotencyKey.query(trx)
+      .findById(inserted[0].id)
+      .patch({ result: codec.encode(result) as IdempotencyKey['result'] });
     return result;
   }
-  const stored = (await trx('idempotency_key')
-    .where({ projectId: options.projectId, operation: options.operation, key: options.key })
-    .first()) as { requestHash: string; result: R | null };
+  // The row exists: the insert above found it (and waited for its transaction to commit).
+  const stored = (await IdempotencyKey.query(trx).findOne({
+    projectId: options.projectId,
+    operation: options.operation,
+    key: options.key,
+  }))!;
   if (stored.requestHash !== requestHash) {
     throw conflict(`idempotencyKey ${JSON.stringify(options.key)} was already used with a different input`, {
       field: 'idempotencyKey',

@@ -4,15 +4,16 @@ import { transaction } from '../db/transaction';
 import { badUserInput } from '../errors';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
+import { LlmCall, Run, Step } from '../models';
 import type { ServiceContext } from './context';
 import { failpoint } from './failpoints';
 import { assertSize, insertFiles } from './files';
 import { idempotent } from './idempotency';
-import { jsonObject } from './json';
+import { objectInput } from './json';
 import { rowInScope } from './rowInScope';
 
-function loadLlmCall(trx: Knex.Transaction, id: string): Promise<G.LlmCall> {
-  return trx('llm_call').where({ id }).first();
+async function loadLlmCall(trx: Knex.Transaction, id: string): Promise<G.LlmCall | undefined> {
+  return LlmCall.query(trx).findById(id);
 }
 
 function nonNegative(value: number | null | undefined, field: string): void {
@@ -33,19 +34,19 @@ export async function recordLlmCall(ctx: ServiceContext, input: RecordLlmCallInp
   assertSize(Buffer.byteLength(input.prompt), ctx.config.maxPromptBytes, 'prompt', 'MAX_PROMPT_BYTES');
   if (input.response != null)
     assertSize(Buffer.byteLength(input.response), ctx.config.maxPromptBytes, 'response', 'MAX_PROMPT_BYTES');
-  const params = jsonObject(input.params, 'params');
-  const usageDetails = jsonObject(input.usageDetails, 'usageDetails');
+  const params = objectInput(input.params, 'params');
+  const usageDetails = objectInput(input.usageDetails, 'usageDetails');
 
   return transaction(ctx.db, async (trx) => {
     let owner: { projectId: string; runId: string; stepId: string | null };
     if (input.stepId != null) {
-      const step = await rowInScope<G.Step>(trx, 'step', input.stepId, ctx.scope, { field: 'stepId' });
+      const step = await rowInScope(trx, Step, input.stepId, ctx.scope, { field: 'stepId' });
       if (input.runId != null && assertUuid(input.runId, 'runId') !== step.runId) {
         throw badUserInput(`step ${step.id} belongs to run ${step.runId}, not ${input.runId}`, 'runId');
       }
       owner = { projectId: step.projectId, runId: step.runId, stepId: step.id };
     } else {
-      const run = await rowInScope<G.Run>(trx, 'run', input.runId!, ctx.scope, { field: 'runId' });
+      const run = await rowInScope(trx, Run, input.runId!, ctx.scope, { field: 'runId' });
       owner = { projectId: run.projectId, runId: run.id, stepId: null };
     }
     return idempotent(
@@ -53,7 +54,7 @@ export async function recordLlmCall(ctx: ServiceContext, input: RecordLlmCallInp
       { projectId: owner.projectId, operation: 'recordLlmCall', key: input.idempotencyKey, input },
       async () => {
         const tokens = [input.promptTokens, input.completionTokens].filter((t): t is number => t != null);
-        const [call] = await trx('llm_call')
+        const call = await LlmCall.query(trx)
           .insert({
             ...owner,
             provider: input.provider,
@@ -97,7 +98,7 @@ export async function recordLlmCall(ctx: ServiceContext, input: RecordLlmCallInp
             : []),
         ]);
         failpoint('recordLlmCall.afterFiles');
-        return loadLlmCall(trx, call.id);
+        return (await loadLlmCall(trx, call.id))!;
       },
       { encode: (c) => ({ id: c.id }), decode: ({ id }: { id: string }) => loadLlmCall(trx, id) },
     );

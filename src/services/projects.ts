@@ -3,6 +3,7 @@ import type { CreateApiKeyInput, CreateProjectInput } from '../__generated__/res
 import { transaction } from '../db/transaction';
 import { badUserInput, forbidden } from '../errors';
 import type * as G from '../graphql/mappers';
+import { ApiKey, Project } from '../models';
 import { hashSecret } from '../auth/principal';
 import type { ServiceContext } from './context';
 import { rowInScope } from './rowInScope';
@@ -15,10 +16,9 @@ export async function createProject(ctx: ServiceContext, input: CreateProjectInp
       'slug',
     );
   }
-  return transaction(ctx.db, async (trx) => {
-    const [project] = await trx('project').insert({ slug: input.slug, name: input.name }).returning('*');
-    return project as G.Project;
-  });
+  return transaction(ctx.db, async (trx) =>
+    Project.query(trx).insert({ slug: input.slug, name: input.name }).returning('*'),
+  );
 }
 
 export async function createApiKey(ctx: ServiceContext, input: CreateApiKeyInput): Promise<G.CreateApiKeyPayload> {
@@ -33,22 +33,22 @@ export async function createApiKey(ctx: ServiceContext, input: CreateApiKeyInput
     throw badUserInput('expiresAt must lie in the future', 'expiresAt');
   }
   return transaction(ctx.db, async (trx) => {
-    if (input.projectId != null) await rowInScope(trx, 'project', input.projectId, ctx.scope, { field: 'projectId' });
+    if (input.projectId != null) await rowInScope(trx, Project, input.projectId, ctx.scope, { field: 'projectId' });
     // 32 random bytes, shown once; only their hash is stored.
     const secret = `rl_${randomBytes(32).toString('base64url')}`;
-    const [apiKey] = await trx('api_key')
+    const apiKey = await ApiKey.query(trx)
       .insert({ projectId: input.projectId ?? null, role: input.role, secretHash: hashSecret(secret), expiresAt })
       .returning('*');
-    return { apiKey: apiKey as G.ApiKey, secret };
+    return { apiKey, secret };
   });
 }
 
 export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<G.ApiKey> {
   return transaction(ctx.db, async (trx) => {
     // A key without project is outside every project's scope: only an all-projects admin sees it.
-    const key = await rowInScope<G.ApiKey>(trx, 'api_key', id, ctx.scope, { lock: true });
+    const key = await rowInScope(trx, ApiKey, id, ctx.scope, { lock: true });
     if (key.revokedAt) return key;
-    const [revoked] = await trx('api_key').where({ id }).update({ revokedAt: trx.fn.now() }).returning('*');
-    return revoked as G.ApiKey;
+    const [revoked] = await ApiKey.query(trx).patch({ revokedAt: trx.fn.now() }).where({ id }).returning('*');
+    return revoked!;
   });
 }

@@ -6,6 +6,7 @@ import { badUserInput, conflict, notFound } from '../errors';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import { tables } from '../loaders/tables';
+import { Batch, RunGroup } from '../models';
 import { stepConfigHash } from './canonical';
 import { FINAL_SQL, isFinal } from './statusMachine';
 import type { ServiceContext } from './context';
@@ -110,7 +111,7 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
       let batchId: string | null = null;
       let docs: string[];
       if (input.batchId != null) {
-        const batch = await rowInScope<G.Batch>(trx, 'batch', input.batchId, ctx.scope, { field: 'batchId' });
+        const batch = await rowInScope(trx, Batch, input.batchId, ctx.scope, { field: 'batchId' });
         projectId = batch.projectId;
         batchId = batch.id;
         docs = (await trx('document_uri').distinct('documentId').where({ batchId }).orderBy('documentId')).map(
@@ -238,7 +239,7 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
   return transaction(
     ctx.db,
     async (trx) => {
-      const group = await rowInScope<G.RunGroup>(trx, 'run_group', id, ctx.scope);
+      const group = await rowInScope(trx, RunGroup, id, ctx.scope);
       if (group.status === 'CANCELLED') return existingRunGroup(trx, id);
       if (isFinal(group.status))
         throw conflict(`RunGroup ${id} is ${group.status}; only a group that is not final can be cancelled`, {
@@ -344,7 +345,7 @@ export async function deleteRunGroup(ctx: ServiceContext, id: string, dryRun: bo
   return transaction(
     ctx.db,
     async (trx) => {
-      await rowInScope(trx, 'run_group', id, ctx.scope);
+      await rowInScope(trx, RunGroup, id, ctx.scope);
       const counts = await countRunDependents(trx, 'select id from run where run_group_id = :runGroupId', {
         runGroupId: id,
       });
@@ -364,7 +365,7 @@ export async function deleteRunGroup(ctx: ServiceContext, id: string, dryRun: bo
       });
       if (!dryRun) {
         await deleteRunsOf(trx, 'select id from run where run_group_id = :runGroupId', { runGroupId: id });
-        await trx('run_group').where({ id }).delete();
+        await RunGroup.query(trx).deleteById(id);
         // Delivered at commit to every process's bus: its runGroupProgress subscriptions end.
         await trx.raw('select pg_notify(?, ?)', [RUN_GROUP_DELETED_CHANNEL, id]);
       }

@@ -4,6 +4,7 @@ import { badUserInput } from '../errors';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import { tables } from '../loaders/tables';
+import { Project } from '../models';
 import type { ServiceContext } from './context';
 import { rowInScope } from './rowInScope';
 
@@ -36,7 +37,7 @@ export async function workerCheckin(ctx: ServiceContext, id: string, projectId?:
   return transaction(ctx.db, async (trx) => {
     // Another project's id is NOT_FOUND, as one that does not exist.
     const project = named ?? own!;
-    await rowInScope(trx, 'project', project, ctx.scope, { field: 'projectId' });
+    await rowInScope(trx, Project, project, ctx.scope, { field: 'projectId' });
     return checkIn(trx, project, id);
   });
 }
