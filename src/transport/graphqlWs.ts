@@ -185,7 +185,11 @@ export function serveGraphqlWs<E extends SocketBase>(
             const { type, id } = typeAndId(message);
             const previous = id === undefined ? undefined : operations.get(id);
             if (type === 'subscribe' && id !== undefined) {
-              if (previous && !previous.completed)
+              // One subscribe at most waits for its id's previous operation to end: a further one
+              // (the client completed the waiting one and subscribed again) finds the id still
+              // taken at the server, as any subscribe does while its id runs. Chained, each
+              // would wait behind the one before, without bound.
+              if (previous && (!previous.completed || !previous.started))
                 return socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
               return start(id, message, previous?.done);
             }

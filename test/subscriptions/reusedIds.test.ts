@@ -94,3 +94,24 @@ it('frees everything of a socket that re-subscribed an id it had just completed 
   // TOO_MANY_SUBSCRIPTIONS (limit process, max 4), one place leaked per cycle.
   expect({ leftOnTheBus, refusals }).toEqual({ leftOnTheBus: 0, refusals: [] });
 });
+
+it('lets one subscribe wait for its id to be free: a further one finds the id taken and the socket closes 4409', async () => {
+  const a = await rawSocket(s.url, `Bearer ${secretA}`);
+  a.subscribe('y', SUB, { p: projectA });
+  await until(() => listeners() === 1);
+  // The first y is still being torn down when all of this arrives: the second y waits for it,
+  // and the client completes that one before it started and subscribes y a third time.
+  together(a, () => {
+    a.complete('y');
+    a.subscribe('y', SUB, { p: projectA, after: beforeEvent });
+    a.complete('y');
+    a.subscribe('y', SUB, { p: projectA, after: beforeEvent });
+  });
+  // Before the cap each waited behind the one before it, without bound; the third one ran.
+  const outcome = await Promise.race([
+    a.closed,
+    a.message((m) => m.id === 'y' && m.type === 'next').then((m) => ({ next: m.payload })),
+  ]);
+  expect(outcome).toEqual({ code: 4409, reason: 'Subscriber for y already exists' });
+  await until(() => listeners() === 0);
+});
