@@ -54,6 +54,13 @@ export interface ErrorPolicy {
   mask(errors: readonly GraphQLError[], requestId: string | undefined): GraphQLError[];
   /** Any thrown value: logged when unexpected, returned as the client's view. */
   fromThrown(err: unknown, requestId: string, message: string): GraphQLError;
+  /**
+   * For errors that may have been through the policy already (graphql-ws's onError gets what
+   * onSubscribe returned, and a stream's failure raw): what mask() or fromThrown() returned and
+   * errors with a client-facing code pass as they are (masked ones keep their request id and
+   * are not logged twice); anything else, a code of its own or not, is reported and masked.
+   */
+  maskUnmasked(errors: readonly GraphQLError[], requestId: string | undefined): GraphQLError[];
 }
 
 export function createErrorPolicy(logger: Logger, options: ErrorPolicyOptions): ErrorPolicy {
@@ -62,17 +69,28 @@ export function createErrorPolicy(logger: Logger, options: ErrorPolicyOptions): 
     for (const e of errors)
       if (!isExpected(e)) logger.error({ err: e.originalError ?? e, requestId }, 'unexpected error');
   };
+  /** Every error this policy handed out: the client's view already. */
+  const handedOut = new WeakSet<GraphQLError>();
+  const out = (formatted: GraphQLFormattedError) => {
+    const error = toGraphQLError(formatted);
+    handedOut.add(error);
+    return error;
+  };
+  const mask = (errors: readonly GraphQLError[], requestId: string | undefined) => {
+    report(errors, requestId);
+    return errors.map((e) => out(format(e.toJSON(), requestId)));
+  };
   return {
     format,
     report,
-    mask(errors, requestId) {
-      report(errors, requestId);
-      return errors.map((e) => toGraphQLError(format(e.toJSON(), requestId)));
-    },
+    mask,
     fromThrown(err, requestId, message) {
-      if (err instanceof GraphQLError && isExpected(err)) return toGraphQLError(format(err.toJSON(), requestId));
+      if (err instanceof GraphQLError && isExpected(err)) return out(format(err.toJSON(), requestId));
       logger.error({ err, requestId }, message);
-      return toGraphQLError(format({ message }, requestId));
+      return out(format({ message }, requestId));
+    },
+    maskUnmasked(errors, requestId) {
+      return errors.map((e) => (handedOut.has(e) || isExpected(e) ? e : mask([e], requestId)[0]!));
     },
   };
 }

@@ -203,7 +203,9 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
         const requestId = ctx.extra.requests?.get(id) ?? randomUUID();
         ctx.extra.requests?.delete(id);
         release(ctx.extra, payload);
-        return failures.map((e) => (e.extensions.code ? e : errors.mask([e], requestId)[0]!));
+        // What onSubscribe returned went through the policy already; a failed stream's error
+        // did not, whatever code it carries (a PostgreSQL error's is no client's business).
+        return errors.maskUnmasked(failures, requestId);
       },
       onComplete: (ctx, id, payload) => {
         ctx.extra.requests?.delete(id);
