@@ -2,7 +2,7 @@
 // load generator, the metrics reader, statistics, the seeded data and the report rows.
 // bench/run.ts builds one `Bench` per run and hands it to each scenario in bench/scenarios/.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import type { Knex } from 'knex';
@@ -73,6 +73,8 @@ export interface Row {
 export interface Server {
   proc: ChildProcess;
   url: string;
+  /** The file its stdout and stderr go to (bench/logs/, see `child`), for the servers the harness starts. */
+  log?: string;
 }
 
 /** Everything a scenario may use; scenarios add rows and raw results, nothing else is shared. */
@@ -114,8 +116,22 @@ const START_FLAGS = (
   .split(' ')
   .filter((arg) => /^--max-|^--expose-gc$/.test(arg));
 
-/** Spawns a TypeScript script under tsx and resolves with the URL it prints once listening. */
-export function child(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<Server> {
+/**
+ * Where one run's server logs go: bench/logs/<run's start time>/ (git-ignored). A scenario that
+ * fails prints the files of the servers it ran against (bench/run.ts).
+ */
+export const LOG_DIR = path.join(root, 'bench', 'logs', new Date().toISOString().replace(/[:.]/g, '-'));
+
+/**
+ * Spawns a TypeScript script under tsx and resolves with the URL it prints once listening. Its
+ * stdout and stderr are kept, whole, in LOG_DIR/<label>-<pid>.log (`Server.log`).
+ */
+export function child(
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+  label = path.basename(script, '.ts'),
+): Promise<Server> {
   // The servers run with npm start's flags (package.json), so the figures are what users get.
   const flags = script === 'src/index.ts' ? START_FLAGS : [];
   const proc = spawn(process.execPath, [...flags, ...nodeArgs, '--import', 'tsx', script], {
@@ -123,7 +139,13 @@ export function child(script: string, env: Record<string, string>, nodeArgs: str
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return listening(proc, script);
+  mkdirSync(LOG_DIR, { recursive: true });
+  const log = path.join(LOG_DIR, `${label.replace(/[^\w.-]+/g, '_')}-${proc.pid}.log`);
+  const file = createWriteStream(log);
+  proc.stdout!.pipe(file, { end: false });
+  proc.stderr!.pipe(file, { end: false });
+  proc.on('close', () => file.end());
+  return listening(proc, script).then((server) => ({ ...server, log }));
 }
 
 /** Resolves when `proc` prints its http://127.0.0.1:port address; rejects if it exits first. */
@@ -133,11 +155,17 @@ export function listening(proc: ChildProcess, name: string): Promise<Server> {
     const onData = (c: Buffer) => {
       out += c.toString();
       const m = /(http:\/\/127\.0\.0\.1:\d+)(\/graphql)?/.exec(out);
-      if (m) resolve({ proc, url: m[1]! });
+      if (!m) return;
+      // Listening: the output is no longer held here (the log file keeps it), nor is an exit an error.
+      proc.stdout!.off('data', onData);
+      proc.stderr!.off('data', onData);
+      proc.off('exit', onExit);
+      resolve({ proc, url: m[1]! });
     };
+    const onExit = (code: number | null) => reject(new Error(`${name} exited ${code}: ${out}`));
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
-    proc.on('exit', (code) => reject(new Error(`${name} exited ${code}: ${out}`)));
+    proc.on('exit', onExit);
   });
 }
 

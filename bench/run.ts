@@ -15,7 +15,7 @@ import path from 'node:path';
 import knex from 'knex';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embeddedPostgres';
 import { createDb, migrateLatest } from '../src/db/knex';
-import { child, FULL, gql, KEY, log, root, SMOKE, type Bench, type Row, type Server } from './harness';
+import { child, FULL, gql, KEY, log, LOG_DIR, root, SMOKE, type Bench, type Row, type Server } from './harness';
 import { enableStatementCounts } from './peer';
 import { scenarios } from './scenarios';
 import { seedGroup, seedWorkers } from './seed';
@@ -71,11 +71,13 @@ async function main() {
   if (countsStatements) await enableStatementCounts(db);
   const pgVersion = (await db.raw('show server_version')).rows[0].server_version as string;
 
-  const procs: Server['proc'][] = [];
+  const servers: Server[] = [];
   const stops: (() => Promise<unknown>)[] = [];
-  const start = async (script: string, env: Record<string, string>, nodeArgs: string[] = []) => {
-    const server = await child(script, env, nodeArgs);
-    procs.push(server.proc);
+  // Each server's log is named after what started it: the run (rl, floor, quiet) or a scenario.
+  let starter = 'run';
+  const start = async (script: string, env: Record<string, string>, nodeArgs: string[] = [], label = starter) => {
+    const server = await child(script, env, nodeArgs, `${label}-${path.basename(script, '.ts')}`);
+    servers.push(server);
     return server;
   };
   // The 5 s default statement timeout would cut M1's 80,000-step insert on a loaded machine: the
@@ -98,10 +100,12 @@ async function main() {
       'src/index.ts',
       env,
       cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench', 'profiles')}`] : [],
+      'rl',
     );
     const floor = await start('bench/floor.ts', { DATABASE_URL: databaseUrl });
     // The same server without NOTIFY, for M4.
-    const quiet = await start('src/index.ts', { ...env, LIVE_EVENTS: 'false' });
+    const quiet = await start('src/index.ts', { ...env, LIVE_EVENTS: 'false' }, [], 'quiet');
+    log(`server logs: ${path.relative(root, LOG_DIR)}/`);
     const project = (await gql(rl.url, `mutation { createProject(input: { slug: "bench", name: "bench" }) { id } }`))
       .createProject;
     log(`seeding through the API (${smoke ? 'smoke' : 'full'}): ${chosen.flatMap((s) => s.ids).join(', ')}`);
@@ -138,6 +142,7 @@ async function main() {
     };
     for (const scenario of chosen) {
       log(`${scenario.ids.join(', ')}...`);
+      starter = scenario.ids.join('+');
       // One failing scenario is reported as such; the others still run and the report is written.
       try {
         await scenario.run(bench);
@@ -145,6 +150,13 @@ async function main() {
         failed = true;
         const message = (e instanceof Error ? e.message : String(e)).slice(0, 300).replace(/\|/g, '/');
         log(`  ${scenario.ids.join(', ')} failed: ${message}`);
+        // Every server still running may hold the cause (an INTERNAL_SERVER_ERROR's detail is only logged).
+        log(
+          `  server logs:\n${servers
+            .filter((s) => s.log && s.proc.exitCode === null)
+            .map((s) => `    ${path.relative(root, s.log!)}`)
+            .join('\n')}`,
+        );
         for (const id of scenario.ids)
           if (!rows.some((r) => r.id === id))
             rows.push({
@@ -187,6 +199,7 @@ async function main() {
     }
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    const procs = servers.map((s) => s.proc);
     for (const p of procs) p.kill('SIGTERM');
     await Promise.all(
       procs.map((p) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.on('exit', r)))),
