@@ -318,19 +318,31 @@ export function deleteStats(
 /** A statement selecting run ids (`select id from run where ...`) and its named bindings. */
 type RunIdBindings = Readonly<Record<string, Knex.Value>>;
 
-/** Counts what deleting these runs takes with them (steps, events, LLM calls, files). */
+/**
+ * Counts what deleting these runs takes with them (steps, events, LLM calls, files). Each count
+ * is a join on the id sets, never `x in (select ...) or y in (select ...)`: an OR of IN
+ * subqueries is a filter per row, and once a set (the 400,000 steps of a maximum-size group) is
+ * too large for work_mem to hash, the planner re-scans it for every row of lifecycle_event. That
+ * quadratic plan is what the planner picks as soon as the step table's statistics are fresh
+ * (autovacuum's analyze after a large start), which made deleteRunGroup of 50,000 runs x 8 steps
+ * hit the 300 s bulk statement timeout (M5 in the full benchmark run).
+ */
 export async function countRunDependents(trx: Knex.Transaction, runIdsSql: string, bindings: RunIdBindings) {
   const [row] = await rawRows<{ runs: number; steps: number; events: number; llmCalls: number; files: number }>(
     trx,
-    `/* count run dependents */ with runs as (${runIdsSql}),
-          steps as (select id from step where run_id in (select id from runs)),
-          calls as (select id from llm_call where run_id in (select id from runs))
+    `/* count run dependents */ with runs as materialized (${runIdsSql}),
+          steps as materialized (select s.id from step s join runs r on r.id = s.run_id),
+          calls as materialized (select c.id from llm_call c join runs r on r.id = c.run_id)
      select (select count(*) from runs)::int as runs,
             (select count(*) from steps)::int as steps,
-            (select count(*) from lifecycle_event where run_id in (select id from runs) or step_id in (select id from steps))::int as events,
+            (select count(*) from (
+               select e.id from lifecycle_event e join runs r on r.id = e.run_id
+               union select e.id from lifecycle_event e join steps s on s.id = e.step_id) events)::int as events,
             (select count(*) from calls)::int as llm_calls,
-            (select count(*) from stored_file where run_id in (select id from runs) or step_id in (select id from steps)
-               or llm_call_id in (select id from calls))::int as files`,
+            (select count(*) from (
+               select f.id from stored_file f join runs r on r.id = f.run_id
+               union select f.id from stored_file f join steps s on s.id = f.step_id
+               union select f.id from stored_file f join calls c on c.id = f.llm_call_id) files)::int as files`,
     bindings,
   );
   return row!;
