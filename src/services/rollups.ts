@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { rawRows } from '../db/raw';
 import type { LifecycleEventTypeValue } from '../models/LifecycleEvent';
 import type { RunStatusValue, StepTypeValue } from '../models';
-import { recordEvents, type EventsSink } from './lifecycleEvents';
+import { eventsWritten, recordEvents, type EventsSink } from './lifecycleEvents';
 import { FINAL_SQL, OPEN_SQL, STARTED_SQL } from './statusMachine';
 
 export interface ChangedStep {
@@ -153,4 +153,47 @@ export async function settleGroups(
 export async function rollUp(trx: Knex.Transaction, step: ChangedStep, sink: EventsSink): Promise<void> {
   const groups = await settleRuns(trx, [step.runId], sink);
   await settleGroups(trx, groups, sink);
+}
+
+/**
+ * The rollup of a claim: a step of an open run became RUNNING. rule(steps) of an open run with a
+ * RUNNING step is RUNNING (an open run has no FAILED or CANCELLED step), and rule(runs) of an
+ * open group with a RUNNING run is RUNNING, so nothing needs reading: a PENDING run, then its
+ * group, are set RUNNING, one statement each (lock order: run, then group). A claim in a run
+ * already RUNNING (any step but its first, a retry, a takeover) costs none: a run never goes
+ * back to PENDING (no step does), nothing else in it changes meanwhile (its other steps are
+ * final or wait behind this one, and a cancel or delete must lock this step too), and its group
+ * is RUNNING since it started. The group is updated whatever status the claim saw: a group goes
+ * back to PENDING when its only started runs are deleted (deleteDocumentUri), and the update
+ * checks the status it finds once it holds the row.
+ */
+export async function startRun(
+  trx: Knex.Transaction,
+  step: ChangedStep & { runStatus: RunStatusValue },
+  sink: EventsSink,
+): Promise<void> {
+  if (step.runStatus === 'RUNNING') return;
+  const started = await rawRows<{ runId: string }>(
+    trx,
+    `/* startRun: run */ with started as (
+       update run r set status = 'RUNNING', status_at = now(), version = r.version + 1,
+         started_at = coalesce(r.started_at, now()), completed_at = null
+       from run before
+       where r.id = :runId and before.id = r.id and r.status = 'PENDING'
+       returning r.id, r.project_id, r.batch_id, r.run_group_id, before.status as previous_status
+     )
+     insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, previous_status)
+     select project_id, 'ITEM_START', batch_id, run_group_id, id, 'RUNNING', previous_status from started
+     returning run_id`,
+    { runId: step.runId },
+  );
+  // Not PENDING after all (no path leads here): the rule decides.
+  if (started.length === 0) return rollUp(trx, step, sink);
+  eventsWritten(trx, sink);
+  await trx.raw(
+    `/* startRun: group */ update run_group set status = 'RUNNING', status_at = now(), version = version + 1,
+       started_at = coalesce(started_at, now()), completed_at = null
+     where id = :runGroupId and status = 'PENDING'`,
+    { runGroupId: step.runGroupId },
+  );
 }

@@ -11,7 +11,7 @@ import { tables } from '../loaders/tables';
 import type { ServiceContext } from './context';
 import { recordEvents, stepEventType, type NewEvent } from './lifecycleEvents';
 import { jsonObject } from './json';
-import { rollUp, type ChangedStep } from './rollups';
+import { rollUp, startRun, type ChangedStep } from './rollups';
 import { afterFailure, canMove, FINAL_SQL, isFinal } from './statusMachine';
 import { assertWorkerId, checkIn } from './workers';
 
@@ -21,6 +21,8 @@ interface LockedStep extends ChangedStep {
   maxRetries: number;
   workerId: string | null;
   version: number;
+  /** The run's status when a claim locked the step (see writeStatus). */
+  runStatus?: RunStatusValue;
 }
 
 function loadStep(trx: Knex.Transaction, id: string): Promise<G.Step> {
@@ -61,7 +63,7 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
         filters.scope = [...ctx.scope.projectIds];
       }
       const columns = `s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
-                       s.max_retries, s.worker_id, s.version`;
+                       s.max_retries, s.worker_id, s.version, r.status as run_status`;
       const order = 'order by s.priority desc, s.created_at, s.id limit 1 for update of s skip locked';
       // One statement (one round trip on the path from a work signal to a handler's start): a
       // step whose worker went silent past the lease goes first, it is the oldest work; only
@@ -233,7 +235,9 @@ async function writeStatus(
     }
   }
   await recordEvents(trx, events, ctx);
-  await rollUp(trx, { ...step, status }, ctx);
+  // A claim knows what its rollup gives (see startRun): it needs no rule read.
+  if (status === 'RUNNING' && step.runStatus) await startRun(trx, { ...step, status, runStatus: step.runStatus }, ctx);
+  else await rollUp(trx, { ...step, status }, ctx);
 }
 
 /**

@@ -50,6 +50,45 @@ describe('claiming and reporting steps (pool of one connection)', () => {
     expect(worker).toBeDefined();
   });
 
+  it('rolls a claim up in a statement each for the run and group it starts, and none for a later step or a retry', async () => {
+    const { project, group } = await freshGroup(1, [
+      { name: 'a', type: 'INGEST' },
+      { name: 'b', type: 'PARSE', maxRetries: 1 },
+    ]);
+    const rollups = async (claimer: string) => {
+      let claimed: Awaited<ReturnType<typeof claim>> = null;
+      const { sql } = await s.countStatements(async () => {
+        claimed = await claim(s, claimer, { projectId: project.id });
+      });
+      return { claimed: claimed!, rollups: sql.filter((q) => /settle(Runs|Groups)|startRun/.test(q)).length };
+    };
+    const first = await rollups('w1');
+    // PENDING -> RUNNING, for the run and the group: one statement each, no rule to read.
+    expect(first).toMatchObject({ claimed: { number: 1, run: { status: 'RUNNING' } }, rollups: 2 });
+    await setStatus(s, first.claimed.id, 'COMPLETED');
+    const second = await rollups('w1');
+    expect(second).toMatchObject({ claimed: { number: 2, run: { status: 'RUNNING' } }, rollups: 0 });
+    await setStatus(s, second.claimed.id, 'ERROR');
+    const retry = await rollups('w1');
+    expect(retry).toMatchObject({ claimed: { number: 2, retry: 1, run: { status: 'RUNNING' } }, rollups: 0 });
+    await setStatus(s, retry.claimed.id, 'COMPLETED');
+    const g = (await must(s, GROUP, { id: group.id })).runGroup;
+    expect(g.status).toBe('COMPLETED');
+    // The same events as with every rollup run: the run starts once, and ends with its last step.
+    expect(g.events.nodes.map((e: any) => `${e.type}:${e.status}${e.step ? ':' + e.step.number : ''}`)).toEqual([
+      'GROUP_START:PENDING',
+      'STEP_START:RUNNING:1',
+      'ITEM_START:RUNNING',
+      'STEP_END:COMPLETED:1',
+      'STEP_START:RUNNING:2',
+      'STEP_FAILED:ERROR:2',
+      'STEP_START:RUNNING:2',
+      'STEP_END:COMPLETED:2',
+      'ITEM_END:COMPLETED',
+      'GROUP_END:COMPLETED',
+    ]);
+  });
+
   it('retries an ERROR step while retries are left, then fails the step, the run and the group', async () => {
     const { project, group } = await freshGroup(1, [{ name: 'flaky', type: 'PARSE', maxRetries: 1 }]);
     const step = await claim(s, 'w1', { projectId: project.id });
