@@ -163,9 +163,10 @@ export async function rollUp(trx: Knex.Transaction, step: ChangedStep, sink: Eve
  * already RUNNING (any step but its first, a retry, a takeover) costs none: a run never goes
  * back to PENDING (no step does), nothing else in it changes meanwhile (its other steps are
  * final or wait behind this one, and a cancel or delete must lock this step too), and its group
- * is RUNNING since it started. The group is updated whatever status the claim saw: a group goes
- * back to PENDING when its only started runs are deleted (deleteDocumentUri), and the update
- * checks the status it finds once it holds the row.
+ * is RUNNING since it started. The group is locked whatever its status, as settleGroups does: a
+ * group goes back to PENDING when its only started runs are deleted (deleteDocumentUri), and a
+ * delete that recomputed it before this commit, while this run still looked PENDING, would
+ * leave it PENDING under a RUNNING run; holding the row, the delete waits and sees this run.
  */
 export async function startRun(
   trx: Knex.Transaction,
@@ -191,9 +192,12 @@ export async function startRun(
   if (started.length === 0) return rollUp(trx, step, sink);
   eventsWritten(trx, sink);
   await trx.raw(
-    `/* startRun: group */ update run_group set status = 'RUNNING', status_at = now(), version = version + 1,
-       started_at = coalesce(started_at, now()), completed_at = null
-     where id = :runGroupId and status = 'PENDING'`,
+    `/* startRun: group */ with locked as (
+       select id, status from run_group where id = :runGroupId for no key update
+     )
+     update run_group g set status = 'RUNNING', status_at = now(), version = g.version + 1,
+       started_at = coalesce(g.started_at, now()), completed_at = null
+     from locked where g.id = locked.id and locked.status = 'PENDING'`,
     { runGroupId: step.runGroupId },
   );
 }
