@@ -25,10 +25,6 @@ interface LockedStep extends ChangedStep {
   runStatus?: RunStatusValue;
 }
 
-function loadStep(trx: Knex.Transaction, id: string): Promise<G.Step> {
-  return trx('step').select(tables.step.columns(trx)).where('step.id', id).first();
-}
-
 /**
  * The most urgent claimable step, set RUNNING under the worker. SKIP LOCKED: a step another
  * claimer holds is passed over, so two workers never get the same step. Taking over a step whose
@@ -121,18 +117,21 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
           });
           return { step: null, lost: true };
         }
-        await writeStatus(trx, ctx, candidate, {
-          status: 'RUNNING',
-          retry,
-          workerId,
-          // A worker that takes back its own step holds it still: it is told nothing.
-          by: workerId,
-          handlerName: workerId,
-          message: `taken over from worker ${candidate.workerId} (lease expired; ${lostMessage}); attempt ${retry + 1}`,
-          meta: { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds },
-        });
-      } else {
-        await writeStatus(trx, ctx, candidate, {
+        return {
+          step: await writeStatus(trx, ctx, candidate, {
+            status: 'RUNNING',
+            retry,
+            workerId,
+            // A worker that takes back its own step holds it still: it is told nothing.
+            by: workerId,
+            handlerName: workerId,
+            message: `taken over from worker ${candidate.workerId} (lease expired; ${lostMessage}); attempt ${retry + 1}`,
+            meta: { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds },
+          }),
+        };
+      }
+      return {
+        step: await writeStatus(trx, ctx, candidate, {
           status: 'RUNNING',
           retry: candidate.retry,
           workerId,
@@ -140,9 +139,8 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
           handlerName: workerId,
           message: null,
           meta: {},
-        });
-      }
-      return { step: await loadStep(trx, candidate.id) };
+        }),
+      };
     });
     if (!outcome.lost || failedLost >= 100) return outcome.step;
   }
@@ -164,16 +162,19 @@ interface StatusWrite {
   meta: Record<string, unknown>;
 }
 
-/** One step's new status with its event, then its siblings (when cancelled) and rollups. */
+/**
+ * One step's new status with its event, then its siblings (when cancelled) and rollups. Returns
+ * the step as written (nothing after the update changes its row): no statement to read it back.
+ */
 async function writeStatus(
   trx: Knex.Transaction,
   ctx: ServiceContext,
   step: LockedStep,
   change: StatusWrite,
-): Promise<void> {
+): Promise<G.Step> {
   const { status } = change;
   const final = isFinal(status);
-  await trx('step')
+  const [written] = (await trx('step')
     .where({ id: step.id })
     .update({
       status,
@@ -185,7 +186,8 @@ async function writeStatus(
       retry: change.retry,
       workerId: change.workerId,
       version: trx.raw('version + 1'),
-    });
+    })
+    .returning(tables.step.columns(trx) as never)) as G.Step[];
   const ids = { projectId: step.projectId, batchId: step.batchId, runGroupId: step.runGroupId, runId: step.runId };
   const revokedFrom = (holder: string | null) => (holder !== null && holder !== change.by ? holder : null);
   const events: NewEvent[] = [
@@ -238,6 +240,7 @@ async function writeStatus(
   // A claim knows what its rollup gives (see startRun): it needs no rule read.
   if (status === 'RUNNING' && step.runStatus) await startRun(trx, { ...step, status, runStatus: step.runStatus }, ctx);
   else await rollUp(trx, { ...step, status }, ctx);
+  return written!;
 }
 
 /**
@@ -315,7 +318,7 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
       retry = failure.retry;
       if (status === 'ERROR') status = failure.status;
     }
-    await writeStatus(trx, ctx, step, {
+    return writeStatus(trx, ctx, step, {
       status,
       retry,
       workerId: workerId ?? step.workerId,
@@ -325,6 +328,5 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
       message: input.message ?? null,
       meta,
     });
-    return loadStep(trx, stepId);
   });
 }

@@ -60,17 +60,26 @@ describe('claiming and reporting steps (pool of one connection)', () => {
       const { sql } = await s.countStatements(async () => {
         claimed = await claim(s, claimer, { projectId: project.id });
       });
-      return { claimed: claimed!, rollups: sql.filter((q) => /settle(Runs|Groups)|startRun/.test(q)).length };
+      return {
+        claimed: claimed!,
+        rollups: sql.filter((q) => /settle(Runs|Groups)|startRun/.test(q)).length,
+        // The update returns the step as written: nothing reads it back.
+        stepReads: sql.filter((q) => /^select .* from "step"/.test(q)).length,
+      };
     };
     const first = await rollups('w1');
     // PENDING -> RUNNING, for the run and the group: one statement each, no rule to read.
-    expect(first).toMatchObject({ claimed: { number: 1, run: { status: 'RUNNING' } }, rollups: 2 });
+    expect(first).toMatchObject({ claimed: { number: 1, run: { status: 'RUNNING' } }, rollups: 2, stepReads: 0 });
     await setStatus(s, first.claimed.id, 'COMPLETED');
     const second = await rollups('w1');
-    expect(second).toMatchObject({ claimed: { number: 2, run: { status: 'RUNNING' } }, rollups: 0 });
+    expect(second).toMatchObject({ claimed: { number: 2, run: { status: 'RUNNING' } }, rollups: 0, stepReads: 0 });
     await setStatus(s, second.claimed.id, 'ERROR');
     const retry = await rollups('w1');
-    expect(retry).toMatchObject({ claimed: { number: 2, retry: 1, run: { status: 'RUNNING' } }, rollups: 0 });
+    expect(retry).toMatchObject({
+      claimed: { number: 2, retry: 1, run: { status: 'RUNNING' } },
+      rollups: 0,
+      stepReads: 0,
+    });
     await setStatus(s, retry.claimed.id, 'COMPLETED');
     const g = (await must(s, GROUP, { id: group.id })).runGroup;
     expect(g.status).toBe('COMPLETED');
