@@ -41,9 +41,10 @@ export const m5: Scenario = {
     );
     if ((cancelled as { cancelRunGroup: { status: string } }).cancelRunGroup.status !== 'CANCELLED')
       throw new Error(`M5: the cancelled group is ${JSON.stringify(cancelled)}`);
-    // Statistics as autovacuum leaves them after such a start and cancel (in the full run it had
-    // analyzed the tables by now; run alone, often not yet): with them the planner once chose a
-    // quadratic count of the group's dependents (bench/RESULTS.md, M5). Not part of the time.
+    // Statistics as autovacuum leaves them after such a start and cancel (it may or may not have
+    // analyzed the tables by now): with them, and the other scenarios' events in the log, the
+    // planner once chose a quadratic count of the group's dependents (bench/RESULTS.md, M5).
+    // Not part of the time.
     await db.raw('analyze run, step, lifecycle_event, llm_call, stored_file');
     const [deleted, deleteMs] = await timed(() =>
       gql(server.url, `mutation ($id: ID!) { deleteRunGroup(id: $id) { deletedSteps deletedEvents } }`, { id }),

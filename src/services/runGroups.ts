@@ -322,10 +322,11 @@ type RunIdBindings = Readonly<Record<string, Knex.Value>>;
  * Counts what deleting these runs takes with them (steps, events, LLM calls, files). Each count
  * is a join on the id sets, never `x in (select ...) or y in (select ...)`: an OR of IN
  * subqueries is a filter per row, and once a set (the 400,000 steps of a maximum-size group) is
- * too large for work_mem to hash, the planner re-scans it for every row of lifecycle_event. That
- * quadratic plan is what the planner picks as soon as the step table's statistics are fresh
- * (autovacuum's analyze after a large start), which made deleteRunGroup of 50,000 runs x 8 steps
- * hit the 300 s bulk statement timeout (M5 in the full benchmark run).
+ * too large for work_mem to hash, the planner re-scans it for every row of lifecycle_event that
+ * the first test does not settle (every event of other groups). The planner picks that plan as
+ * soon as the step table's statistics are fresh (autovacuum's analyze after a large start): with
+ * other groups' events in the log it made deleteRunGroup of 50,000 runs x 8 steps hit the 300 s
+ * bulk statement timeout (M5 in the full benchmark run).
  */
 export async function countRunDependents(trx: Knex.Transaction, runIdsSql: string, bindings: RunIdBindings) {
   const [row] = await rawRows<{ runs: number; steps: number; events: number; llmCalls: number; files: number }>(
