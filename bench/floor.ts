@@ -91,8 +91,8 @@ const server = http.createServer((req, res) => {
     const send = (json: string) => res.writeHead(200, { 'content-type': 'application/json' }).end(json);
     if (req.url === '/typename') return send(TYPENAME);
     if (req.url === '/update') {
-      const { variables } = JSON.parse(body || '{}') as { variables?: { i?: { stepId: string } } };
-      updateStepDirectly(pool, variables?.i?.stepId ?? '').then(
+      const { variables } = JSON.parse(body || '{}') as { variables?: { i?: { stepId: string; workerId: string } } };
+      updateStepDirectly(pool, variables?.i?.stepId ?? '', variables?.i?.workerId ?? '').then(
         (step) => send(JSON.stringify({ data: { updateStepStatus: step } })),
         (e: unknown) => res.writeHead(500).end(String(e)),
       );

@@ -56,7 +56,7 @@ export function updateLoad(b: Bench): Promise<UpdateLoad> {
       },
       async viaPg() {
         await reset();
-        return timed((c, i) => updateStepDirectly(raw, stepOf(c, i)));
+        return timed((c, i) => updateStepDirectly(raw, stepOf(c, i), BENCH_WORKER));
       },
     };
   });

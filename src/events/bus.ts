@@ -59,6 +59,8 @@ export class EventBus {
   private sequenceFirst = false;
   private pollTimer: NodeJS.Timeout | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
+  /** performance.now() when the last drain started (see wake). */
+  private lastDrainAt = -Infinity;
 
   /** Payload of this process's own NOTIFYs (see EventNotifier), which the bus skips. */
   readonly instanceId = randomUUID();
@@ -69,15 +71,24 @@ export class EventBus {
   }
 
   /**
-   * Something was committed by this process: read the log within a couple of milliseconds.
-   * Commits in that window share one read (under load, most of them).
+   * Something was committed by this process: read the log at once when no read started within
+   * the last couple of milliseconds (a lone commit waits for nothing), else at the end of that
+   * window, so commits in it share one read (under load, most of them).
    */
   wake(): void {
     if (this.wakeTimer || this.stopped) return;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = null;
+    const since = performance.now() - this.lastDrainAt;
+    if (since >= WAKE_DELAY_MS && !this.draining) {
       this.drain(false);
-    }, WAKE_DELAY_MS);
+      return;
+    }
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = null;
+        this.drain(false);
+      },
+      Math.max(0, WAKE_DELAY_MS - since),
+    );
     this.wakeTimer.unref();
   }
 
@@ -186,6 +197,7 @@ export class EventBus {
       return;
     }
     this.draining = true;
+    this.lastDrainAt = performance.now();
     void this.drainLoop()
       .catch((e: unknown) => this.options.logger.error({ err: e }, 'reading the event log failed'))
       .finally(() => {

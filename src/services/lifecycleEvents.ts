@@ -36,8 +36,18 @@ export interface EventsSink {
  */
 export async function recordEvents(trx: Knex.Transaction, events: NewEvent[], sink: EventsSink): Promise<void> {
   if (events.length === 0) return;
-  await trx('lifecycle_event').insert(events.map((e) => ({ ...e, statusMeta: JSON.stringify(e.statusMeta ?? {}) })));
+  await insertEvents(trx, events);
   eventsWritten(trx, sink);
+}
+
+/**
+ * The insert of `events`, unsent: a write may carry it as a CTE of its own statement
+ * (`.with('event', insertEvents(trx, events))`), one round trip instead of two; the caller then
+ * calls `eventsWritten`. Inside the statement that changes the row the events describe, they
+ * still get their ids while that row is locked (see src/events/sequencer.ts).
+ */
+export function insertEvents(trx: Knex.Transaction, events: NewEvent[]): Knex.QueryBuilder {
+  return trx('lifecycle_event').insert(events.map((e) => ({ ...e, statusMeta: JSON.stringify(e.statusMeta ?? {}) })));
 }
 
 /** For events inserted by a statement of the caller's own: the sink hears once, after commit. */

@@ -1,8 +1,7 @@
 import type { Knex } from 'knex';
 import { rawRows } from '../db/raw';
-import type { LifecycleEventTypeValue } from '../models/LifecycleEvent';
 import type { RunStatusValue, StepTypeValue } from '../models';
-import { eventsWritten, recordEvents, type EventsSink } from './lifecycleEvents';
+import { eventsWritten, type EventsSink } from './lifecycleEvents';
 import { FINAL_SQL, OPEN_SQL, STARTED_SQL } from './statusMachine';
 
 export interface ChangedStep {
@@ -48,11 +47,9 @@ const GROUP_RULE = `
     else 'COMPLETED' end as status
   from run_group g where g.id = any(:runGroupIds::uuid[])`;
 
-function runEventType(status: RunStatusValue): LifecycleEventTypeValue {
-  if (status === 'FAILED') return 'ITEM_FAILED';
-  if (status === 'PENDING' || status === 'RUNNING') return 'ITEM_START';
-  return 'ITEM_END';
-}
+/** The event of a run's new status (`status`, in SQL). */
+const RUN_EVENT_TYPE = `case when status = 'FAILED' then 'ITEM_FAILED'
+  when status in ('PENDING', 'RUNNING') then 'ITEM_START' else 'ITEM_END' end`;
 
 interface Settled {
   id: string;
@@ -77,30 +74,24 @@ async function settleRuns(trx: Knex.Transaction, runIds: readonly string[], sink
       runIds: [...runIds],
     },
   );
+  // The ITEM_* events are inserted by the same statement (the runs are locked already).
   const changed = await rawRows<Settled>(
     trx,
-    `/* settleRuns: roll up */ with x as (${RUN_RULE})
-     update run r set status = x.status, status_at = now(), version = r.version + 1,
-       started_at = case when x.status <> 'PENDING' then coalesce(r.started_at, now()) else r.started_at end,
-       completed_at = case when x.status in ${FINAL_SQL} then now() else null end
-     from run before, x
-     where r.id = x.id and before.id = r.id and x.status <> r.status
-     returning r.id, r.project_id, r.batch_id, r.run_group_id, r.status, before.status as previous_status`,
+    `/* settleRuns: roll up */ with x as (${RUN_RULE}), changed as (
+       update run r set status = x.status, status_at = now(), version = r.version + 1,
+         started_at = case when x.status <> 'PENDING' then coalesce(r.started_at, now()) else r.started_at end,
+         completed_at = case when x.status in ${FINAL_SQL} then now() else null end
+       from run before, x
+       where r.id = x.id and before.id = r.id and x.status <> r.status
+       returning r.id, r.project_id, r.batch_id, r.run_group_id, r.status, before.status as previous_status
+     ), event as (
+       insert into lifecycle_event (project_id, batch_id, run_group_id, run_id, type, status, previous_status)
+       select project_id, batch_id, run_group_id, id, ${RUN_EVENT_TYPE}, status, previous_status from changed
+     )
+     select * from changed`,
     { runIds: [...runIds] },
   );
-  await recordEvents(
-    trx,
-    changed.map((r) => ({
-      projectId: r.projectId,
-      batchId: r.batchId,
-      runGroupId: r.runGroupId,
-      runId: r.id,
-      type: runEventType(r.status),
-      status: r.status,
-      previousStatus: r.previousStatus,
-    })),
-    sink,
-  );
+  if (changed.length > 0) eventsWritten(trx, sink);
   return [...new Set(changed.map((r) => r.runGroupId))];
 }
 
@@ -120,33 +111,27 @@ export async function settleGroups(
     `/* settleGroups: lock groups */ select 1 from run_group where id = any(:runGroupIds::uuid[]) order by id for no key update`,
     { runGroupIds: [...runGroupIds] },
   );
-  const changed = await rawRows<Omit<Settled, 'runGroupId'>>(
+  // GROUP_END is inserted by the same statement (the group is locked already).
+  const changed = await rawRows<{ id: string }>(
     trx,
-    `/* settleGroups: roll up */ with x as (${GROUP_RULE})
-     update run_group g set status = x.status, status_at = now(), version = g.version + 1,
-       started_at = case when x.status <> 'PENDING' then coalesce(g.started_at, now()) else g.started_at end,
-       completed_at = case when x.status in ${FINAL_SQL} then now() else null end
-     from run_group before, x
-     where g.id = x.id and before.id = g.id and x.status <> g.status
-       and before.status not in ${FINAL_SQL}
-     returning g.id, g.project_id, g.batch_id, g.status, before.status as previous_status`,
-    { runGroupIds: [...runGroupIds] },
+    `/* settleGroups: roll up */ with x as (${GROUP_RULE}), changed as (
+       update run_group g set status = x.status, status_at = now(), version = g.version + 1,
+         started_at = case when x.status <> 'PENDING' then coalesce(g.started_at, now()) else g.started_at end,
+         completed_at = case when x.status in ${FINAL_SQL} then now() else null end
+       from run_group before, x
+       where g.id = x.id and before.id = g.id and x.status <> g.status
+         and before.status not in ${FINAL_SQL}
+       returning g.id, g.project_id, g.batch_id, g.status, before.status as previous_status
+     ), event as (
+       insert into lifecycle_event (project_id, batch_id, run_group_id, type, status, previous_status, status_message)
+       select project_id, batch_id, id, 'GROUP_END', status, previous_status, :message from changed
+       where status in ${FINAL_SQL}
+       returning 1
+     )
+     select id from changed where status in ${FINAL_SQL}`,
+    { runGroupIds: [...runGroupIds], message },
   );
-  await recordEvents(
-    trx,
-    changed
-      .filter((g) => g.status !== 'RUNNING' && g.status !== 'PENDING')
-      .map((g) => ({
-        projectId: g.projectId,
-        batchId: g.batchId,
-        runGroupId: g.id,
-        type: 'GROUP_END' as const,
-        status: g.status,
-        previousStatus: g.previousStatus,
-        statusMessage: message,
-      })),
-    sink,
-  );
+  if (changed.length > 0) eventsWritten(trx, sink);
 }
 
 /** Carries a step change up: its run from its steps, then its group from its runs. */
@@ -159,7 +144,7 @@ export async function rollUp(trx: Knex.Transaction, step: ChangedStep, sink: Eve
  * The rollup of a claim: a step of an open run became RUNNING. rule(steps) of an open run with a
  * RUNNING step is RUNNING (an open run has no FAILED or CANCELLED step), and rule(runs) of an
  * open group with a RUNNING run is RUNNING, so nothing needs reading: a PENDING run, then its
- * group, are set RUNNING, one statement each (lock order: run, then group). A claim in a run
+ * group, are set RUNNING by one statement (lock order: run, then group). A claim in a run
  * already RUNNING (any step but its first, a retry, a takeover) costs none: a run never goes
  * back to PENDING (no step does), nothing else in it changes meanwhile (its other steps are
  * final or wait behind this one, and a cancel or delete must lock this step too), and its group
@@ -174,30 +159,29 @@ export async function startRun(
   sink: EventsSink,
 ): Promise<void> {
   if (step.runStatus === 'RUNNING') return;
+  // One statement: the group's lock reads the run update's output, so the run is locked first.
   const started = await rawRows<{ runId: string }>(
     trx,
-    `/* startRun: run */ with started as (
+    `/* startRun */ with started as (
        update run r set status = 'RUNNING', status_at = now(), version = r.version + 1,
          started_at = coalesce(r.started_at, now()), completed_at = null
        from run before
        where r.id = :runId and before.id = r.id and r.status = 'PENDING'
        returning r.id, r.project_id, r.batch_id, r.run_group_id, before.status as previous_status
+     ), event as (
+       insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, previous_status)
+       select project_id, 'ITEM_START', batch_id, run_group_id, id, 'RUNNING', previous_status from started
+     ), locked as (
+       select id, status from run_group where id in (select run_group_id from started) for no key update
+     ), group_started as (
+       update run_group g set status = 'RUNNING', status_at = now(), version = g.version + 1,
+         started_at = coalesce(g.started_at, now()), completed_at = null
+       from locked where g.id = locked.id and locked.status = 'PENDING'
      )
-     insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, previous_status)
-     select project_id, 'ITEM_START', batch_id, run_group_id, id, 'RUNNING', previous_status from started
-     returning run_id`,
+     select id as run_id from started`,
     { runId: step.runId },
   );
   // Not PENDING after all (no path leads here): the rule decides.
   if (started.length === 0) return rollUp(trx, step, sink);
   eventsWritten(trx, sink);
-  await trx.raw(
-    `/* startRun: group */ with locked as (
-       select id, status from run_group where id = :runGroupId for no key update
-     )
-     update run_group g set status = 'RUNNING', status_at = now(), version = g.version + 1,
-       started_at = coalesce(g.started_at, now()), completed_at = null
-     from locked where g.id = locked.id and locked.status = 'PENDING'`,
-    { runGroupId: step.runGroupId },
-  );
 }

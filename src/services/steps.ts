@@ -9,7 +9,7 @@ import type * as G from '../graphql/mappers';
 import type { RunStatusValue, StepTypeValue } from '../models';
 import { tables } from '../loaders/tables';
 import type { ServiceContext } from './context';
-import { recordEvents, stepEventType, type NewEvent } from './lifecycleEvents';
+import { eventsWritten, insertEvents, recordEvents, stepEventType, type NewEvent } from './lifecycleEvents';
 import { jsonObject } from './json';
 import { rollUp, startRun, type ChangedStep } from './rollups';
 import { afterFailure, canMove, FINAL_SQL, isFinal } from './statusMachine';
@@ -68,9 +68,20 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
       // Steps run in order, and a COMPLETED step is final: a step whose predecessor completed has
       // every earlier step completed. `ready` walks the partial index of claimable steps in order,
       // checking each candidate's predecessor by its unique key.
+      // The worker's project when the caller names it or owns only one: the check-in rides in
+      // the same statement (a worker row is a leaf of the lock order, and the lost-worker test
+      // reads the statement's snapshot, from before the check-in).
+      const knownProject = projectId ?? (ctx.scope.projectIds?.length === 1 ? ctx.scope.projectIds[0]! : null);
+      const checkin = knownProject
+        ? `checkin as (
+             insert into worker (id, project_id) values (:workerId, :workerProject)
+             on conflict (project_id, id) do update set last_checkin_at = current_timestamp
+           ), `
+        : '';
+      if (knownProject) Object.assign(filters, { workerId, workerProject: knownProject });
       const [candidate] = await rawRows<LockedStep>(
         trx,
-        `/* claimNextStep: lost or claimable step */ with lost as (
+        `/* claimNextStep: lost or claimable step */ with ${checkin}lost as (
            select ${columns} from worker w
            join step s on s.project_id = w.project_id and s.worker_id = w.id
            join run r on r.id = s.run_id
@@ -91,11 +102,10 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
          select * from lost union all select * from ready limit 1`,
         filters,
       );
-      // The worker of the claimed step's project (workers belong to one project); with nothing to
-      // claim, of the project the caller names or owns (an admin key for every project naming
-      // none has no worker to check in).
-      const workerProject =
-        candidate?.projectId ?? projectId ?? (ctx.scope.projectIds?.length === 1 ? ctx.scope.projectIds[0]! : null);
+      // Otherwise the worker of the claimed step's project checks in now (workers belong to one
+      // project); an admin key for every project naming none, with nothing to claim, has no
+      // worker to check in.
+      const workerProject = knownProject ? null : (candidate?.projectId ?? null);
       if (workerProject) await checkIn(trx, workerProject, workerId);
       if (!candidate) return { step: null };
 
@@ -174,7 +184,23 @@ async function writeStatus(
 ): Promise<G.Step> {
   const { status } = change;
   const final = isFinal(status);
+  const ids = { projectId: step.projectId, batchId: step.batchId, runGroupId: step.runGroupId, runId: step.runId };
+  const revokedFrom = (holder: string | null) => (holder !== null && holder !== change.by ? holder : null);
+  const stepEvent: NewEvent = {
+    ...ids,
+    stepId: step.id,
+    stepType: step.type,
+    type: stepEventType(status),
+    status,
+    previousStatus: step.status,
+    handlerName: change.handlerName === undefined ? change.workerId : change.handlerName,
+    revokedWorkerId: step.status === 'RUNNING' ? revokedFrom(step.workerId) : null,
+    statusMessage: change.message,
+    statusMeta: change.meta,
+  };
+  // The step's event travels in its update's statement (the step is locked already).
   const [written] = (await trx('step')
+    .with('step_event', insertEvents(trx, [stepEvent]))
     .where({ id: step.id })
     .update({
       status,
@@ -188,22 +214,7 @@ async function writeStatus(
       version: trx.raw('version + 1'),
     })
     .returning(tables.step.columns(trx) as never)) as G.Step[];
-  const ids = { projectId: step.projectId, batchId: step.batchId, runGroupId: step.runGroupId, runId: step.runId };
-  const revokedFrom = (holder: string | null) => (holder !== null && holder !== change.by ? holder : null);
-  const events: NewEvent[] = [
-    {
-      ...ids,
-      stepId: step.id,
-      stepType: step.type,
-      type: stepEventType(status),
-      status,
-      previousStatus: step.status,
-      handlerName: change.handlerName === undefined ? change.workerId : change.handlerName,
-      revokedWorkerId: step.status === 'RUNNING' ? revokedFrom(step.workerId) : null,
-      statusMessage: change.message,
-      statusMeta: change.meta,
-    },
-  ];
+  eventsWritten(trx, ctx);
   if (status === 'CANCELLED') {
     // The run cannot go on without this step: its other open steps are cancelled with it (the
     // caller locked them all, in step-number order).
@@ -222,25 +233,38 @@ async function writeStatus(
          case when before.status = 'RUNNING' then before.worker_id end as holder`,
       { runId: step.runId, stepId: step.id },
     );
-    for (const c of cancelled) {
-      events.push({
+    await recordEvents(
+      trx,
+      cancelled.map((c) => ({
         ...ids,
         stepId: c.id,
         stepType: c.type,
-        type: 'STEP_END',
-        status: 'CANCELLED',
+        type: 'STEP_END' as const,
+        status: 'CANCELLED' as const,
         previousStatus: c.previousStatus,
         // A running step's event names its worker (who stepsRevoked tells), as a cancel of the step itself does.
         handlerName: c.holder,
         revokedWorkerId: revokedFrom(c.holder),
-      });
-    }
+      })),
+      ctx,
+    );
   }
-  await recordEvents(trx, events, ctx);
   // A claim knows what its rollup gives (see startRun): it needs no rule read.
   if (status === 'RUNNING' && step.runStatus) await startRun(trx, { ...step, status, runStatus: step.runStatus }, ctx);
-  else await rollUp(trx, { ...step, status }, ctx);
+  else if (!keepsRunRunning(step, status)) await rollUp(trx, { ...step, status }, ctx);
   return written!;
+}
+
+/**
+ * A report that leaves its run RUNNING, so nothing above the step changes: a RUNNING step of a
+ * run that goes on (ERROR with a retry left, or COMPLETED before the last step). Its run is
+ * RUNNING (its claim made it so, and only a change of one of its steps moves it, which must
+ * lock this step first: a cancel, or this step's own FAILED), and rule(steps) stays RUNNING:
+ * with this step ERROR, or COMPLETED before PENDING steps, the steps are neither all PENDING
+ * nor all COMPLETED, and none is FAILED or CANCELLED.
+ */
+function keepsRunRunning(step: LockedStep, status: RunStatusValue): boolean {
+  return step.status === 'RUNNING' && (status === 'ERROR' || (status === 'COMPLETED' && !step.isLastStep));
 }
 
 /**

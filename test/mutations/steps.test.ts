@@ -50,7 +50,7 @@ describe('claiming and reporting steps (pool of one connection)', () => {
     expect(worker).toBeDefined();
   });
 
-  it('rolls a claim up in a statement each for the run and group it starts, and none for a later step or a retry', async () => {
+  it('rolls a claim up in one statement for the run and group it starts, and none for a later step or a retry', async () => {
     const { project, group } = await freshGroup(1, [
       { name: 'a', type: 'INGEST' },
       { name: 'b', type: 'PARSE', maxRetries: 1 },
@@ -65,11 +65,21 @@ describe('claiming and reporting steps (pool of one connection)', () => {
         rollups: sql.filter((q) => /settle(Runs|Groups)|startRun/.test(q)).length,
         // The update returns the step as written: nothing reads it back.
         stepReads: sql.filter((q) => /^select .* from "step"/.test(q)).length,
+        sql,
       };
     };
     const first = await rollups('w1');
-    // PENDING -> RUNNING, for the run and the group: one statement each, no rule to read.
-    expect(first).toMatchObject({ claimed: { number: 1, run: { status: 'RUNNING' } }, rollups: 2, stepReads: 0 });
+    // PENDING -> RUNNING, for the run and the group: one statement, no rule to read.
+    // The whole transaction: the claim carries the check-in, the step's update its event.
+    const transaction = first.sql.slice(0, first.sql.indexOf('COMMIT;') + 1);
+    expect(transaction.map((q) => q.match(/^\/\* ([^*]+) \*\//)?.[1] ?? q.match(/^with "(\w+)"/)?.[1] ?? q)).toEqual([
+      'BEGIN;',
+      'claimNextStep: lost or claimable step',
+      'step_event',
+      'startRun',
+      'COMMIT;',
+    ]);
+    expect(first).toMatchObject({ claimed: { number: 1, run: { status: 'RUNNING' } }, rollups: 1, stepReads: 0 });
     await setStatus(s, first.claimed.id, 'COMPLETED');
     const second = await rollups('w1');
     expect(second).toMatchObject({ claimed: { number: 2, run: { status: 'RUNNING' } }, rollups: 0, stepReads: 0 });
@@ -91,6 +101,52 @@ describe('claiming and reporting steps (pool of one connection)', () => {
       'STEP_END:COMPLETED:1',
       'STEP_START:RUNNING:2',
       'STEP_FAILED:ERROR:2',
+      'STEP_START:RUNNING:2',
+      'STEP_END:COMPLETED:2',
+      'ITEM_END:COMPLETED',
+      'GROUP_END:COMPLETED',
+    ]);
+  });
+
+  it('writes a report in one statement per row it changes, events included, and rolls up only a run that ends', async () => {
+    const { project, group } = await freshGroup(1, [
+      { name: 'first', type: 'INGEST', maxRetries: 1 },
+      { name: 'last', type: 'ROUTE' },
+    ]);
+    const name = (q: string) =>
+      q.match(/^\/\* ([^*]+) \*\//)?.[1] ?? q.match(/^with "(\w+)"/)?.[1] ?? q.match(/^insert into "(\w+)"/)?.[1] ?? q;
+    const report = async (status: string) => {
+      const step = await claim(s, 'w1', { projectId: project.id });
+      const { sql } = await s.countStatements(() => setStatus(s, step!.id, status, { workerId: 'w1' }));
+      return sql.slice(sql.indexOf('BEGIN;'), sql.indexOf('COMMIT;') + 1).map(name);
+    };
+    // The worker's check-in, then the step with its event.
+    const stepOnly = ['BEGIN;', 'updateStepStatus: lock step', 'worker', 'step_event', 'COMMIT;'];
+    // A retry and a step before the last leave the run RUNNING: nothing above the step is read.
+    expect(await report('ERROR')).toEqual(stepOnly);
+    expect(await report('COMPLETED')).toEqual(stepOnly);
+    // The last step ends the run and the group: each roll-up records its event (ITEM_END,
+    // GROUP_END) in its own statement.
+    expect(await report('COMPLETED')).toEqual([
+      'BEGIN;',
+      'updateStepStatus: lock step',
+      'worker',
+      'step_event',
+      'settleRuns: lock runs',
+      'settleRuns: roll up',
+      'settleGroups: lock groups',
+      'settleGroups: roll up',
+      'COMMIT;',
+    ]);
+    const g = (await must(s, GROUP, { id: group.id })).runGroup;
+    expect(g.status).toBe('COMPLETED');
+    expect(g.events.nodes.map((e: any) => `${e.type}:${e.status}${e.step ? ':' + e.step.number : ''}`)).toEqual([
+      'GROUP_START:PENDING',
+      'STEP_START:RUNNING:1',
+      'ITEM_START:RUNNING',
+      'STEP_FAILED:ERROR:1',
+      'STEP_START:RUNNING:1',
+      'STEP_END:COMPLETED:1',
       'STEP_START:RUNNING:2',
       'STEP_END:COMPLETED:2',
       'ITEM_END:COMPLETED',
