@@ -12,8 +12,16 @@ export const n2: Scenario = {
       const a: CannonResult[] = [];
       const b: CannonResult[] = [];
       for (let r = 0; r < S.rounds; r++) {
-        a.push(await cannon(rl.url, { body: pageBody, connections: c, seconds: S.seconds }));
-        b.push(await cannon(floor.url, { body: pageBody, connections: c, seconds: S.seconds, path: '/page' }));
+        a.push(await cannon(rl.url, { body: pageBody, connections: c, seconds: S.seconds, warmupSeconds: S.seconds }));
+        b.push(
+          await cannon(floor.url, {
+            body: pageBody,
+            connections: c,
+            seconds: S.seconds,
+            warmupSeconds: S.seconds,
+            path: '/page',
+          }),
+        );
       }
       const ra = median(a.map((x) => x.rps));
       const rb = median(b.map((x) => x.rps));

@@ -48,12 +48,13 @@ export async function compareWithPeer(
     const x: CannonResult[] = [];
     const y: CannonResult[] = [];
     for (let r = 0; r < S.rounds; r++) {
-      x.push(await cannon(rl.url, { body: oursBody, connections: c, seconds: S.seconds }));
+      x.push(await cannon(rl.url, { body: oursBody, connections: c, seconds: S.seconds, warmupSeconds: S.seconds }));
       y.push(
         await cannon(server.url, {
           body: peerBody,
           connections: c,
           seconds: S.seconds,
+          warmupSeconds: S.seconds,
           headers: { 'content-type': 'application/json' },
         }),
       );
