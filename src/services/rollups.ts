@@ -165,12 +165,13 @@ export async function startRun(
     `/* startRun */ with started as (
        update run r set status = 'RUNNING', status_at = now(), version = r.version + 1,
          started_at = coalesce(r.started_at, now()), completed_at = null
-       from run before
-       where r.id = :runId and before.id = r.id and r.status = 'PENDING'
-       returning r.id, r.project_id, r.batch_id, r.run_group_id, before.status as previous_status
+       where r.id = :runId and r.status = 'PENDING'
+       returning r.id, r.project_id, r.batch_id, r.run_group_id
      ), event as (
+       -- PENDING before: the update's condition, checked on the row it changed (a self-join
+       -- would read the statement's snapshot, older when the update waited for the row).
        insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, previous_status)
-       select project_id, 'ITEM_START', batch_id, run_group_id, id, 'RUNNING', previous_status from started
+       select project_id, 'ITEM_START', batch_id, run_group_id, id, 'RUNNING', 'PENDING' from started
      ), locked as (
        select id, status from run_group where id in (select run_group_id from started) for no key update
      ), group_started as (

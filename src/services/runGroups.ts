@@ -247,14 +247,23 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
         });
 
       // Steps first (their events name their previous status, and a running step's worker, which
-      // stepsRevoked tells at once), then runs, then the group.
+      // stepsRevoked tells at once), then runs, then the group. Each statement locks its rows
+      // first and takes the previous status from the locked row: a row locked after a wait is
+      // its newest version (a claim that committed meanwhile made the step RUNNING), where a
+      // self-join of the UPDATE would still read the statement's snapshot (PENDING, no worker).
+      // Steps are locked run by run in step-number order, as updateStepStatus locks a run's.
       await trx.raw(
-        `/* cancelRunGroup: steps */ with cancelled as (
+        `/* cancelRunGroup: steps */ with locked as materialized (
+           select s.id, s.status as previous_status, case when s.status = 'RUNNING' then s.worker_id end as holder
+           from step s join run r on r.id = s.run_id
+           where r.run_group_id = :runGroupId and s.status not in ${FINAL_SQL}
+           order by s.run_id, s.number
+           for update of s
+         ), cancelled as (
            update step s set status = 'CANCELLED', status_at = now(), completed_at = now(), version = s.version + 1
-           from run r, step before
-           where r.run_group_id = :runGroupId and s.run_id = r.id and before.id = s.id and s.status not in ${FINAL_SQL}
-           returning s.id, s.type, s.run_id, before.status as previous_status,
-             case when before.status = 'RUNNING' then before.worker_id end as holder
+           from locked l
+           where s.id = l.id
+           returning s.id, s.type, s.run_id, l.previous_status, l.holder
          )
          insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, step_id, step_type, status, previous_status, handler_name, revoked_worker_id, status_message)
          select :projectId, 'STEP_END', :batchId, :runGroupId, c.run_id, c.id, c.type, 'CANCELLED', c.previous_status, c.holder, c.holder, 'run group cancelled'
@@ -264,11 +273,16 @@ export async function cancelRunGroup(ctx: ServiceContext, id: string): Promise<G
       // Every open run now has only final steps and at least one CANCELLED one: rule(steps) is
       // CANCELLED for each (runs with a FAILED step were final already).
       await trx.raw(
-        `/* cancelRunGroup: runs */ with cancelled as (
+        `/* cancelRunGroup: runs */ with locked as materialized (
+           select id, status as previous_status from run
+           where run_group_id = :runGroupId and status not in ${FINAL_SQL}
+           order by id
+           for no key update
+         ), cancelled as (
            update run r set status = 'CANCELLED', status_at = now(), completed_at = now(), version = r.version + 1
-           from run before
-           where r.run_group_id = :runGroupId and before.id = r.id and r.status not in ${FINAL_SQL}
-           returning r.id, before.status as previous_status
+           from locked l
+           where r.id = l.id
+           returning r.id, l.previous_status
          )
          insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, previous_status, status_message)
          select :projectId, 'ITEM_END', :batchId, :runGroupId, c.id, 'CANCELLED', c.previous_status, 'run group cancelled'

@@ -1,12 +1,12 @@
-// Review of 68a64d4: interleavings of its one-statement rollups, forced with a second session
-// holding row locks.
+// Claims, reports and deletes racing a cancel or each other, with the rollups in one statement:
+// interleavings forced with a second session holding row locks.
 import { UPDATE, claim, createBatch, createProject, must, startRunGroup } from '../helpers/api';
 import { holdLocks, waitersReach, waitingBackend } from '../helpers/locks';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server';
 
 const DELETE_URI = `mutation ($i: DeleteDocumentUriInput!) { deleteDocumentUri(input: $i) { totalDeleted } }`;
 
-describe('review3: startRun, keepsRunRunning and the CTE events under forced interleavings', () => {
+describe('cancels and rollups under forced interleavings', () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestServer({ poolMax: 8 });
