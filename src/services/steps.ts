@@ -291,13 +291,25 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
         bindings,
       );
     }
+    // The reporting worker checks in in the same statement, after the step's lock (the check-in
+    // reads the locked row: lock order, step then worker). A report refused below rolls it back.
+    const checkin = workerId
+      ? `, checkin as (
+           insert into worker (id, project_id) select :workerId, project_id from locked
+           on conflict (project_id, id) do update set last_checkin_at = current_timestamp
+         )`
+      : '';
+    if (workerId) bindings.workerId = workerId;
     const [step] = await rawRows<LockedStep>(
       trx,
-      `/* updateStepStatus: lock step */ select s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status,
-              s.is_last_step, s.retry, s.max_retries, s.worker_id, s.version
-       from step s join run r on r.id = s.run_id
-       where s.id = :stepId ${scoped}
-       for update of s`,
+      `/* updateStepStatus: lock step */ with locked as (
+         select s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status,
+                s.is_last_step, s.retry, s.max_retries, s.worker_id, s.version
+         from step s join run r on r.id = s.run_id
+         where s.id = :stepId ${scoped}
+         for update of s
+       )${checkin}
+       select * from locked`,
       bindings,
     );
     if (!step) throw notFound('Step', stepId);
@@ -333,7 +345,6 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
         throw conflict(`Step ${stepId} is held by worker ${step.workerId}, not ${workerId}`, { heldBy: step.workerId });
       }
     }
-    if (workerId) await checkIn(trx, step.projectId, workerId);
 
     let status: RunStatusValue = input.status;
     let retry = step.retry;

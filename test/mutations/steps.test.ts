@@ -115,13 +115,22 @@ describe('claiming and reporting steps (pool of one connection)', () => {
     ]);
     const name = (q: string) =>
       q.match(/^\/\* ([^*]+) \*\//)?.[1] ?? q.match(/^with "(\w+)"/)?.[1] ?? q.match(/^insert into "(\w+)"/)?.[1] ?? q;
+    const checkedIn = async () =>
+      (
+        (await s.db('worker').where({ id: 'w1', projectId: project.id }).first('lastCheckinAt')) as {
+          lastCheckinAt: Date;
+        }
+      ).lastCheckinAt;
     const report = async (status: string) => {
       const step = await claim(s, 'w1', { projectId: project.id });
+      const before = await checkedIn();
       const { sql } = await s.countStatements(() => setStatus(s, step!.id, status, { workerId: 'w1' }));
+      // The report checked the worker in (inside its lock statement).
+      expect((await checkedIn()).getTime()).toBeGreaterThan(before.getTime());
       return sql.slice(sql.indexOf('BEGIN;'), sql.indexOf('COMMIT;') + 1).map(name);
     };
-    // The worker's check-in, then the step with its event.
-    const stepOnly = ['BEGIN;', 'updateStepStatus: lock step', 'worker', 'step_event', 'COMMIT;'];
+    // The step locked with the worker's check-in, then the step with its event.
+    const stepOnly = ['BEGIN;', 'updateStepStatus: lock step', 'step_event', 'COMMIT;'];
     // A retry and a step before the last leave the run RUNNING: nothing above the step is read.
     expect(await report('ERROR')).toEqual(stepOnly);
     expect(await report('COMPLETED')).toEqual(stepOnly);
@@ -130,7 +139,6 @@ describe('claiming and reporting steps (pool of one connection)', () => {
     expect(await report('COMPLETED')).toEqual([
       'BEGIN;',
       'updateStepStatus: lock step',
-      'worker',
       'step_event',
       'settleRuns: lock runs',
       'settleRuns: roll up',
