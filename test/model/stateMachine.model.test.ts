@@ -10,6 +10,7 @@ import { UPDATE, createBatch, createProject, startRunGroup } from '../helpers/ap
 import { errorCodes, startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient, type Received } from '../helpers/ws';
 import { parsePositionCursor } from '../../src/events/cursor';
+import { groupRule, runRule } from '../helpers/rules';
 
 // 120 short sequences take ~50 s on a loaded 2-core machine (CI); `npm run soak` runs 5,000.
 const RUNS = Number(process.env.MODEL_RUNS ?? 120);
@@ -80,21 +81,6 @@ const scenario = fc.integer({ min: 2, max: 4 }).chain((actors) =>
     rounds: fc.array(fc.array(command(actors), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 8 }),
   }),
 );
-
-// The README's rules, written again here so the test does not share code with the server.
-function runRule(steps: string[]): string {
-  if (steps.includes('FAILED')) return 'FAILED';
-  if (steps.includes('CANCELLED')) return 'CANCELLED';
-  if (steps.every((x) => x === 'COMPLETED')) return 'COMPLETED';
-  if (steps.every((x) => x === 'PENDING')) return 'PENDING';
-  return 'RUNNING';
-}
-function groupRule(runs: string[]): string {
-  if (runs.some((x) => !FINAL.has(x))) return runs.some((x) => x !== 'PENDING') ? 'RUNNING' : 'PENDING';
-  if (runs.includes('FAILED')) return 'FAILED';
-  if (runs.includes('CANCELLED') || runs.length === 0) return 'CANCELLED';
-  return 'COMPLETED';
-}
 
 interface StepRow {
   id: string;

@@ -2,6 +2,7 @@
 // interleavings forced with a second session holding row locks.
 import { UPDATE, claim, createBatch, createProject, must, startRunGroup } from '../helpers/api';
 import { holdLocks, waitersReach, waitingBackend } from '../helpers/locks';
+import { groupRule, runRule } from '../helpers/rules';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server';
 
 const DELETE_URI = `mutation ($i: DeleteDocumentUriInput!) { deleteDocumentUri(input: $i) { totalDeleted } }`;
@@ -25,34 +26,14 @@ describe('cancels and rollups under forced interleavings', () => {
       runId: string;
       status: string;
     }[];
-    const runRule = (st: string[]) =>
-      st.includes('FAILED')
-        ? 'FAILED'
-        : st.includes('CANCELLED')
-          ? 'CANCELLED'
-          : st.every((x) => x === 'COMPLETED')
-            ? 'COMPLETED'
-            : st.every((x) => x === 'PENDING')
-              ? 'PENDING'
-              : 'RUNNING';
-    const final = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
-    const runStatuses = runs.map((r) => r.status);
-    const groupRule = runStatuses.some((x) => !final.has(x))
-      ? runStatuses.some((x) => x !== 'PENDING')
-        ? 'RUNNING'
-        : 'PENDING'
-      : runStatuses.includes('FAILED')
-        ? 'FAILED'
-        : runStatuses.includes('CANCELLED') || runStatuses.length === 0
-          ? 'CANCELLED'
-          : 'COMPLETED';
+    const groupStatus = groupRule(runs.map((r) => r.status));
     const group = await s.db('run_group').where({ id: runGroupId }).first('status');
     return {
       runs: runs.map((r) => ({
         status: r.status,
         rule: runRule(steps.filter((x) => x.runId === r.id).map((x) => x.status)),
       })),
-      group: { status: group.status, rule: groupRule },
+      group: { status: group.status, rule: groupStatus },
     };
   }
 

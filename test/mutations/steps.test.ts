@@ -4,6 +4,14 @@ import { errorCodes, startTestServer, type TestServer } from '../helpers/server'
 const GROUP = `query ($id: ID!) { runGroup(id: $id) { status completedAt progress { total completed failed running }
   events(first: 100) { nodes { type status step { number } run { id } } } } }`;
 
+/** A group's events as `TYPE:STATUS[:step number]`. */
+const eventLines = (g: { events: { nodes: any[] } }) =>
+  g.events.nodes.map((e) => `${e.type}:${e.status}${e.step ? ':' + e.step.number : ''}`);
+
+/** A statement by the name its opening comment gives, else by its CTE or its insert's table. */
+const statementName = (q: string) =>
+  q.match(/^\/\* ([^*]+) \*\//)?.[1] ?? q.match(/^with "(\w+)"/)?.[1] ?? q.match(/^insert into "(\w+)"/)?.[1] ?? q;
+
 describe('claiming and reporting steps (pool of one connection)', () => {
   let s: TestServer;
   beforeAll(async () => {
@@ -36,7 +44,7 @@ describe('claiming and reporting steps (pool of one connection)', () => {
     const g = (await must(s, GROUP, { id: group.id })).runGroup;
     expect(g).toMatchObject({ status: 'COMPLETED', progress: { total: 1, completed: 1, running: 0 } });
     expect(g.completedAt).toEqual(expect.any(String));
-    expect(g.events.nodes.map((e: any) => `${e.type}:${e.status}${e.step ? ':' + e.step.number : ''}`)).toEqual([
+    expect(eventLines(g)).toEqual([
       'GROUP_START:PENDING',
       'STEP_START:RUNNING:1',
       'ITEM_START:RUNNING',
@@ -72,7 +80,7 @@ describe('claiming and reporting steps (pool of one connection)', () => {
     // PENDING -> RUNNING, for the run and the group: one statement, no rule to read.
     // The whole transaction: the claim carries the check-in, the step's update its event.
     const transaction = first.sql.slice(0, first.sql.indexOf('COMMIT;') + 1);
-    expect(transaction.map((q) => q.match(/^\/\* ([^*]+) \*\//)?.[1] ?? q.match(/^with "(\w+)"/)?.[1] ?? q)).toEqual([
+    expect(transaction.map(statementName)).toEqual([
       'BEGIN;',
       'claimNextStep: lost or claimable step',
       'step_event',
@@ -94,7 +102,7 @@ describe('claiming and reporting steps (pool of one connection)', () => {
     const g = (await must(s, GROUP, { id: group.id })).runGroup;
     expect(g.status).toBe('COMPLETED');
     // The same events as with every rollup run: the run starts once, and ends with its last step.
-    expect(g.events.nodes.map((e: any) => `${e.type}:${e.status}${e.step ? ':' + e.step.number : ''}`)).toEqual([
+    expect(eventLines(g)).toEqual([
       'GROUP_START:PENDING',
       'STEP_START:RUNNING:1',
       'ITEM_START:RUNNING',
@@ -113,8 +121,6 @@ describe('claiming and reporting steps (pool of one connection)', () => {
       { name: 'first', type: 'INGEST', maxRetries: 1 },
       { name: 'last', type: 'ROUTE' },
     ]);
-    const name = (q: string) =>
-      q.match(/^\/\* ([^*]+) \*\//)?.[1] ?? q.match(/^with "(\w+)"/)?.[1] ?? q.match(/^insert into "(\w+)"/)?.[1] ?? q;
     const checkedIn = async () =>
       (
         (await s.db('worker').where({ id: 'w1', projectId: project.id }).first('lastCheckinAt')) as {
@@ -127,7 +133,7 @@ describe('claiming and reporting steps (pool of one connection)', () => {
       const { sql } = await s.countStatements(() => setStatus(s, step!.id, status, { workerId: 'w1' }));
       // The report checked the worker in (inside its lock statement).
       expect((await checkedIn()).getTime()).toBeGreaterThan(before.getTime());
-      return sql.slice(sql.indexOf('BEGIN;'), sql.indexOf('COMMIT;') + 1).map(name);
+      return sql.slice(sql.indexOf('BEGIN;'), sql.indexOf('COMMIT;') + 1).map(statementName);
     };
     // The step locked with the worker's check-in, then the step with its event.
     const stepOnly = ['BEGIN;', 'updateStepStatus: lock step', 'step_event', 'COMMIT;'];
@@ -148,7 +154,7 @@ describe('claiming and reporting steps (pool of one connection)', () => {
     ]);
     const g = (await must(s, GROUP, { id: group.id })).runGroup;
     expect(g.status).toBe('COMPLETED');
-    expect(g.events.nodes.map((e: any) => `${e.type}:${e.status}${e.step ? ':' + e.step.number : ''}`)).toEqual([
+    expect(eventLines(g)).toEqual([
       'GROUP_START:PENDING',
       'STEP_START:RUNNING:1',
       'ITEM_START:RUNNING',
