@@ -1406,6 +1406,19 @@ export type StoredFileKind =
  */
 export type Subscription = {
   __typename?: 'Subscription';
+  /**
+   * Claims for the worker as claimNextStep does, and waits (no polling) until there is a step to
+   * claim: the server claims it when the commit that made it claimable reaches this process, then
+   * sends it and completes. One subscription holds one slot: a worker running four steps at once
+   * keeps up to four open. Needs a WRITER key, like claimNextStep. Of the workers waiting with the
+   * same filter in one server, one looks at a time, so a step wakes one claim, not a claim per
+   * idle worker. A step claimed while its subscriber left is handed back at once (ERROR, "not
+   * delivered"), so it is retried without waiting for the lease; one lost on a connection that
+   * died after the send waits for the worker's lease, as a lost claimNextStep response does.
+   * Steps whose worker's lease expired are looked for every half lease (at least every second),
+   * once per filter, not per waiting worker.
+   */
+  claimedStep: Step;
   /** All lifecycle events (group, item and step start, end, failure) matching the filter; same resume rule. */
   lifecycleEvents: LifecycleEvent;
   /** The group's progress now, then again after every change to it; completes when the group is final or deleted. */
@@ -1432,6 +1445,16 @@ export type Subscription = {
    * lease expired send nothing: poll slowly for those.
    */
   workAvailable: WorkAvailable;
+};
+
+/**
+ * Live progress over graphql-ws, on the same URL as queries (`ws://<host>/graphql`). Events reach
+ * subscribers only after their transaction committed, in commit order per step. Pass the
+ * `cursor` of the last event you saw as `after` when you reconnect: everything since is replayed,
+ * then the stream goes live, with nothing missed and nothing twice.
+ */
+export type SubscriptionClaimedStepArgs = {
+  input: ClaimStepInput;
 };
 
 /**
@@ -2454,6 +2477,13 @@ export type SubscriptionResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription'],
 > = {
+  claimedStep?: SubscriptionResolver<
+    ResolversTypes['Step'],
+    'claimedStep',
+    ParentType,
+    ContextType,
+    RequireFields<SubscriptionClaimedStepArgs, 'input'>
+  >;
   lifecycleEvents?: SubscriptionResolver<
     ResolversTypes['LifecycleEvent'],
     'lifecycleEvents',

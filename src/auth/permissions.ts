@@ -5,8 +5,11 @@ import { hasRole, type Principal } from './principal';
 
 /** The only place that says which role a root field needs. */
 const ADMIN_MUTATIONS = new Set(['createProject', 'createApiKey', 'revokeApiKey']);
+/** Subscriptions that write: claimedStep claims steps as claimNextStep does. */
+const WRITER_SUBSCRIPTIONS = new Set(['claimedStep']);
 
 function requiredRole(operation: OperationDefinitionNode['operation'], field: string): RoleValue {
+  if (operation === OperationTypeNode.SUBSCRIPTION) return WRITER_SUBSCRIPTIONS.has(field) ? 'WRITER' : 'READER';
   if (operation !== OperationTypeNode.MUTATION) return 'READER';
   return ADMIN_MUTATIONS.has(field) ? 'ADMIN' : 'WRITER';
 }

@@ -61,6 +61,14 @@ function cursorOf(data: unknown): string | undefined {
   return typeof cursor === 'string' ? cursor : undefined;
 }
 
+/**
+ * graphql-ws's dispose() awaits a connection still being made and rejects when that fails (a
+ * server that is stopping answers 503): left unhandled, that rejection would end the process.
+ */
+function disposeQuietly(client: Client | null): void {
+  if (client) void Promise.resolve(client.dispose()).catch(() => undefined);
+}
+
 export function createRunledgerClient(options: RunledgerClientOptions): RunledgerClient {
   const authorization = `Bearer ${options.apiKey}`;
   const wsUrl = options.url.replace(/^http/, 'ws');
@@ -89,7 +97,7 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
         stop: () => {
           stopped = true;
           if (timer) clearTimeout(timer);
-          void entry.client?.dispose();
+          disposeQuietly(entry.client);
           live.delete(entry);
         },
       };
@@ -117,7 +125,7 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
               handlers.next(result.data as never);
             },
             error: (e) => {
-              void client.dispose();
+              disposeQuietly(client);
               if (stopped) return;
               if (Array.isArray(e)) {
                 // The server refused the operation: resubscribing would not help.

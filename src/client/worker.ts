@@ -1,13 +1,14 @@
 // The worker SDK: claims steps of the types it has handlers for, runs them, heartbeats, reports.
-// Idle, it sleeps on the workAvailable subscription (a slow poll only as a safety net), so a
-// fleet of idle workers costs the database nothing.
+// Idle, each free slot waits on a claimedStep subscription: the server claims for it when work
+// commits and sends the step, so a fleet of idle workers costs the database nothing and a step
+// reaches a handler without a round trip from the worker.
 import {
   ClaimNextStepDocument,
+  ClaimedStepDocument,
   RecordStepLlmCallDocument,
   ReportStepStatusDocument,
   StepsRevokedDocument,
   StoreStepFileDocument,
-  WorkAvailableDocument,
   WorkerHeartbeatDocument,
   type ClaimNextStepMutation,
   type LlmOperation,
@@ -117,8 +118,9 @@ export interface RunledgerWorkerOptions {
   /** Check-in interval while steps run. @default a third of the server's lease, at most 10 s */
   heartbeatMs?: number;
   /**
-   * Claim attempts without a signal, for what no signal announces (steps whose worker's lease
-   * expired). @default half the server's lease, at least 30 s
+   * Claim attempts for free slots that no claimedStep subscription holds (it failed). Waiting
+   * slots need none: the server looks for steps of lost workers itself, every half lease.
+   * @default half the server's lease, at least 30 s
    */
   pollIntervalMs?: number;
   /** How long stop() lets running handlers finish before reporting them ERROR. @default 10000 */
@@ -233,8 +235,11 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
   let started = false;
   let stopping = false;
   let claiming = false;
-  let claimAgain = false;
-  let unsubscribe: (() => void) | null = null;
+  /** Free slots waiting on a claimedStep subscription, by their unsubscribe function. */
+  const slots = new Set<() => void>();
+  /** Steps a slot received while stop() ran, being handed back. */
+  const handBacks = new Set<Promise<void>>();
+  let slotsRefused = false;
   let pollTimer: ReturnType<typeof setInterval> | null = null;
   let heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   let heartbeatMs = options.heartbeatMs ?? 10_000;
@@ -243,42 +248,88 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
   let lastClaimEmpty = false;
   let claimLoop: Promise<void> = Promise.resolve();
 
-  /** Claims until every slot is busy or nothing is claimable; one claim at a time. */
+  const claimInput = () => ({ workerId, types, projectId: options.projectId, runGroupId: options.runGroupId });
+
+  /**
+   * Claims for the free slots no subscription waits for, until nothing is claimable; then those
+   * slots wait on claimedStep. One claim at a time.
+   */
   function pump(): void {
-    if (!started || stopping) return;
-    if (claiming) {
-      // A signal during a claim: that claim may have looked before the commit. Look again.
-      claimAgain = true;
-      return;
-    }
+    if (!started || stopping || claiming) return;
     claiming = true;
     claimLoop = (async () => {
       try {
-        do {
-          claimAgain = false;
-          while (!stopping && running.size < concurrency) {
-            const { claimNextStep } = await client.request(ClaimNextStepDocument, {
-              input: { workerId, types, projectId: options.projectId, runGroupId: options.runGroupId },
-            });
-            lastClaimEmpty = !claimNextStep;
-            if (!claimNextStep) {
-              idleWaiters.splice(0).forEach((w) => w());
-              break;
-            }
-            if (stopping) {
-              // Claimed while stop() began: hand it back at once.
-              await report(claimNextStep.id, claimNextStep.version, 'ERROR', { message: STOPPED_MESSAGE });
-              break;
-            }
-            launch(toStep(claimNextStep), claimNextStep.version);
+        while (!stopping && running.size + slots.size < concurrency) {
+          const { claimNextStep } = await client.request(ClaimNextStepDocument, { input: claimInput() });
+          lastClaimEmpty = !claimNextStep;
+          if (!claimNextStep) {
+            idleWaiters.splice(0).forEach((w) => w());
+            break;
           }
-        } while (claimAgain && !stopping && running.size < concurrency);
+          if (stopping) {
+            // Claimed while stop() began: hand it back at once.
+            await report(claimNextStep.id, claimNextStep.version, 'ERROR', { message: STOPPED_MESSAGE });
+            break;
+          }
+          launch(toStep(claimNextStep), claimNextStep.version);
+        }
       } catch (e) {
-        warn('claiming failed; the next signal or poll tries again', e);
+        warn('claiming failed; the next poll tries again', e);
       } finally {
         claiming = false;
       }
+      // Nothing was claimable: the free slots wait on the server. Work committed since the empty
+      // claim is found by the subscription's own first look.
+      if (lastClaimEmpty) openSlots();
     })();
+  }
+
+  function openSlots(): void {
+    while (started && !stopping && running.size + slots.size < concurrency) openSlot();
+  }
+
+  function openSlot(): void {
+    let closed = false;
+    const close = () => {
+      closed = true;
+      slots.delete(unsubscribe);
+    };
+    const unsubscribe = client.subscribe(
+      ClaimedStepDocument,
+      { input: claimInput() },
+      {
+        next: ({ claimedStep }) => {
+          if (closed) return;
+          close();
+          if (stopping) {
+            const handBack = report(claimedStep.id, claimedStep.version, 'ERROR', { message: STOPPED_MESSAGE });
+            handBacks.add(handBack);
+            void handBack.finally(() => handBacks.delete(handBack));
+            return;
+          }
+          launch(toStep(claimedStep), claimedStep.version);
+        },
+        error: (e) => {
+          close();
+          // The poll covers the slot meanwhile (pump claims for slots no subscription holds).
+          if (!slotsRefused) warn('claimedStep failed; polling until it works again', e);
+          slotsRefused = true;
+        },
+        complete: () => {
+          if (closed) return;
+          close();
+          // Ended without a step (the server is stopping): look again.
+          pump();
+        },
+      },
+    );
+    slots.add(unsubscribe);
+    if (closed) slots.delete(unsubscribe);
+  }
+
+  function closeSlots(): void {
+    for (const unsubscribe of [...slots]) unsubscribe();
+    slots.clear();
   }
 
   /**
@@ -509,16 +560,8 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
           error: (e) => warn('the revocation subscription was refused; only heartbeats tell of revoked steps now', e),
         },
       );
-      unsubscribe = client.subscribe(
-        WorkAvailableDocument,
-        { filter: { projectId: options.projectId, runGroupId: options.runGroupId, stepTypes: types } },
-        {
-          next: () => pump(),
-          error: (e) => warn('the work subscription was refused; only polling now', e),
-        },
-      );
-      // Only steps of a worker whose lease expired go unannounced, and those waited a whole lease
-      // already: half a lease more keeps a fleet of idle workers nearly silent.
+      // A safety net: the server's claimedStep looks for steps of lost workers itself, and this
+      // poll claims only for slots no subscription holds (claimedStep failed).
       pollTimer = setInterval(
         pump,
         options.pollIntervalMs ?? Math.max(30_000, (workerCheckin.leaseSeconds * 1000) / 2),
@@ -531,7 +574,8 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
       if (!started || stopping) return;
       stopping = true;
       signalled.delete(worker);
-      unsubscribe?.();
+      // A slot's claim in flight on the server rolls back once its subscriber is gone.
+      closeSlots();
       if (pollTimer) clearInterval(pollTimer);
       const all = [...running.values()];
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -548,6 +592,7 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
       );
       // A claim in flight when stop() began hands its step back itself; wait for it.
       await claimLoop;
+      await Promise.all([...handBacks]);
       stopHeartbeat();
       await client.dispose();
     },

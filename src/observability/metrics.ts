@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventBus } from '../events/bus';
+import { waitingClaims } from '../events/claims';
 
 export interface Metrics {
   registry: Registry;
@@ -99,6 +100,15 @@ export function createMetrics(deps: {
     registers: [registry],
     collect() {
       this.set(deps.bus()?.listenerCount ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'runledger_claims_waiting',
+    help: 'claimedStep subscriptions waiting for a step (idle worker slots) on this process',
+    registers: [registry],
+    collect() {
+      const bus = deps.bus();
+      this.set(bus ? waitingClaims(bus) : 0);
     },
   });
   new Gauge({

@@ -1,4 +1,5 @@
 import type { StepStatusEventResolvers, SubscriptionResolvers } from '../__generated__/resolvers-types';
+import { claimStream } from '../events/claims';
 import { positionCursor } from '../events/cursor';
 import { runGroupProgressStream } from '../events/progress';
 import { eventStream, type Delivery } from '../events/subscriptions';
@@ -26,6 +27,10 @@ export const Subscription: SubscriptionResolvers = {
   workAvailable: {
     subscribe: (_, { filter }, ctx) => workStream(ctx, filter),
     resolve: (signal: WorkSignal) => signal,
+  },
+  claimedStep: {
+    subscribe: (_, { input }, ctx) => claimStream(ctx, input),
+    resolve: (step: G.Step) => step,
   },
   stepsRevoked: {
     subscribe: (_, args, ctx) => revocationStream(ctx, args),

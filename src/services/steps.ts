@@ -32,14 +32,33 @@ interface LockedStep extends ChangedStep {
  * step is FAILED instead (its worker was lost) in a transaction of its own, and the claim looks
  * again.
  */
-export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput): Promise<G.Step | null> {
+export interface ClaimOptions {
+  /**
+   * Asked just before the claim commits: false rolls it back and the claim returns null (a
+   * claimedStep subscriber that left while its claim waited for locks).
+   */
+  wanted?(): boolean;
+}
+
+/** Thrown inside the claim's transaction to roll it back when the claim is no longer wanted. */
+const NOT_WANTED = new Error('the claim is no longer wanted');
+
+export async function claimNextStep(
+  ctx: ServiceContext,
+  input: ClaimStepInput,
+  options: ClaimOptions = {},
+): Promise<G.Step | null> {
   const workerId = assertWorkerId(input.workerId);
   const projectId = input.projectId == null ? null : assertUuid(input.projectId, 'projectId');
   const runGroupId = input.runGroupId == null ? null : assertUuid(input.runGroupId, 'runGroupId');
   if (projectId && !inScope(ctx.scope, projectId)) return null;
+  const claimed = (step: G.Step) => {
+    if (options.wanted && !options.wanted()) throw NOT_WANTED;
+    return { step };
+  };
   // Every lost step failed here is committed on its own; a bound keeps one call finite.
   for (let failedLost = 0; ; failedLost++) {
-    const outcome = await transaction(ctx.db, async (trx): Promise<{ step: G.Step | null; lost?: true }> => {
+    const claim = transaction(ctx.db, async (trx): Promise<{ step: G.Step | null; lost?: true }> => {
       const conditions: string[] = [];
       const filters: Record<string, Knex.Value> = { leaseSeconds: ctx.config.workerLeaseSeconds };
       if (input.types?.length) {
@@ -127,8 +146,8 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
           });
           return { step: null, lost: true };
         }
-        return {
-          step: await writeStatus(trx, ctx, candidate, {
+        return claimed(
+          await writeStatus(trx, ctx, candidate, {
             status: 'RUNNING',
             retry,
             workerId,
@@ -138,10 +157,10 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
             message: `taken over from worker ${candidate.workerId} (lease expired; ${lostMessage}); attempt ${retry + 1}`,
             meta: { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds },
           }),
-        };
+        );
       }
-      return {
-        step: await writeStatus(trx, ctx, candidate, {
+      return claimed(
+        await writeStatus(trx, ctx, candidate, {
           status: 'RUNNING',
           retry: candidate.retry,
           workerId,
@@ -150,7 +169,11 @@ export async function claimNextStep(ctx: ServiceContext, input: ClaimStepInput):
           message: null,
           meta: {},
         }),
-      };
+      );
+    });
+    const outcome = await claim.catch((e: unknown): { step: null; lost?: true } => {
+      if (e === NOT_WANTED) return { step: null };
+      throw e;
     });
     if (!outcome.lost || failedLost >= 100) return outcome.step;
   }

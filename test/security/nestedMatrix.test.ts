@@ -20,6 +20,8 @@ import { collect, wsClient, type Received } from '../helpers/ws';
 /** Relations below the root field's type; connection and edge wrappers do not count. */
 const DEPTH = 3;
 const WORKER = 'shared-worker';
+/** claimedStep claims: its cells run with a WRITER key, each on a ROUTE step of its own. */
+const CLAIMER = 'matrix-claimer';
 
 const schema = buildSchema();
 
@@ -27,6 +29,7 @@ interface Project {
   id: string;
   slug: string;
   secret: string;
+  writerSecret: string;
   groupId: string;
   runId: string;
   stepId: string;
@@ -92,6 +95,7 @@ function rootArgs(field: GraphQLField<unknown, unknown>, own: Project): string |
     uri: JSON.stringify(own.uri.uri),
     runGroupId: JSON.stringify(own.groupId),
     workerId: JSON.stringify(WORKER),
+    input: `{ workerId: ${JSON.stringify(CLAIMER)}, projectId: ${JSON.stringify(own.id)}, types: [ROUTE] }`,
     groupBy: 'MODEL',
     filter: '{}',
     first: '2',
@@ -140,6 +144,11 @@ describe('nested-path authorization matrix (generated from the schema)', () => {
         i: { projectId: p.id, role: 'READER' },
       })
     ).createApiKey.secret as string;
+    const writerSecret = (
+      await must(s, `mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }`, {
+        i: { projectId: p.id, role: 'WRITER' },
+      })
+    ).createApiKey.secret as string;
     const batch = await createBatch(s, p.id, 2, `batch-${p.slug}`);
     const group = await startRunGroup(s, batch.id, [
       { name: 'parse', type: 'PARSE' },
@@ -169,12 +178,19 @@ describe('nested-path authorization matrix (generated from the schema)', () => {
       `query ($id: ID!) { run(id: $id) { document { id hash uris(first: 1) { source uri } } } }`,
       { id: step.run.id },
     );
+    // One ROUTE step for each claimedStep cell to claim (the steps above are other types).
+    const claimable = cells(schema.getSubscriptionType()!, 'subscription').filter((c) => c.root === 'claimedStep');
+    if (claimable.length) {
+      const routes = await createBatch(s, p.id, claimable.length, `routes-${p.slug}`);
+      await startRunGroup(s, routes.id, [{ name: 'route', type: 'ROUTE' }]);
+    }
     const marks: string[] = [p.id, p.slug, prompt, b64(prompt), `the response of ${p.slug}`];
     for (const table of ['batch', 'document', 'document_uri', 'run_group', 'run', 'step', 'llm_call', 'stored_file'])
       marks.push(...((await s.db(table).where({ projectId: p.id }).pluck('id')) as string[]));
     return {
       ...p,
       secret,
+      writerSecret,
       groupId: group.id,
       runId: step.run.id,
       stepId: step.id,
@@ -249,22 +265,31 @@ describe('nested-path authorization matrix (generated from the schema)', () => {
       [projects[0]!, projects[1]!],
       [projects[1]!, projects[0]!],
     ] as const) {
-      // A socket holds at most WS_MAX_SUBSCRIPTIONS_PER_SOCKET (100) subscriptions: a new one per 90 cells.
-      let client = wsClient(s.url, { connectionParams: { authorization: `Bearer ${own.secret}` } });
-      clients.push(client);
-      for (const [i, cell] of all.entries()) {
-        if (i > 0 && i % 90 === 0) {
-          client = wsClient(s.url, { connectionParams: { authorization: `Bearer ${own.secret}` } });
-          clients.push(client);
+      // claimedStep claims, so it needs a WRITER key; every other subscription reads.
+      for (const [secret, mine] of [
+        [own.secret, all.filter((c) => c.root !== 'claimedStep')],
+        [own.writerSecret, all.filter((c) => c.root === 'claimedStep')],
+      ] as const) {
+        // A socket holds at most WS_MAX_SUBSCRIPTIONS_PER_SOCKET (100) subscriptions: a new one per 90 cells.
+        let client = wsClient(s.url, { connectionParams: { authorization: `Bearer ${secret}` } });
+        clients.push(client);
+        for (const [i, cell] of mine.entries()) {
+          if (i > 0 && i % 90 === 0) {
+            client = wsClient(s.url, { connectionParams: { authorization: `Bearer ${secret}` } });
+            clients.push(client);
+          }
+          const args = rootArgs(schema.getSubscriptionType()!.getFields()[cell.root]!, own);
+          if (args === null) throw new Error(`cannot supply the arguments of ${cell.root}`);
+          const query = `subscription { ${cell.root}${args}${cell.selection ? ` { ${cell.selection} }` : ''} }`;
+          streams.push({ own, other, query, sub: collect(client, query) });
         }
-        const args = rootArgs(schema.getSubscriptionType()!.getFields()[cell.root]!, own);
-        if (args === null) throw new Error(`cannot supply the arguments of ${cell.root}`);
-        const query = `subscription { ${cell.root}${args}${cell.selection ? ` { ${cell.selection} }` : ''} }`;
-        streams.push({ own, other, query, sub: collect(client, query) });
       }
     }
+    // runGroupProgress has no bus listener of its own; the claimedStep cells of a project share one.
+    const claimed = all.filter((c) => c.root === 'claimedStep').length;
     const listening = () =>
-      s.server.bus.listenerCount >= streams.length - 2 * all.filter((c) => c.root === 'runGroupProgress').length;
+      s.server.bus.listenerCount >=
+      streams.length - 2 * all.filter((c) => c.root === 'runGroupProgress').length - 2 * claimed + (claimed ? 2 : 0);
     for (let i = 0; !listening() && i < 2000; i++) await new Promise((r) => setTimeout(r, 10));
     // Both projects work with the same worker name: complete the claimed step (the next one
     // becomes claimable), claim it, report an error.

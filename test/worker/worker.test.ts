@@ -273,7 +273,7 @@ describe('createRunledgerWorker', () => {
       const w = worker(project.id, { ROUTE: hanging.handler }, { heartbeatMs: HOUR, pollIntervalMs: HOUR });
       const subscribed = listening(s);
       await w.start();
-      await within(subscribed(2), 10_000, 'the worker did not subscribe to both workAvailable and stepsRevoked');
+      await within(subscribed(2), 10_000, 'the worker did not subscribe to both claimedStep and stepsRevoked');
       const group = await startRunGroup(s, batch.id, [
         { name: 'route', type: 'ROUTE' },
         { name: 'store', type: 'STORE' },
@@ -358,13 +358,13 @@ describe('createRunledgerWorker, when its lease expires', () => {
       ...options,
       workerId: 'taker',
       handlers: { ROUTE: (_step, ctx) => void (completedBy = ctx.workerId) },
-      // Takeovers are announced by no signal: the taker finds them by polling.
-      pollIntervalMs: 100,
+      // Takeovers are announced by no signal: the server looks for them for the taker's waiting
+      // slot every half lease (here every second).
     });
     try {
       const subscribed = listening(s);
       await lost.start();
-      await within(subscribed(2), 10_000, 'the worker did not subscribe to both workAvailable and stepsRevoked');
+      await within(subscribed(2), 10_000, 'the worker did not subscribe to both claimedStep and stepsRevoked');
       // One retry left: the takeover is an attempt.
       const group = await startRunGroup(s, batch.id, [{ name: 'route', type: 'ROUTE', maxRetries: 1 }]);
       await hanging.running;

@@ -383,6 +383,24 @@ export type StepStatusChangedSubscription = {
   };
 };
 
+export type ClaimedStepFieldsFragment = {
+  id: string;
+  number: number;
+  name: string;
+  type: StepType;
+  retry: number;
+  maxRetries: number;
+  version: number;
+  statusMessage: string | null;
+  config: { config: unknown } | null;
+  run: {
+    id: string;
+    params: unknown;
+    runGroup: { id: string };
+    document: { id: string; hash: string; mimeType: string };
+  };
+};
+
 export type ClaimNextStepMutationVariables = Exact<{
   input: ClaimStepInput;
 }>;
@@ -405,6 +423,30 @@ export type ClaimNextStepMutation = {
       document: { id: string; hash: string; mimeType: string };
     };
   } | null;
+};
+
+export type ClaimedStepSubscriptionVariables = Exact<{
+  input: ClaimStepInput;
+}>;
+
+export type ClaimedStepSubscription = {
+  claimedStep: {
+    id: string;
+    number: number;
+    name: string;
+    type: StepType;
+    retry: number;
+    maxRetries: number;
+    version: number;
+    statusMessage: string | null;
+    config: { config: unknown } | null;
+    run: {
+      id: string;
+      params: unknown;
+      runGroup: { id: string };
+      document: { id: string; hash: string; mimeType: string };
+    };
+  };
 };
 
 export type ReportStepStatusMutationVariables = Exact<{
@@ -453,6 +495,68 @@ export type StepsRevokedSubscription = {
   stepsRevoked: { stepId: string; reason: StepRevocationReason; status: RunStatus; statusMessage: string | null };
 };
 
+export const ClaimedStepFieldsFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ClaimedStepFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Step' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'number' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'type' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'retry' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'maxRetries' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'statusMessage' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'config' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'config' } }],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'run' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'params' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'runGroup' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'document' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'hash' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'mimeType' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ClaimedStepFieldsFragment, unknown>;
 export const CreateProjectDocument = {
   kind: 'Document',
   definitions: [
@@ -1247,51 +1351,60 @@ export const ClaimNextStepDocument = {
             ],
             selectionSet: {
               kind: 'SelectionSet',
+              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'ClaimedStepFields' } }],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ClaimedStepFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Step' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'number' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'type' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'retry' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'maxRetries' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'statusMessage' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'config' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'config' } }],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'run' },
+            selectionSet: {
+              kind: 'SelectionSet',
               selections: [
                 { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                { kind: 'Field', name: { kind: 'Name', value: 'number' } },
-                { kind: 'Field', name: { kind: 'Name', value: 'name' } },
-                { kind: 'Field', name: { kind: 'Name', value: 'type' } },
-                { kind: 'Field', name: { kind: 'Name', value: 'retry' } },
-                { kind: 'Field', name: { kind: 'Name', value: 'maxRetries' } },
-                { kind: 'Field', name: { kind: 'Name', value: 'version' } },
-                { kind: 'Field', name: { kind: 'Name', value: 'statusMessage' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'params' } },
                 {
                   kind: 'Field',
-                  name: { kind: 'Name', value: 'config' },
+                  name: { kind: 'Name', value: 'runGroup' },
                   selectionSet: {
                     kind: 'SelectionSet',
-                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'config' } }],
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
                   },
                 },
                 {
                   kind: 'Field',
-                  name: { kind: 'Name', value: 'run' },
+                  name: { kind: 'Name', value: 'document' },
                   selectionSet: {
                     kind: 'SelectionSet',
                     selections: [
                       { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'params' } },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'runGroup' },
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
-                        },
-                      },
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'document' },
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [
-                            { kind: 'Field', name: { kind: 'Name', value: 'id' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'hash' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'mimeType' } },
-                          ],
-                        },
-                      },
+                      { kind: 'Field', name: { kind: 'Name', value: 'hash' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'mimeType' } },
                     ],
                   },
                 },
@@ -1303,6 +1416,100 @@ export const ClaimNextStepDocument = {
     },
   ],
 } as unknown as DocumentNode<ClaimNextStepMutation, ClaimNextStepMutationVariables>;
+export const ClaimedStepDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'subscription',
+      name: { kind: 'Name', value: 'ClaimedStep' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ClaimStepInput' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'claimedStep' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'ClaimedStepFields' } }],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ClaimedStepFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Step' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'number' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'type' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'retry' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'maxRetries' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'statusMessage' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'config' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'config' } }],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'run' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'params' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'runGroup' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'document' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'hash' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'mimeType' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ClaimedStepSubscription, ClaimedStepSubscriptionVariables>;
 export const ReportStepStatusDocument = {
   kind: 'Document',
   definitions: [

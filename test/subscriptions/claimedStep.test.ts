@@ -1,0 +1,200 @@
+// claimedStep (src/events/claims.ts): a worker waits on the server for its next step instead of
+// waiting for a signal and then claiming. What it promises: nothing is sent to PostgreSQL while
+// it waits, a step wakes one claim however many workers wait, the claim follows claimNextStep's
+// rules (scope, role), and a subscriber that leaves while its claim waits gets no step.
+import type { Client } from 'graphql-ws';
+import { createBatch, createProject, must, startRunGroup } from '../helpers/api';
+import { holdLocks, waitingBackend } from '../helpers/locks';
+import { startTestServer, type TestServer } from '../helpers/server';
+import { collect, listening, wsClient, type Received } from '../helpers/ws';
+import { until } from '../helpers/wait';
+
+const CLAIMED = `subscription ($i: ClaimStepInput!) { claimedStep(input: $i) { id status version worker { id } run { runGroup { id } } } }`;
+const STEP = `query ($id: ID!) { step(id: $id) { status retry worker { id } } }`;
+const CLAIM = `mutation ($i: ClaimStepInput!) { claimNextStep(input: $i) { id } }`;
+const KEY = `mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } secret } }`;
+
+interface Claimed {
+  claimedStep: {
+    id: string;
+    status: string;
+    version: number;
+    worker: { id: string };
+    run: { runGroup: { id: string } };
+  };
+}
+
+const ONE_STEP = [{ name: 'route', type: 'ROUTE' }];
+
+/** claimedStep subscriptions the server holds as waiting (a subscriber that left is not one). */
+async function waitingClaims(s: TestServer): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', s.url))).text();
+  const line = text.split('\n').find((l) => l.startsWith('runledger_claims_waiting'));
+  return Number(line?.split(' ').pop() ?? 0);
+}
+
+describe('claimedStep', () => {
+  let s: TestServer;
+  let client: Client;
+  /** A waiter's first claim checked its worker in: it committed, finding nothing. */
+  const firstLookDone = async (workerId: string, projectId: string) => {
+    for (let i = 0; i < 500; i++) {
+      if (await s.db('worker').where({ id: workerId, projectId }).first()) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`worker ${workerId} never checked in`);
+  };
+  beforeAll(async () => {
+    s = await startTestServer();
+    client = wsClient(s.url);
+  });
+  afterAll(async () => {
+    await client.dispose();
+    await s.stop();
+  });
+
+  it('waits without a statement, then sends the step it claimed when a group starts, and completes', async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 1);
+    const listened = listening(s);
+    const sub = collect<Claimed>(client, CLAIMED, { i: { workerId: 'waiter', projectId: project.id } });
+    await listened(1);
+    await firstLookDone('waiter', project.id);
+    const idle = await s.countStatements(() => new Promise((r) => setTimeout(r, 300)));
+    expect(idle.sql.filter((q) => q.includes('claimNextStep'))).toEqual([]);
+
+    const group = await startRunGroup(s, batch.id, ONE_STEP);
+    const [got] = await sub.waitFor(1);
+    expect(got!.claimedStep).toMatchObject({
+      status: 'RUNNING',
+      worker: { id: 'waiter' },
+      run: { runGroup: { id: group.id } },
+    });
+    await sub.waitForEnd();
+    const step = await must(s, STEP, { id: got!.claimedStep.id });
+    expect(step.step).toMatchObject({ status: 'RUNNING', worker: { id: 'waiter' } });
+  });
+
+  it('of eight workers waiting with the same filter, one claims each step: no claim per idle worker', async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 2);
+    const listened = listening(s);
+    const subs: Received<Claimed>[] = Array.from({ length: 8 }, (_, i) =>
+      collect<Claimed>(client, CLAIMED, { i: { workerId: `fleet-${i}`, projectId: project.id, types: ['ROUTE'] } }),
+    );
+    // One bus listener for the room of the eight; the first in line looks first.
+    await listened(1);
+    await firstLookDone('fleet-0', project.id);
+    const counted = await s.countStatements(async () => {
+      await startRunGroup(s, batch.id, ONE_STEP);
+      await until(() => subs.filter((x) => x.values.length > 0).length === 2);
+      // The turn ends with one claim that finds nothing; wait for it to be sent.
+      await new Promise((r) => setTimeout(r, 200));
+    });
+    const claims = counted.sql.filter((q) => q.includes('claimNextStep'));
+    // Two steps (one run each): two claims that got one, at most two that found nothing (the
+    // turn's end, and a signal that came during the turn). Eight claims per signal before.
+    expect(claims.length).toBeGreaterThanOrEqual(2);
+    expect(claims.length).toBeLessThanOrEqual(4);
+    const winners = subs.filter((x) => x.values.length > 0);
+    expect(winners).toHaveLength(2);
+    expect(new Set(winners.map((w) => w.values[0]!.claimedStep.id)).size).toBe(2);
+    for (const x of subs) x.unsubscribe();
+  });
+
+  it('a subscriber that leaves while its claim waits for a lock gets no step: the claim rolls back', async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 1);
+    // The worker exists, so a second session can hold its row: the claim's check-in waits there,
+    // holding the step's lock.
+    await must(s, CLAIM, { i: { workerId: 'leaver', projectId: project.id } });
+    await startRunGroup(s, batch.id, ONE_STEP);
+    const holder = await holdLocks(s.db);
+    try {
+      await holder.lock(`select 1 from worker where id = ? and project_id = ?`, ['leaver', project.id]);
+      const before = await waitingClaims(s);
+      const own = wsClient(s.url);
+      const sub = collect<Claimed>(own, CLAIMED, { i: { workerId: 'leaver', projectId: project.id } });
+      await waitingBackend(s.db, ['claimNextStep']);
+      sub.unsubscribe();
+      await own.dispose();
+      for (let i = 0; i < 200 && (await waitingClaims(s)) > before; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await waitingClaims(s)).toBe(before);
+    } finally {
+      await holder.release();
+    }
+    // The claim rolled back: the step is still there to claim, by another worker.
+    let claimed: { id: string } | null = null;
+    for (let i = 0; i < 100 && !claimed; i++) {
+      claimed = (await must(s, CLAIM, { i: { workerId: 'stayer', projectId: project.id } })).claimNextStep;
+      if (!claimed) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(claimed).not.toBeNull();
+    const step = await must(s, STEP, { id: claimed!.id });
+    expect(step.step).toMatchObject({ status: 'RUNNING', retry: 0, worker: { id: 'stayer' } });
+  });
+
+  it('a step claimed for a subscriber that left before it was sent is handed back at once, not left RUNNING', async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 1);
+    await startRunGroup(s, batch.id, [{ name: 'route', type: 'ROUTE', maxRetries: 1 }]);
+    // The claim commits, then waits for its events' positions (the sequencer's row lock, held
+    // here): the subscriber leaves in between, after the commit and before the step is sent.
+    const holder = await holdLocks(s.db);
+    let stepId: string;
+    try {
+      await holder.lock(`select 1 from event_log_head`);
+      const before = await waitingClaims(s);
+      const own = wsClient(s.url);
+      const sub = collect<Claimed>(own, CLAIMED, { i: { workerId: 'late', projectId: project.id } });
+      await waitingBackend(s.db, ['sequence']);
+      const running = await s.db('step').where({ projectId: project.id, status: 'RUNNING' }).first('id', 'worker_id');
+      expect(running).toMatchObject({ workerId: 'late' });
+      stepId = running.id;
+      sub.unsubscribe();
+      await own.dispose();
+      for (let i = 0; i < 200 && (await waitingClaims(s)) > before; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(sub.values).toEqual([]);
+    } finally {
+      await holder.release();
+    }
+    let step: any;
+    for (let i = 0; i < 200; i++) {
+      step = (await must(s, `query ($id: ID!) { step(id: $id) { status retry statusMessage } }`, { id: stepId! })).step;
+      if (step.status !== 'RUNNING') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // An attempt, as a worker's "worker stopped" is: retried by the next claim.
+    expect(step).toEqual({ status: 'ERROR', retry: 1, statusMessage: expect.stringMatching(/not delivered/) });
+    const again = await must(s, CLAIM, { i: { workerId: 'other', projectId: project.id } });
+    expect(again.claimNextStep).toEqual({ id: stepId! });
+  });
+
+  it('needs a WRITER key, and a key of another project claims nothing of this one', async () => {
+    const mine = await createProject(s);
+    const other = await createProject(s);
+    const reader = (await must(s, KEY, { i: { role: 'READER', projectId: mine.id } })).createApiKey.secret;
+    const otherWriter = (await must(s, KEY, { i: { role: 'WRITER', projectId: other.id } })).createApiKey.secret;
+
+    const readerClient = wsClient(s.url, { connectionParams: { authorization: `Bearer ${reader}` } });
+    const refused = collect(readerClient, CLAIMED, { i: { workerId: 'r', projectId: mine.id } });
+    await refused.waitFor(1);
+    expect(refused.errors.flat().map((e: any) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    await readerClient.dispose();
+
+    const otherClient = wsClient(s.url, { connectionParams: { authorization: `Bearer ${otherWriter}` } });
+    const listened = listening(s);
+    const named = collect<Claimed>(otherClient, CLAIMED, { i: { workerId: 'thief', projectId: mine.id } });
+    const unnamed = collect<Claimed>(otherClient, CLAIMED, { i: { workerId: 'thief2' } });
+    await listened(2);
+    await startRunGroup(s, (await createBatch(s, mine.id, 1)).id, ONE_STEP);
+    // The step is still there for this project's own worker: neither subscription took it.
+    const own = await must(s, CLAIM, { i: { workerId: 'owner', projectId: mine.id } });
+    expect(own.claimNextStep).not.toBeNull();
+    expect(named.values).toEqual([]);
+    expect(unnamed.values).toEqual([]);
+    named.unsubscribe();
+    unnamed.unsubscribe();
+    await otherClient.dispose();
+  });
+});
