@@ -1,5 +1,5 @@
-// W1: how soon a step that became claimable starts in an idle SDK worker (the workAvailable
-// signal), for each way a step becomes claimable, next to a worker that polls every second.
+// W1: how soon a step that became claimable starts in an idle SDK worker (its slot waits on
+// claimedStep), for each way a step becomes claimable, next to a worker that polls every second.
 // W2: SQL statements per second that 50 idle SDK workers cost the server, next to 50 workers
 // polling every second.
 import WebSocket from 'ws';

@@ -72,7 +72,24 @@ function disposeQuietly(client: Client | null): void {
 export function createRunledgerClient(options: RunledgerClientOptions): RunledgerClient {
   const authorization = `Bearer ${options.apiKey}`;
   const wsUrl = options.url.replace(/^http/, 'ws');
-  const live = new Set<{ client: Client | null; open: boolean; stop(): void }>();
+  const live = new Set<{ stop(): void }>();
+  // One socket for every subscription of this client (a worker's slots and its revocations): a
+  // slot that opens does not pay for a connection and its authentication. Lazy, it closes when
+  // the last subscription ends; after a drop, each subscription subscribes again on a new one.
+  let socket: Client | null = null;
+  let open = false;
+  const shared = () =>
+    (socket ??= createClient({
+      url: wsUrl,
+      webSocketImpl: options.webSocketImpl,
+      connectionParams: { authorization },
+      retryAttempts: 0,
+      lazy: true,
+      on: {
+        connected: () => (open = true),
+        closed: () => (open = false),
+      },
+    }));
 
   return {
     async request(document, variables) {
@@ -91,31 +108,19 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
       let after = (variables as { after?: string | null }).after ?? undefined;
       let stopped = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let unsubscribe: (() => void) | null = null;
       const entry = {
-        client: null as Client | null,
-        open: false,
         stop: () => {
           stopped = true;
           if (timer) clearTimeout(timer);
-          disposeQuietly(entry.client);
+          unsubscribe?.();
+          unsubscribe = null;
           live.delete(entry);
         },
       };
       const start = () => {
         if (stopped) return;
-        const client = createClient({
-          url: wsUrl,
-          webSocketImpl: options.webSocketImpl,
-          connectionParams: { authorization },
-          retryAttempts: 0,
-          lazy: true,
-          on: {
-            connected: () => (entry.open = true),
-            closed: () => (entry.open = false),
-          },
-        });
-        entry.client = client;
-        client.subscribe(
+        unsubscribe = shared().subscribe(
           { query, variables: { ...variables, ...(after ? { after } : {}) } },
           {
             next: (result) => {
@@ -125,7 +130,7 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
               handlers.next(result.data as never);
             },
             error: (e) => {
-              disposeQuietly(client);
+              unsubscribe = null;
               if (stopped) return;
               if (Array.isArray(e)) {
                 // The server refused the operation: resubscribing would not help.
@@ -136,6 +141,7 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
               timer = setTimeout(start, options.retryDelayMs ?? 500);
             },
             complete: () => {
+              unsubscribe = null;
               if (!stopped) handlers.complete?.();
               entry.stop();
             },
@@ -148,12 +154,14 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
     },
 
     reconnect() {
-      // Only open sockets: one still connecting is about to be fresh anyway (and ws throws on it).
-      for (const entry of live) if (entry.open) entry.client?.terminate();
+      // Only an open socket: one still connecting is about to be fresh anyway (and ws throws on it).
+      if (open) socket?.terminate();
     },
 
     async dispose() {
       for (const entry of [...live]) entry.stop();
+      disposeQuietly(socket);
+      socket = null;
     },
   };
 }
