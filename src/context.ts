@@ -5,7 +5,7 @@ import { EventBatch } from './events/batch';
 import type { EventBus } from './events/bus';
 import type { Delivery } from './events/subscriptions';
 import type { Selection } from './graphql/selection';
-import { createLoaders, type Loaders } from './loaders';
+import { createLoaders, viewFor, type Loaders } from './loaders';
 import type { ServiceConfig, ServiceContext } from './services/context';
 
 /** Per request (HTTP) or per operation (WebSocket): built here, never shared. */
@@ -47,10 +47,13 @@ export function createContext(deps: ContextDeps, scope: Scope, requestId: string
  * The context one event of a subscription executes with. graphql-ws builds a subscription's
  * context once, at subscribe time; each event reads through loaders of its own instead: those
  * of the batch a bus event came in, for the subscription's scope (one set per batch and scope,
- * shared by every subscriber of that scope), and fresh ones for any other payload.
+ * shared by every subscriber of that scope), and fresh ones for any other payload; `keyOnly`
+ * answers for the subscription's own operation.
  */
 export function eventContext(subscription: Context, payload: unknown): Context {
   const batch = (payload as Partial<Delivery> | null | undefined)?.batch;
   const { db, scope } = subscription;
-  return { ...subscription, loaders: batch instanceof EventBatch ? batch.loadersFor(scope) : createLoaders(db, scope) };
+  const shared = batch instanceof EventBatch ? batch.loadersFor(scope) : createLoaders(db, scope);
+  // The subscription's loaders were made with its operation's selection: they know what is key-only.
+  return { ...subscription, loaders: viewFor(shared, subscription.loaders) };
 }

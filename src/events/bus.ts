@@ -55,8 +55,6 @@ export class EventBus {
   private stopped = false;
   private draining = false;
   private drainAgain = false;
-  /** The next drain sequences the log first (see drain). */
-  private sequenceFirst = false;
   private pollTimer: NodeJS.Timeout | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
   /** performance.now() when the last drain started (see wake). */
@@ -79,13 +77,13 @@ export class EventBus {
     if (this.wakeTimer || this.stopped) return;
     const since = performance.now() - this.lastDrainAt;
     if (since >= WAKE_DELAY_MS && !this.draining) {
-      this.drain(false);
+      this.drain();
       return;
     }
     this.wakeTimer = setTimeout(
       () => {
         this.wakeTimer = null;
-        this.drain(false);
+        this.drain();
       },
       Math.max(0, WAKE_DELAY_MS - since),
     );
@@ -116,14 +114,14 @@ export class EventBus {
         logger: this.options.logger,
         ownPayload: this.instanceId,
         // The writer sequenced its events before it sent the wake-up (see startEvents).
-        onWake: () => this.drain(false),
+        onWake: () => this.drain(),
         onRunGroupDeleted: (id) => this.groups.gone(id),
         onConnected: () => this.verifyGroups(),
       });
       await this.listener.start();
     }
     this.pollTimer = setInterval(() => {
-      this.drain(true);
+      this.poll();
       this.verifyGroups();
     }, this.options.pollIntervalMs ?? 2000);
     this.pollTimer.unref();
@@ -184,14 +182,25 @@ export class EventBus {
   }
 
   /**
-   * Reads every event after the position and fans it out; one drain at a time. `sequence`
-   * numbers committed events first: a wake-up needs none (every writer sequences its own events
-   * before it wakes anyone: one statement less between a commit and its subscribers), the poll
-   * does, for events whose writer died between its commit and its sequencing.
+   * The safety net: numbers events whose writer died between its commit and its sequencing,
+   * then reads the log. The numbering is not part of the drain: a wake-up meanwhile reads at
+   * once rather than behind it (every writer sequences its own events before it wakes anyone).
    */
-  private drain(sequence: boolean): void {
+  private poll(): void {
     if (this.stopped) return;
-    if (sequence) this.sequenceFirst = true;
+    // Before the log's head was read its table may not exist: the drain finds out first.
+    if (!this.positioned) return this.drain();
+    void this.sequencer
+      .run(false)
+      .catch((e: unknown) => {
+        if (!this.stopped) this.options.logger.error({ err: e }, 'sequencing the event log failed');
+      })
+      .finally(() => this.drain());
+  }
+
+  /** Reads every event after the position and fans it out; one drain at a time. */
+  private drain(): void {
+    if (this.stopped) return;
     if (this.draining) {
       this.drainAgain = true;
       return;
@@ -204,7 +213,7 @@ export class EventBus {
         this.draining = false;
         if (this.drainAgain) {
           this.drainAgain = false;
-          this.drain(false);
+          this.drain();
         }
       });
   }
@@ -235,10 +244,6 @@ export class EventBus {
     if (!(await this.findPosition())) return;
     for (;;) {
       this.drainAgain = false;
-      if (this.sequenceFirst) {
-        this.sequenceFirst = false;
-        await this.sequencer.run(false);
-      }
       const events = await readEvents(db, this.position, { limit: READ_LIMIT });
       if (events.length === 0) return;
       await this.options.beforeFanOut?.();

@@ -232,9 +232,39 @@ for (const [name, make] of Object.entries(factories) as [string, Factory][]) {
 }
 
 /**
+ * Loaders shared beyond one operation (an event batch's, by scope), seen by one operation: the
+ * same loaders, and `keyOnly` answered from that operation's own selection.
+ */
+class OperationView {
+  constructor(
+    readonly shared: Loaders,
+    readonly own: Loaders,
+  ) {}
+
+  keyOnly(type: string): boolean {
+    return this.own.keyOnly(type);
+  }
+}
+for (const name of Object.keys(factories)) {
+  Object.defineProperty(OperationView.prototype, name, {
+    get(this: OperationView) {
+      return this.shared[name as keyof typeof factories];
+    },
+  });
+}
+
+/**
+ * `shared` as the operation whose loaders are `own` sees them: every load goes through `shared`
+ * (so it stays shared), while `keyOnly` follows the operation's selection (`own`'s).
+ */
+export function viewFor(shared: Loaders, own: Loaders): Loaders {
+  return new OperationView(shared, own) as unknown as Loaders;
+}
+
+/**
  * The loaders of one request for `scope`. `selection`: the fields its operation selects (from
  * admission); without it (subscription events, whose loaders are shared by every subscriber of
- * a scope) rows are read whole and nothing is loaded ahead.
+ * a scope: see viewFor) rows are read whole and nothing is loaded ahead.
  */
 export function createLoaders(db: Knex, scope: Scope, selection?: Selection): Loaders {
   return new LazyLoaders(db, scope, selection) as unknown as Loaders;

@@ -40,8 +40,17 @@ export const Subscription: SubscriptionResolvers = {
 
 export const StepStatusEvent: StepStatusEventResolvers = {
   cursor: ({ event }) => positionCursor(event.position!),
-  step: ({ event }, _, { loaders }) => related(loaders.stepById, 'Step', event.stepId!),
-  run: ({ event }, _, { loaders }) => related(loaders.runById, 'Run', event.runId!),
+  // A step's event is written with its step's project, run and id, and only events in the
+  // subscriber's scope arrive here: asked for nothing but the ids, the event answers them
+  // (no read of the step or run per event).
+  step: ({ event }, _, { loaders }) =>
+    loaders.keyOnly('Step')
+      ? ({ id: event.stepId!, projectId: event.projectId, runId: event.runId! } as G.Step)
+      : related(loaders.stepById, 'Step', event.stepId!),
+  run: ({ event }, _, { loaders }) =>
+    loaders.keyOnly('Run')
+      ? ({ id: event.runId!, projectId: event.projectId } as G.Run)
+      : related(loaders.runById, 'Run', event.runId!),
   previousStatus: ({ event }) => event.previousStatus,
   status: ({ event }) => event.status,
   runGroupProgress: async ({ event }, _, { loaders }) =>
