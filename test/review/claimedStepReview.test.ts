@@ -97,7 +97,8 @@ describe('claimedStep review', () => {
       await checkedIn(s, 'patient', project.id);
       leaver.unsubscribe();
       await own.dispose();
-      for (let i = 0; i < 200 && (await waitingClaims(s)) > before + 1; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 200 && (await waitingClaims(s)) > before + 1; i++)
+        await new Promise((r) => setTimeout(r, 10));
     } finally {
       await holder.release();
     }
