@@ -76,20 +76,41 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
   // One socket for every subscription of this client (a worker's slots and its revocations): a
   // slot that opens does not pay for a connection and its authentication. Lazy, it closes when
   // the last subscription ends; after a drop, each subscription subscribes again on a new one.
-  let socket: Client | null = null;
-  let open = false;
-  const shared = () =>
-    (socket ??= createClient({
-      url: wsUrl,
-      webSocketImpl: options.webSocketImpl,
-      connectionParams: { authorization },
-      retryAttempts: 0,
-      lazy: true,
-      on: {
-        connected: () => (open = true),
-        closed: () => (open = false),
-      },
-    }));
+  // A socket the server refused one more subscription (WS_MAX_SUBSCRIPTIONS_PER_SOCKET) is full:
+  // the next subscriptions go on another one.
+  interface Shared {
+    client: Client;
+    open: boolean;
+    full: boolean;
+  }
+  const sockets: Shared[] = [];
+  const shared = (): Shared => {
+    const free = sockets.find((s) => !s.full);
+    if (free) return free;
+    const s: Shared = {
+      open: false,
+      full: false,
+      client: createClient({
+        url: wsUrl,
+        webSocketImpl: options.webSocketImpl,
+        connectionParams: { authorization },
+        retryAttempts: 0,
+        lazy: true,
+        on: {
+          connected: () => (s.open = true),
+          closed: () => {
+            s.open = false;
+            // A dropped socket starts empty: its subscriptions subscribe again, anywhere.
+            s.full = false;
+          },
+        },
+      }),
+    };
+    sockets.push(s);
+    return s;
+  };
+  const perSocketRefusal = (errors: readonly GraphQLFormattedError[]) =>
+    errors.some((e) => e.extensions?.code === 'TOO_MANY_SUBSCRIPTIONS' && e.extensions?.limit === 'perSocket');
 
   return {
     async request(document, variables) {
@@ -115,12 +136,21 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
           if (timer) clearTimeout(timer);
           unsubscribe?.();
           unsubscribe = null;
+          leave();
           live.delete(entry);
         },
       };
+      let on: Shared | null = null;
+      const leave = () => {
+        // A place freed on its socket (a refused subscription's own leave is undone below).
+        if (on) on.full = false;
+        on = null;
+      };
       const start = () => {
         if (stopped) return;
-        unsubscribe = shared().subscribe(
+        const socket = shared();
+        on = socket;
+        unsubscribe = socket.client.subscribe(
           { query, variables: { ...variables, ...(after ? { after } : {}) } },
           {
             next: (result) => {
@@ -131,7 +161,14 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
             },
             error: (e) => {
               unsubscribe = null;
+              leave();
               if (stopped) return;
+              if (Array.isArray(e) && perSocketRefusal(e as GraphQLFormattedError[])) {
+                // This socket is full: another one takes the subscription.
+                socket.full = true;
+                start();
+                return;
+              }
               if (Array.isArray(e)) {
                 // The server refused the operation: resubscribing would not help.
                 handlers.error?.(new RunledgerError(e as GraphQLFormattedError[]));
@@ -142,6 +179,7 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
             },
             complete: () => {
               unsubscribe = null;
+              leave();
               if (!stopped) handlers.complete?.();
               entry.stop();
             },
@@ -155,13 +193,12 @@ export function createRunledgerClient(options: RunledgerClientOptions): Runledge
 
     reconnect() {
       // Only an open socket: one still connecting is about to be fresh anyway (and ws throws on it).
-      if (open) socket?.terminate();
+      for (const s of sockets) if (s.open) s.client.terminate();
     },
 
     async dispose() {
       for (const entry of [...live]) entry.stop();
-      disposeQuietly(socket);
-      socket = null;
+      for (const s of sockets.splice(0)) disposeQuietly(s.client);
     },
   };
 }

@@ -40,6 +40,8 @@ class Room {
     source: ClaimSource,
     filter: { projectId: string | null; runGroupId: string | null; stepTypes: StepType[] | null },
     private readonly onEmpty: () => void,
+    /** No event tells of a claim rolled back: other rooms whose claims skipped its step must look. */
+    private readonly onRolledBack: () => void,
   ) {
     // The room's signals follow the first subscriber's scope: every waiter shares it (the key).
     const signals = workStream(
@@ -80,7 +82,7 @@ class Room {
     this.onEmpty();
   }
 
-  private wake(): void {
+  wake(): void {
     if (this.turn) {
       this.again = true;
       return;
@@ -111,15 +113,24 @@ class Room {
       return 'gone';
     }
     let step: G.Step | null;
+    /** The claim had a step locked and rolled back: rooms that skipped it (SKIP LOCKED) look again. */
+    let rolledBack = false;
     try {
       // A subscriber that left (or whose key was revoked) while the claim waited for locks:
       // its claim rolls back instead of committing a step nobody will run.
-      step = await claimNextStep(source, waiter.input, { wanted });
+      step = await claimNextStep(source, waiter.input, {
+        wanted: () => {
+          const ok = wanted();
+          if (!ok) rolledBack = true;
+          return ok;
+        },
+      });
     } catch (e) {
       queue.fail(e);
       this.remove(waiter);
       return 'gone';
     }
+    if (rolledBack) this.onRolledBack();
     if (!step) {
       if (!wanted()) {
         this.remove(waiter);
@@ -130,13 +141,18 @@ class Room {
     if (!wanted()) {
       // Left between the check before the commit and now: hand the step back at once. Left
       // RUNNING, a worker that keeps checking in for its other steps would hold it forever.
-      await updateStepStatus(source, {
-        stepId: step.id,
-        status: 'ERROR',
-        workerId: waiter.input.workerId,
-        expectedVersion: step.version,
-        message: NOT_DELIVERED,
-      }).catch(() => undefined);
+      // Not an attempt (nothing ran): with maxRetries 0 it would otherwise be FAILED unrun.
+      await updateStepStatus(
+        source,
+        {
+          stepId: step.id,
+          status: 'ERROR',
+          workerId: waiter.input.workerId,
+          expectedVersion: step.version,
+          message: NOT_DELIVERED,
+        },
+        { notAnAttempt: true },
+      ).catch(() => undefined);
       this.remove(waiter);
       return 'claimed';
     }
@@ -172,9 +188,16 @@ export function claimStream(source: ClaimSource, input: ClaimStepInput): PushQue
   if (!rooms) roomsByBus.set(source.bus, (rooms = new Map()));
   let room = rooms.get(key);
   if (!room) {
-    const created = new Room(source, { projectId, runGroupId, stepTypes }, () => {
-      if (rooms.get(key) === created) rooms.delete(key);
-    });
+    const created = new Room(
+      source,
+      { projectId, runGroupId, stepTypes },
+      () => {
+        if (rooms.get(key) === created) rooms.delete(key);
+      },
+      () => {
+        for (const other of rooms.values()) if (other !== created) other.wake();
+      },
+    );
     rooms.set(key, (room = created));
   }
   const theRoom = room;

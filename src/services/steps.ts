@@ -298,7 +298,20 @@ function keepsRunRunning(step: LockedStep, status: RunStatusValue): boolean {
  * either way). CANCELLED may come from anyone (an operator), but when it names a worker, that
  * worker must hold the step.
  */
-export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepStatusInput): Promise<G.Step> {
+export interface UpdateOptions {
+  /**
+   * An ERROR that is no attempt: the step was claimed but never reached its worker (a claimedStep
+   * subscriber that left after the claim committed). Its retry stays, so a step with no retry
+   * left is claimable again instead of FAILED without having run.
+   */
+  notAnAttempt?: boolean;
+}
+
+export async function updateStepStatus(
+  ctx: ServiceContext,
+  input: UpdateStepStatusInput,
+  options: UpdateOptions = {},
+): Promise<G.Step> {
   const stepId = assertUuid(input.stepId, 'stepId');
   const workerId = input.workerId == null ? null : assertWorkerId(input.workerId);
   const meta = JSON.parse(jsonObject(input.meta, 'meta')) as Record<string, unknown>;
@@ -371,7 +384,7 @@ export async function updateStepStatus(ctx: ServiceContext, input: UpdateStepSta
 
     let status: RunStatusValue = input.status;
     let retry = step.retry;
-    if (status === 'ERROR' || status === 'FAILED') {
+    if ((status === 'ERROR' && !options.notAnAttempt) || status === 'FAILED') {
       const failure = afterFailure(step.retry, step.maxRetries);
       retry = failure.retry;
       if (status === 'ERROR') status = failure.status;

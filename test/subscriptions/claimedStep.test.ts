@@ -164,8 +164,8 @@ describe('claimedStep', () => {
       if (step.status !== 'RUNNING') break;
       await new Promise((r) => setTimeout(r, 10));
     }
-    // An attempt, as a worker's "worker stopped" is: retried by the next claim.
-    expect(step).toEqual({ status: 'ERROR', retry: 1, statusMessage: expect.stringMatching(/not delivered/) });
+    // Not an attempt (the step never reached a worker): claimable again, its retry unchanged.
+    expect(step).toEqual({ status: 'ERROR', retry: 0, statusMessage: expect.stringMatching(/not delivered/) });
     const again = await must(s, CLAIM, { i: { workerId: 'other', projectId: project.id } });
     expect(again.claimNextStep).toEqual({ id: stepId! });
   });

@@ -1,0 +1,163 @@
+// Review of claimedStep (src/events/claims.ts) and the SDK's slots on a shared socket: defects
+// forced with a second session's row locks, through the GraphQL API against a real server.
+import type { Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { createRunledgerWorker, type RunledgerWorker } from '../../src/client';
+import { createBatch, createProject, must, startRunGroup } from '../helpers/api';
+import { holdLocks, waitingBackend } from '../helpers/locks';
+import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
+import { collect, wsClient } from '../helpers/ws';
+
+const CLAIMED = `subscription ($i: ClaimStepInput!) { claimedStep(input: $i) { id status version worker { id } } }`;
+const CLAIM = `mutation ($i: ClaimStepInput!) { claimNextStep(input: $i) { id } }`;
+const STEP = `query ($id: ID!) { step(id: $id) { status retry statusMessage run { status } } }`;
+
+interface Claimed {
+  claimedStep: { id: string; status: string; version: number; worker: { id: string } };
+}
+
+async function waitingClaims(s: TestServer): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', s.url))).text();
+  const line = text.split('\n').find((l) => l.startsWith('runledger_claims_waiting'));
+  return Number(line?.split(' ').pop() ?? 0);
+}
+
+async function checkedIn(s: TestServer, workerId: string, projectId: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await s.db('worker').where({ id: workerId, projectId }).first()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`worker ${workerId} never checked in`);
+}
+
+describe('claimedStep review', () => {
+  let s: TestServer;
+  let client: Client;
+  beforeAll(async () => {
+    s = await startTestServer();
+    client = wsClient(s.url);
+  });
+  afterAll(async () => {
+    await client.dispose();
+    await s.stop();
+  });
+
+  it('a step claimed for a subscriber that left before it was sent is not FAILED: it never ran (default maxRetries 0)', async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 1);
+    // maxRetries defaults to 0: "the first failure is final". Nothing ran here, nothing failed.
+    await startRunGroup(s, batch.id, [{ name: 'route', type: 'ROUTE' }]);
+    const holder = await holdLocks(s.db);
+    let stepId: string;
+    try {
+      await holder.lock(`select 1 from event_log_head`);
+      const before = await waitingClaims(s);
+      const own = wsClient(s.url);
+      const sub = collect<Claimed>(own, CLAIMED, { i: { workerId: 'late0', projectId: project.id } });
+      await waitingBackend(s.db, ['sequence']);
+      const running = await s.db('step').where({ projectId: project.id, status: 'RUNNING' }).first('id');
+      stepId = running.id;
+      sub.unsubscribe();
+      await own.dispose();
+      for (let i = 0; i < 200 && (await waitingClaims(s)) > before; i++) await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      await holder.release();
+    }
+    let step: any;
+    for (let i = 0; i < 200; i++) {
+      step = (await must(s, STEP, { id: stepId! })).step;
+      if (step.status !== 'RUNNING') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(step.status).not.toBe('FAILED');
+    expect(step.run.status).not.toBe('FAILED');
+    const again = await must(s, CLAIM, { i: { workerId: 'other0', projectId: project.id } });
+    expect(again.claimNextStep).toEqual({ id: stepId! });
+  });
+
+  it('a claim rolled back for a leaver does not strand the step from a waiter of an overlapping filter', async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 1);
+    // 'leaver' exists, so its row can be held: its claim's check-in waits there, holding the step.
+    await must(s, CLAIM, { i: { workerId: 'leaver', projectId: project.id } });
+    await startRunGroup(s, batch.id, [{ name: 'route', type: 'ROUTE' }]);
+    const holder = await holdLocks(s.db);
+    const own = wsClient(s.url);
+    let patient: ReturnType<typeof collect<Claimed>>;
+    try {
+      await holder.lock(`select 1 from worker where id = ? and project_id = ?`, ['leaver', project.id]);
+      const before = await waitingClaims(s);
+      // Room A (any type): its claim locks the step and waits on the worker row.
+      const leaver = collect<Claimed>(own, CLAIMED, { i: { workerId: 'leaver', projectId: project.id } });
+      await waitingBackend(s.db, ['claimNextStep']);
+      // Room B (ROUTE only) looks: the step is locked, SKIP LOCKED passes over it; B waits.
+      patient = collect<Claimed>(client, CLAIMED, {
+        i: { workerId: 'patient', projectId: project.id, types: ['ROUTE'] },
+      });
+      await checkedIn(s, 'patient', project.id);
+      leaver.unsubscribe();
+      await own.dispose();
+      for (let i = 0; i < 200 && (await waitingClaims(s)) > before + 1; i++)
+        await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      await holder.release();
+    }
+    // A's claim rolls back: the step is PENDING again, and B waits for it. The room's timer looks
+    // again only after half the lease (300 s by default and here).
+    let got = false;
+    for (let i = 0; i < 300 && !got; i++) {
+      got = patient!.values.length > 0;
+      if (!got) await new Promise((r) => setTimeout(r, 10));
+    }
+    const pending = await s.db('step').where({ projectId: project.id }).first('status');
+    patient!.unsubscribe();
+    expect({ delivered: got, status: pending.status }).toEqual({ delivered: true, status: 'RUNNING' });
+  });
+});
+
+describe('the SDK with a shared socket and WS_MAX_SUBSCRIPTIONS_PER_SOCKET', () => {
+  let s: TestServer;
+  const workers: RunledgerWorker[] = [];
+  beforeAll(async () => {
+    s = await startTestServer({ config: { wsMaxSubscriptionsPerSocket: 4 } });
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await s.stop();
+  });
+
+  it('a worker of concurrency 4 runs four steps at once (its slots are not refused by the per-socket cap)', async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 8);
+    const warnings: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const w = createRunledgerWorker({
+      url: s.url,
+      apiKey: TEST_ADMIN_KEY,
+      workerId: 'capped',
+      projectId: project.id,
+      concurrency: 4,
+      pollIntervalMs: 600_000,
+      stopGraceMs: 200,
+      webSocketImpl: WebSocket,
+      onWarning: (m) => warnings.push(m),
+      handlers: {
+        ROUTE: async () => {
+          started++;
+          await gate;
+        },
+      },
+    });
+    workers.push(w);
+    await w.start();
+    await w.idle();
+    // Slots wait on the server (first looks done).
+    for (let i = 0; i < 300 && (await waitingClaims(s)) < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    await startRunGroup(s, batch.id, [{ name: 'route', type: 'ROUTE' }]);
+    for (let i = 0; i < 300 && started < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    release();
+    expect({ started, warnings }).toEqual({ started: 4, warnings: [] });
+  });
+});
