@@ -219,15 +219,15 @@ function slowClientBoundServer(config: ServerConfig): http.Server {
   });
   server.maxConnections = config.maxConnections ?? 10_000;
   // Node's header timeout starts at a request's first byte: a connection that sends none would
-  // be held for ever. It gets the same time to send its first byte.
+  // be held for ever. It gets the same time to send its first byte. Checked by a timer, not a
+  // 'data' listener: one of those takes the socket off Node's native HTTP parser for good, and
+  // every request on it then goes through JavaScript stream events (bench/PROFILE.md, G2).
   server.on('connection', (socket: Socket) => {
-    const silent = () => socket.destroy();
-    socket.setTimeout(headersTimeout);
-    socket.once('timeout', silent);
-    socket.once('data', () => {
-      socket.setTimeout(0);
-      socket.off('timeout', silent);
-    });
+    const silent = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, headersTimeout);
+    silent.unref();
+    socket.once('close', () => clearTimeout(silent));
   });
   return server;
 }

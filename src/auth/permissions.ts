@@ -28,7 +28,17 @@ export function authorizeOperation(
   }
 }
 
-function rootFields(operation: OperationDefinitionNode, document: DocumentNode): string[] {
+// Documents are parsed once per query text (Apollo's store, DocumentCache): their operations'
+// root fields are collected once, not on every request.
+const rootFieldsByOperation = new WeakMap<OperationDefinitionNode, readonly string[]>();
+
+function rootFields(operation: OperationDefinitionNode, document: DocumentNode): readonly string[] {
+  let names = rootFieldsByOperation.get(operation);
+  if (!names) rootFieldsByOperation.set(operation, (names = collectRootFields(operation, document)));
+  return names;
+}
+
+function collectRootFields(operation: OperationDefinitionNode, document: DocumentNode): string[] {
   const fragments = new Map(
     document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d] as const),
   );

@@ -41,17 +41,37 @@ function adminDigest(adminApiKey: string): Buffer {
 }
 
 /**
+ * Secrets' digests by connection: a keep-alive client sends the same key with every request,
+ * and a SHA-256 per request was a noticeable part of a small request's CPU (bench/PROFILE.md,
+ * G2). The digest is reused when a connection's next secret is its last one, compared in
+ * constant time (a proxy may carry several clients' keys over one connection).
+ */
+export class ConnectionDigests {
+  private readonly last = new WeakMap<object, { secret: Buffer; digest: Buffer }>();
+
+  digest(connection: object, secret: string): Buffer {
+    const bytes = Buffer.from(secret);
+    const last = this.last.get(connection);
+    if (last && last.secret.length === bytes.length && timingSafeEqual(last.secret, bytes)) return last.digest;
+    const digest = createHash('sha256').update(bytes).digest();
+    this.last.set(connection, { secret: bytes, digest });
+    return digest;
+  }
+}
+
+/**
  * The principal of a secret, or null when it is unknown, revoked or expired. Looked up on every request,
- * so a revoked key fails at once.
+ * so a revoked key fails at once. `digest`: the secret's SHA-256, when the caller has it already.
  */
 export async function authenticate(
   db: Knex,
   secret: string | null,
   adminApiKey: string | undefined,
+  digest?: Buffer,
 ): Promise<Principal | null> {
   if (secret === null) return null;
   // Compare digests: equal lengths, constant time, whatever the inputs.
-  const digest = createHash('sha256').update(secret).digest();
+  digest ??= createHash('sha256').update(secret).digest();
   if (adminApiKey !== undefined && timingSafeEqual(digest, adminDigest(adminApiKey)))
     return { keyId: null, role: 'ADMIN', projectId: null };
   const hash = digest.toString('hex');

@@ -10,7 +10,7 @@ import {
 } from 'graphql';
 import type { Knex } from 'knex';
 import { authorizeOperation } from '../auth/permissions';
-import { authenticate, type Principal } from '../auth/principal';
+import { ConnectionDigests, authenticate, type Principal } from '../auth/principal';
 import { scopeOf, type Scope } from '../auth/scope';
 import { unauthenticated } from '../errors';
 import { DocumentCache, type ParsedOperation } from './operationCache';
@@ -61,8 +61,11 @@ export interface Admission {
    * directives and, with introspection off, no introspection.
    */
   readonly validationRules: readonly ValidationRule[];
-  /** The principal of a bearer secret (null: missing, unknown, revoked or expired). */
-  authenticate(secret: string | null): Promise<Principal | null>;
+  /**
+   * The principal of a bearer secret (null: missing, unknown, revoked or expired). `connection`
+   * (HTTP: the socket): the secret's digest is computed once per connection and key.
+   */
+  authenticate(secret: string | null, connection?: object): Promise<Principal | null>;
   /**
    * For transports that parse themselves (WebSocket): parsed and validated by query text,
    * shared. Throws a GRAPHQL_PARSE_FAILED error for a syntax error.
@@ -83,11 +86,18 @@ export function createAdmission(options: AdmissionOptions): Admission {
     ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
   const parseOptions: ParseOptions = { maxTokens: limits.tokens };
+  const digests = new ConnectionDigests();
   const documents = new DocumentCache(schema, validationRules, options.documentCacheBytes, parseOptions);
   return {
     parseOptions,
     validationRules,
-    authenticate: (secret) => authenticate(db, secret, adminApiKey),
+    authenticate: (secret, connection) =>
+      authenticate(
+        db,
+        secret,
+        adminApiKey,
+        secret !== null && connection ? digests.digest(connection, secret) : undefined,
+      ),
     prepare(query) {
       try {
         return documents.get(query);

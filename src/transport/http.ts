@@ -120,8 +120,8 @@ export async function createHttpTransport(options: HttpTransportOptions): Promis
   const handle = graphqlHttpHandler(apollo, {
     maxBodyBytes: options.maxBodyBytes,
     // Refused from the headers, before the body is read: an unauthenticated client costs one lookup.
-    authenticate: (req) => admission.authenticate(bearerSecret(req.headers.authorization)),
-    context: async ({ principal }) => ({ ...createContext(deps, scopeOf(principal), randomUUID()), principal }),
+    authenticate: (req) => admission.authenticate(bearerSecret(req.headers.authorization), req.socket),
+    context: async ({ principal }) => createContext(deps, scopeOf(principal), randomUUID(), undefined, principal),
   });
   return { handle, stop: () => apollo.stop() };
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type ContextFunction } from '@apollo/server';
-import getRawBody from 'raw-body';
+import { BodyReadError, readBody } from './body';
 
 export interface GraphQLHttpOptions<C extends BaseContext, P> {
   /**
@@ -51,17 +51,12 @@ export function graphqlHttpHandler<C extends BaseContext, P>(
     if (req.method === 'POST') {
       let text: string;
       try {
-        text = await getRawBody(req, {
-          length: req.headers['content-length'],
-          limit: options.maxBodyBytes,
-          encoding: 'utf8',
-        });
+        text = await readBody(req, options.maxBodyBytes);
       } catch (e) {
-        const err = e as { status?: number; type?: string };
-        if (err.type === 'entity.too.large') {
+        if (e instanceof BodyReadError && e.status === 413) {
           sendBodyError(res, 413, `Request body is larger than ${options.maxBodyBytes} bytes (MAX_BODY_BYTES)`);
         } else {
-          sendBodyError(res, err.status ?? 400, 'Request body could not be read');
+          sendBodyError(res, 400, 'Request body could not be read');
         }
         return;
       }

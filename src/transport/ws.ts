@@ -171,8 +171,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
             variables: payload.variables,
           });
           // A subscription's events execute with loaders of their own (eventContext).
-          const contextValue = createContext(deps, admitted.scope, requestId, admitted.selection);
-          contextValue.principal = principal;
+          const contextValue = createContext(deps, admitted.scope, requestId, admitted.selection, principal);
           const { keyId } = principal;
           if (keyId !== null) contextValue.admitted = () => keyWatch.isValid(keyId);
           contextValue.maxQueuedEvents = options.maxQueuedEvents;
