@@ -5,6 +5,7 @@ import { createProject, must } from '../helpers/api';
 import { rawSocket, type RawSocket } from '../helpers/rawWs';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { until } from '../helpers/wait';
+import { metricValue } from '../helpers/metrics';
 
 const PER_SOCKET = 100;
 const PER_KEY = 105;
@@ -30,10 +31,7 @@ afterAll(() => s.stop());
 
 const listeners = () => s.server.bus.listenerCount;
 
-async function activeMetric(): Promise<number> {
-  const text = await (await fetch(s.url.replace(/\/graphql$/, '/metrics'))).text();
-  return Number(/^runledger_subscriptions_active (\d+)$/m.exec(text)?.[1]);
-}
+const activeMetric = () => metricValue(s, 'runledger_subscriptions_active');
 
 async function closeAll(...sockets: RawSocket[]): Promise<void> {
   for (const socket of sockets) socket.ws.close();

@@ -5,6 +5,7 @@
 import type { Client } from 'graphql-ws';
 import { createBatch, createProject, must, startRunGroup } from '../helpers/api';
 import { holdLocks, waitingBackend } from '../helpers/locks';
+import { metricValue } from '../helpers/metrics';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient, type Received } from '../helpers/ws';
 import { until } from '../helpers/wait';
@@ -27,11 +28,7 @@ interface Claimed {
 const ONE_STEP = [{ name: 'route', type: 'ROUTE' }];
 
 /** claimedStep subscriptions the server holds as waiting (a subscriber that left is not one). */
-async function waitingClaims(s: TestServer): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', s.url))).text();
-  const line = text.split('\n').find((l) => l.startsWith('runledger_claims_waiting'));
-  return Number(line?.split(' ').pop() ?? 0);
-}
+const waitingClaims = (s: TestServer) => metricValue(s, 'runledger_claims_waiting');
 
 describe('claimedStep', () => {
   let s: TestServer;

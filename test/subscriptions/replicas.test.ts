@@ -7,6 +7,7 @@ import { makeDocuments } from '../helpers/factories';
 import { startServerProcess } from '../helpers/process';
 import { TEST_ADMIN_KEY, startTestServer, writerContext, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient } from '../helpers/ws';
+import { metricValue } from '../helpers/metrics';
 import { createDb } from '../../src/db/knex';
 
 const SUB = `subscription ($f: EventFilter!) { stepStatusChanged(filter: $f) { cursor status step { id status run { status } } runGroupProgress { total completed } } }`;
@@ -52,10 +53,7 @@ describe('live events in production conditions', () => {
   });
 
   it('statements and GraphQL executions per event do not grow with subscribers sharing a filter', async () => {
-    const executions = async () => {
-      const text = await (await fetch(s.url.replace(/\/graphql$/, '/metrics'))).text();
-      return Number(/runledger_subscription_executions_total (\d+)/.exec(text)![1]);
-    };
+    const executions = () => metricValue(s, 'runledger_subscription_executions_total');
     const executionsSeen: number[] = [];
     const statementsPerEvent = async (subscribers: number) => {
       const executionsBefore = await executions();

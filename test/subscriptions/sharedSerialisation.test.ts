@@ -5,6 +5,7 @@ import { createProject } from '../helpers/api';
 import { rawSocket } from '../helpers/rawWs';
 import { startTestServer, writerContext, type TestServer } from '../helpers/server';
 import { until } from '../helpers/wait';
+import { metricValue } from '../helpers/metrics';
 
 const SUB = `subscription ($p: ID!) { lifecycleEvents(filter: { projectId: $p }) { cursor statusMeta } }`;
 const SUBSCRIBERS = 30;
@@ -15,10 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => s.stop());
 
-async function counter(name: string): Promise<number> {
-  const text = await (await fetch(s.url.replace(/\/graphql$/, '/metrics'))).text();
-  return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
-}
+const counter = (name: string) => metricValue(s, name);
 
 it(`serialises a large event once for ${SUBSCRIBERS} subscribers of one shape`, async () => {
   const project = await createProject(s);
