@@ -524,6 +524,18 @@ export type Mutation = {
   deleteRunGroup: DeleteStats;
   /** Records an LLM call, then its prompt and response files, in one transaction. */
   recordLlmCall: LlmCall;
+  /**
+   * Hands back a step its worker was given but never ran: one that arrived while the worker was
+   * stopping, or one its heartbeat's `activeSteps` shows it holds but it never received (a
+   * claimedStep push lost with its connection). The step becomes ERROR with its retry unchanged:
+   * no attempt is counted, so it is claimable again at once even with no retry left (waiting
+   * workers hear of it as a RETRY), and its event is recorded like any status change. Only a
+   * RUNNING step held by `workerId` at `expectedVersion` can be released, else CONFLICT (taken
+   * over, cancelled, already reported or released); a step outside the key's projects is
+   * NOT_FOUND. Needs a WRITER key. A step whose handler did run is reported with
+   * updateStepStatus instead, where ERROR is an attempt.
+   */
+  releaseStep: Step;
   /** Revokes a key at once; revoking twice returns the key unchanged. */
   revokeApiKey: ApiKey;
   /**
@@ -665,6 +677,17 @@ export type MutationDeleteRunGroupArgs = {
  */
 export type MutationRecordLlmCallArgs = {
   input: RecordLlmCallInput;
+};
+
+/**
+ * The write side. Every mutation is one database transaction: it either does everything it says,
+ * parents before children with ids made by the database, or nothing at all. Create mutations
+ * accept an `idempotencyKey`: repeating the call with the same key and input returns the first
+ * result and writes nothing new; the same key with a different input is a `CONFLICT`. Keys are
+ * kept at least 24 hours.
+ */
+export type MutationReleaseStepArgs = {
+  input: ReleaseStepInput;
 };
 
 /**
@@ -1028,6 +1051,19 @@ export type RecordLlmCallInput = {
   stepId?: InputMaybe<Scalars['ID']['input']>;
   timeToFirstTokenMs?: InputMaybe<Scalars['Int']['input']>;
   usageDetails?: InputMaybe<Scalars['JSON']['input']>;
+};
+
+export type ReleaseStepInput = {
+  /**
+   * The step's version as the worker last saw it (its claim, or its heartbeat's `activeSteps`);
+   * another is a CONFLICT, so a release never undoes a later claim of the same step.
+   */
+  expectedVersion: Scalars['Int']['input'];
+  /** Why the step is handed back, stored as its statusMessage. */
+  message?: InputMaybe<Scalars['String']['input']>;
+  stepId: Scalars['ID']['input'];
+  /** The worker the step is RUNNING under; a step held by another worker is a CONFLICT. */
+  workerId: Scalars['ID']['input'];
 };
 
 export type Role =
@@ -1719,6 +1755,7 @@ export type ResolversTypes = {
   ProjectEdge: ResolverTypeWrapper<ProjectEdgeModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RecordLlmCallInput: RecordLlmCallInput;
+  ReleaseStepInput: ReleaseStepInput;
   Role: Role;
   Run: ResolverTypeWrapper<RunModel>;
   RunConnection: ResolverTypeWrapper<RunConnectionModel>;
@@ -1798,6 +1835,7 @@ export type ResolversParentTypes = {
   ProjectEdge: ProjectEdgeModel;
   Query: Record<PropertyKey, never>;
   RecordLlmCallInput: RecordLlmCallInput;
+  ReleaseStepInput: ReleaseStepInput;
   Run: RunModel;
   RunConnection: RunConnectionModel;
   RunEdge: RunEdgeModel;
@@ -2148,6 +2186,12 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationRecordLlmCallArgs, 'input'>
+  >;
+  releaseStep?: Resolver<
+    ResolversTypes['Step'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationReleaseStepArgs, 'input'>
   >;
   revokeApiKey?: Resolver<
     ResolversTypes['ApiKey'],

@@ -6,6 +6,7 @@ import {
   ClaimNextStepDocument,
   ClaimedStepDocument,
   RecordStepLlmCallDocument,
+  ReleaseStepDocument,
   ReportStepStatusDocument,
   StepsRevokedDocument,
   StoreStepFileDocument,
@@ -115,7 +116,12 @@ export interface RunledgerWorkerOptions {
   handlers: StepHandlers;
   /** Steps run at once. @default 1 */
   concurrency?: number;
-  /** Check-in interval while steps run. @default a third of the server's lease, at most 10 s */
+  /**
+   * Check-in interval while steps run (idle, the worker checks in every `pollIntervalMs`). Its
+   * answer tells which steps the server says the worker holds: those it does not know in two
+   * answers in a row (a claimedStep push lost with its connection) it hands back unrun.
+   * @default a third of the server's lease, at most 10 s
+   */
   heartbeatMs?: number;
   /**
    * Claim attempts for free slots that no claimedStep subscription holds (it failed). Waiting
@@ -139,7 +145,9 @@ export interface RunledgerWorker {
   start(): Promise<void>;
   /**
    * Stops claiming, lets running handlers finish within `stopGraceMs`, then aborts the rest and
-   * reports them ERROR ("worker stopped") so that another worker retries them at once.
+   * reports them ERROR ("worker stopped") so that another worker retries them at once. Steps it
+   * was given but never ran (claimed while it stopped, or held by the server for it without
+   * ever reaching it) are handed back with releaseStep: claimable again, as no attempt.
    */
   stop(): Promise<void>;
   /** Steps running now. */
@@ -149,6 +157,8 @@ export interface RunledgerWorker {
 }
 
 const STOPPED_MESSAGE = 'worker stopped';
+/** How many times a report or a hand-back is tried before it is given up on. */
+const SEND_ATTEMPTS = 21;
 
 interface Running {
   step: WorkerStep;
@@ -179,6 +189,11 @@ function watchSignals(worker: RunledgerWorker): void {
   };
   process.on('SIGTERM', signalListener);
   process.on('SIGINT', signalListener);
+}
+
+/** Waits before the retry after `attempt` failed ones: 100 ms, doubling, at most 5 s. */
+function backOff(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
 }
 
 function messageOf(error: unknown): string {
@@ -237,8 +252,15 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
   let claiming = false;
   /** Free slots waiting on a claimedStep subscription, by their unsubscribe function. */
   const slots = new Set<() => void>();
-  /** Steps a slot received while stop() ran, being handed back. */
-  const handBacks = new Set<Promise<void>>();
+  /** Steps being handed back (releaseStep), by id: stop() waits for them. */
+  const handBacks = new Map<string, Promise<void>>();
+  /**
+   * Steps the last heartbeat said the server holds for this worker that it does not know, with
+   * their versions: handed back when the next heartbeat says so again (one answer may name a
+   * step whose push is still on its way).
+   */
+  let unknownHeld = new Map<string, number>();
+  let heartbeatInFlight: Promise<void> | null = null;
   let slotsRefused = false;
   let pollTimer: ReturnType<typeof setInterval> | null = null;
   let heartbeatTimer: ReturnType<typeof setInterval> | null = null;
@@ -267,8 +289,8 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
             break;
           }
           if (stopping) {
-            // Claimed while stop() began: hand it back at once.
-            await report(claimNextStep.id, claimNextStep.version, 'ERROR', { message: STOPPED_MESSAGE });
+            // Claimed while stop() began: hand it back at once (no handler ran: no attempt).
+            await handBack(claimNextStep.id, claimNextStep.version, stoppingMessage);
             break;
           }
           launch(toStep(claimNextStep), claimNextStep.version);
@@ -302,9 +324,7 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
           if (closed) return;
           close();
           if (stopping) {
-            const handBack = report(claimedStep.id, claimedStep.version, 'ERROR', { message: STOPPED_MESSAGE });
-            handBacks.add(handBack);
-            void handBack.finally(() => handBacks.delete(handBack));
+            void handBack(claimedStep.id, claimedStep.version, stoppingMessage);
             return;
           }
           launch(toStep(claimedStep), claimedStep.version);
@@ -358,14 +378,45 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
           extra = { message: `the server refused the handler's result: ${messageOf(e)}` };
           continue;
         }
-        if (refused || attempt >= 20) {
+        if (refused || attempt + 1 >= SEND_ATTEMPTS) {
           warn(`reporting step ${stepId} ${status} failed; giving up`, e);
           return;
         }
         warn(`reporting step ${stepId} ${status} failed; retrying`, e);
-        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+        await backOff(attempt);
       }
     }
+  }
+
+  const stoppingMessage = `claimed while worker ${workerId} was stopping; handed back unrun (not an attempt)`;
+  const neverReceivedMessage = `held by the server for worker ${workerId}, which never received it (its claimedStep push was lost); handed back unrun (not an attempt)`;
+
+  /**
+   * Hands back a step no handler of ours ran (releaseStep: claimable again, no attempt counted).
+   * Retried as a report is, for the same reason; CONFLICT or NOT_FOUND means the step is not
+   * ours any more (taken over, cancelled, already handed back), and that is the end of it.
+   */
+  function handBack(stepId: string, expectedVersion: number, message: string): Promise<void> {
+    const pending = handBacks.get(stepId);
+    if (pending) return pending;
+    const done = (async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await client.request(ReleaseStepDocument, { input: { stepId, workerId, expectedVersion, message } });
+          return;
+        } catch (e) {
+          if (isGone(e)) return;
+          if (attempt + 1 >= SEND_ATTEMPTS) {
+            warn(`handing back step ${stepId} failed; giving up`, e);
+            return;
+          }
+          warn(`handing back step ${stepId} failed; retrying`, e);
+          await backOff(attempt);
+        }
+      }
+    })().finally(() => handBacks.delete(stepId));
+    handBacks.set(stepId, done);
+    return done;
   }
 
   function contextFor(step: WorkerStep, signal: AbortSignal): StepContext {
@@ -504,7 +555,13 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
     entry.controller.abort(new Error(reason));
   }
 
-  async function heartbeat(): Promise<void> {
+  /** One heartbeat at a time: each answer is compared with the one before it. */
+  function heartbeat(): Promise<void> {
+    heartbeatInFlight ??= checkInAndCompare().finally(() => (heartbeatInFlight = null));
+    return heartbeatInFlight;
+  }
+
+  async function checkInAndCompare(): Promise<void> {
     // Sent even when claims and reports checked in lately: those keep the lease, but only the
     // heartbeat's answer tells which steps are still ours. A handler that never returns (it waits
     // for its signal) has no report to learn from, so skipping it left cancelled steps running.
@@ -514,14 +571,44 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
         id: workerId,
         projectId: options.projectId,
       });
-      const held = new Set(workerCheckin.activeSteps.map((s) => s.id));
+      const held = new Map(workerCheckin.activeSteps.map((s) => [s.id, s.version]));
       for (const entry of running.values()) {
         // A step claimed while the heartbeat was on its way is not in its answer, yet ours.
         if (entry.claimedAt < sentAt && !held.has(entry.step.id))
           revoke(entry, `step ${entry.step.id} is no longer held by ${workerId} (cancelled or taken over)`);
       }
+      // Held for us, yet unknown: a push lost with its subscription (a reconnect, stop(), or a
+      // race with the client's complete), which nothing else would ever free while this worker
+      // checks in. Handed back only when two answers in a row show it at the same version: the
+      // first may name a step whose push is still on its way. A step that reached us after the
+      // answer was read has a newer version on the server (claims and reports move it), so a
+      // late hand-back of it is a CONFLICT, never a lost attempt.
+      const unknown = new Map<string, number>();
+      for (const [id, version] of held) {
+        if (running.has(id) || handBacks.has(id)) continue;
+        if (unknownHeld.get(id) === version) void handBack(id, version, neverReceivedMessage);
+        else unknown.set(id, version);
+      }
+      unknownHeld = unknown;
     } catch (e) {
       warn('heartbeat failed', e);
+    }
+  }
+
+  /**
+   * stop()'s last look, once no slot, claim or handler of ours can still take a step: every step
+   * the server holds for us that we do not run was lost on its way, and goes back now.
+   */
+  async function handBackUnknown(): Promise<void> {
+    try {
+      const { workerCheckin } = await client.request(WorkerHeartbeatDocument, {
+        id: workerId,
+        projectId: options.projectId,
+      });
+      for (const s of workerCheckin.activeSteps)
+        if (!running.has(s.id)) void handBack(s.id, s.version, neverReceivedMessage);
+    } catch (e) {
+      warn('the last check-in failed: steps lost on their way to this worker wait for its lease', e);
     }
   }
 
@@ -562,8 +649,12 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
       );
       // A safety net: the server's claimedStep looks for steps of lost workers itself, and this
       // poll claims only for slots no subscription holds (claimedStep failed).
+      // Idle, it heartbeats here too: a step lost on its way to a waiting slot is found so.
       pollTimer = setInterval(
-        pump,
+        () => {
+          if (running.size === 0) void heartbeat();
+          pump();
+        },
         options.pollIntervalMs ?? Math.max(30_000, (workerCheckin.leaseSeconds * 1000) / 2),
       );
       if (options.handleSignals) watchSignals(worker);
@@ -592,8 +683,10 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
       );
       // A claim in flight when stop() began hands its step back itself; wait for it.
       await claimLoop;
-      await Promise.all([...handBacks]);
       stopHeartbeat();
+      await heartbeatInFlight;
+      await handBackUnknown();
+      await Promise.all([...handBacks.values()]);
       await client.dispose();
     },
 

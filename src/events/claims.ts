@@ -3,7 +3,7 @@ import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import { canonicalJson } from '../services/canonical';
 import type { ServiceContext } from '../services/context';
-import { claimNextStep, updateStepStatus } from '../services/steps';
+import { claimNextStep, releaseStep } from '../services/steps';
 import { assertWorkerId } from '../services/workers';
 import type { EventBus } from './bus';
 import { PushQueue } from './queue';
@@ -142,17 +142,12 @@ class Room {
       // Left between the check before the commit and now: hand the step back at once. Left
       // RUNNING, a worker that keeps checking in for its other steps would hold it forever.
       // Not an attempt (nothing ran): with maxRetries 0 it would otherwise be FAILED unrun.
-      await updateStepStatus(
-        source,
-        {
-          stepId: step.id,
-          status: 'ERROR',
-          workerId: waiter.input.workerId,
-          expectedVersion: step.version,
-          message: NOT_DELIVERED,
-        },
-        { notAnAttempt: true },
-      ).catch(() => undefined);
+      await releaseStep(source, {
+        stepId: step.id,
+        workerId: waiter.input.workerId,
+        expectedVersion: step.version,
+        message: NOT_DELIVERED,
+      }).catch(() => undefined);
       this.remove(waiter);
       return 'claimed';
     }

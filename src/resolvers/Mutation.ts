@@ -5,7 +5,7 @@ import { storeFile } from '../services/files';
 import { recordLlmCall } from '../services/llmCalls';
 import { createApiKey, createProject, revokeApiKey } from '../services/projects';
 import { cancelRunGroup, deleteRunGroup, startRunGroup } from '../services/runGroups';
-import { claimNextStep, updateStepStatus } from '../services/steps';
+import { claimNextStep, releaseStep, updateStepStatus } from '../services/steps';
 import { workerCheckin } from '../services/workers';
 import { optional } from './helpers';
 
@@ -20,6 +20,7 @@ export const Mutation: MutationResolvers = {
   startRunGroup: (_, { input }, ctx) => startRunGroup(ctx, input),
   claimNextStep: (_, { input }, ctx) => claimNextStep(ctx, input),
   updateStepStatus: (_, { input }, ctx) => updateStepStatus(ctx, input),
+  releaseStep: (_, { input }, ctx) => releaseStep(ctx, input),
   recordLlmCall: (_, { input }, ctx) => recordLlmCall(ctx, input),
   storeFile: (_, { input }, ctx) => storeFile(ctx, input),
   workerCheckin: (_, { id, projectId }, ctx) => workerCheckin(ctx, id, projectId),

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ClaimStepInput, UpdateStepStatusInput } from '../__generated__/resolvers-types';
+import type { ClaimStepInput, ReleaseStepInput, UpdateStepStatusInput } from '../__generated__/resolvers-types';
 import { inScope } from '../auth/scope';
 import { rawRows } from '../db/raw';
 import { transaction } from '../db/transaction';
@@ -300,9 +300,9 @@ function keepsRunRunning(step: LockedStep, status: RunStatusValue): boolean {
  */
 export interface UpdateOptions {
   /**
-   * An ERROR that is no attempt: the step was claimed but never reached its worker (a claimedStep
-   * subscriber that left after the claim committed). Its retry stays, so a step with no retry
-   * left is claimable again instead of FAILED without having run.
+   * An ERROR that is no attempt: the step was claimed but its worker never ran it (see
+   * releaseStep). Its retry stays, so a step with no retry left is claimable again instead of
+   * FAILED without having run. Only its holder, naming itself, may say so.
    */
   notAnAttempt?: boolean;
 }
@@ -315,6 +315,9 @@ export async function updateStepStatus(
   const stepId = assertUuid(input.stepId, 'stepId');
   const workerId = input.workerId == null ? null : assertWorkerId(input.workerId);
   const meta = JSON.parse(jsonObject(input.meta, 'meta')) as Record<string, unknown>;
+  if (options.notAnAttempt && (input.status !== 'ERROR' || workerId === null)) {
+    throw new Error('updateStepStatus: notAnAttempt is an ERROR reported by the worker holding the step');
+  }
   return transaction(ctx.db, async (trx) => {
     const scoped = ctx.scope.projectIds === null ? '' : 'and s.project_id = any(:scope::uuid[])';
     const bindings: Record<string, Knex.Value> = { stepId };
@@ -400,4 +403,23 @@ export async function updateStepStatus(
       meta,
     });
   });
+}
+
+/**
+ * releaseStep: a RUNNING step its worker never ran goes back to claimable, as no attempt (ERROR,
+ * retry unchanged). The rules are updateStepStatus's: only from RUNNING, only by its holder,
+ * only at the version the holder saw; anything else is a CONFLICT.
+ */
+export function releaseStep(ctx: ServiceContext, input: ReleaseStepInput): Promise<G.Step> {
+  return updateStepStatus(
+    ctx,
+    {
+      stepId: input.stepId,
+      status: 'ERROR',
+      workerId: input.workerId,
+      expectedVersion: input.expectedVersion,
+      message: input.message ?? `released by worker ${input.workerId} without running it (not an attempt)`,
+    },
+    { notAnAttempt: true },
+  );
 }

@@ -230,6 +230,12 @@ describe('authorization matrix', () => {
       `mutation ($id: ID!) { updateStepStatus(input: { stepId: $id, status: RUNNING }) { id } }`,
       () => ({ id: a.step }),
     ),
+    // Not held by this worker: CONFLICT for A's writers (allowed through), NOT_FOUND for B's.
+    M(
+      'releaseStep',
+      `mutation ($id: ID!) { releaseStep(input: { stepId: $id, workerId: "not-the-holder", expectedVersion: 0 }) { id } }`,
+      () => ({ id: a.step }),
+    ),
     M(
       'recordLlmCall',
       `mutation ($s: ID!) { recordLlmCall(input: { stepId: $s, provider: "p", model: "m", operation: CHAT, prompt: "x", latencyMs: 1, status: SUCCESS }) { id } }`,

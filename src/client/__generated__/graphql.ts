@@ -104,6 +104,19 @@ export type RecordLlmCallInput = {
   usageDetails?: unknown;
 };
 
+export type ReleaseStepInput = {
+  /**
+   * The step's version as the worker last saw it (its claim, or its heartbeat's `activeSteps`);
+   * another is a CONFLICT, so a release never undoes a later claim of the same step.
+   */
+  expectedVersion: number;
+  /** Why the step is handed back, stored as its statusMessage. */
+  message?: string | null | undefined;
+  stepId: string | number;
+  /** The worker the step is RUNNING under; a step held by another worker is a CONFLICT. */
+  workerId: string | number;
+};
+
 /**
  * The status of a run group, a run or a step.
  *
@@ -457,13 +470,19 @@ export type ReportStepStatusMutation = {
   updateStepStatus: { id: string; status: RunStatus; retry: number; version: number };
 };
 
+export type ReleaseStepMutationVariables = Exact<{
+  input: ReleaseStepInput;
+}>;
+
+export type ReleaseStepMutation = { releaseStep: { id: string; status: RunStatus; retry: number; version: number } };
+
 export type WorkerHeartbeatMutationVariables = Exact<{
   id: string | number;
   projectId?: string | number | null | undefined;
 }>;
 
 export type WorkerHeartbeatMutation = {
-  workerCheckin: { id: string; leaseSeconds: number; activeSteps: Array<{ id: string }> };
+  workerCheckin: { id: string; leaseSeconds: number; activeSteps: Array<{ id: string; version: number }> };
 };
 
 export type RecordStepLlmCallMutationVariables = Exact<{
@@ -1555,6 +1574,48 @@ export const ReportStepStatusDocument = {
     },
   ],
 } as unknown as DocumentNode<ReportStepStatusMutation, ReportStepStatusMutationVariables>;
+export const ReleaseStepDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'ReleaseStep' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ReleaseStepInput' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'releaseStep' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'retry' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ReleaseStepMutation, ReleaseStepMutationVariables>;
 export const WorkerHeartbeatDocument = {
   kind: 'Document',
   definitions: [
@@ -1602,7 +1663,10 @@ export const WorkerHeartbeatDocument = {
                   name: { kind: 'Name', value: 'activeSteps' },
                   selectionSet: {
                     kind: 'SelectionSet',
-                    selections: [{ kind: 'Field', name: { kind: 'Name', value: 'id' } }],
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'version' } },
+                    ],
                   },
                 },
               ],
