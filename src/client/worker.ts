@@ -327,6 +327,11 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
             void handBack(claimedStep.id, claimedStep.version, stoppingMessage);
             return;
           }
+          // A push so late that heartbeats took it for lost: the step is going back, not run.
+          if (handBacks.has(claimedStep.id)) {
+            pump();
+            return;
+          }
           launch(toStep(claimedStep), claimedStep.version);
         },
         error: (e) => {

@@ -21,6 +21,61 @@ function signal(): { promise: Promise<void>; fire: () => void } {
   return { promise, fire };
 }
 
+/**
+ * A WebSocket implementation that, once `hold()` is called, holds back the next claimedStep
+ * push and every message after it (their order kept) until `deliver()`: a push on its way.
+ */
+function heldPushes() {
+  let holding = false;
+  const queued: (() => void)[] = [];
+  let seen = signal();
+  const accessor = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage')!;
+  class HoldingWebSocket extends WebSocket {}
+  Object.defineProperty(HoldingWebSocket.prototype, 'onmessage', {
+    get(this: WebSocket) {
+      return accessor.get!.call(this) as unknown;
+    },
+    set(this: WebSocket, listener: ((event: WebSocket.MessageEvent) => void) | null) {
+      const holdingListener = (event: WebSocket.MessageEvent) => {
+        // graphql-ws sends text frames: ws gives them as strings.
+        const push = holding && typeof event.data === 'string' && event.data.includes('"claimedStep"');
+        if (queued.length === 0 && !push) return listener!(event);
+        queued.push(() => listener!(event));
+        seen.fire();
+      };
+      accessor.set!.call(this, listener && holdingListener);
+    },
+  });
+  return {
+    impl: HoldingWebSocket,
+    /** Resolves once a push is held. */
+    hold(): Promise<void> {
+      holding = true;
+      seen = signal();
+      return seen.promise;
+    },
+    deliver(): void {
+      holding = false;
+      for (const message of queued.splice(0)) message();
+    },
+  };
+}
+
+/** Calls `then` after each answer to a workerCheckin the worker sent, once the worker has read it. */
+function watchHeartbeats(then: () => void): () => void {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const res = await realFetch(input, init);
+    if (typeof init?.body === 'string' && init.body.includes('workerCheckin')) {
+      const json = res.json.bind(res);
+      // The worker compares the answer in the microtasks after json(): a macrotask comes after.
+      res.json = () => json().finally(() => setImmediate(then));
+    }
+    return res;
+  };
+  return () => void (globalThis.fetch = realFetch);
+}
+
 describe('createRunledgerWorker, with steps it never ran', () => {
   let s: TestServer;
   const workers: RunledgerWorker[] = [];
@@ -137,6 +192,55 @@ describe('createRunledgerWorker, with steps it never ran', () => {
     expect(ran).toEqual([expect.any(String), held!.id]);
     expect(await stepOf(lost.id)).toMatchObject({ status: 'COMPLETED', retry: 0, workerId: w.workerId });
     expect(await statuses(lost.id, 4)).toEqual(['RUNNING', 'ERROR', 'RUNNING', 'COMPLETED']);
+  });
+
+  it('does not hand back a step whose push one heartbeat answer overtook', async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 1);
+    const pushes = heldPushes();
+    const ran: string[] = [];
+    const busy = signal();
+    const w = createRunledgerWorker({
+      url: s.url,
+      apiKey: TEST_ADMIN_KEY,
+      workerId: `w-${Math.random().toString(36).slice(2)}`,
+      projectId: project.id,
+      // One slot runs a step, so heartbeats go on; the other waits on claimedStep.
+      concurrency: 2,
+      heartbeatMs: 200,
+      stopGraceMs: 200,
+      webSocketImpl: pushes.impl,
+      handlers: {
+        ROUTE: async (step, ctx) => {
+          ran.push(step.id);
+          if (ran.length > 1) return;
+          busy.fire();
+          await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        },
+      },
+    });
+    workers.push(w);
+    await w.start();
+    await startRunGroup(s, batch.id, [{ name: 'busy', type: 'ROUTE' }]);
+    await busy.promise;
+    const held = pushes.hold();
+    const next = await startRunGroup(s, batch.id, [{ name: 'next', type: 'ROUTE' }]);
+    await held;
+    // The step is claimed and its push held: the next heartbeat answer names a step the worker
+    // does not know yet. Only then does the push arrive.
+    const answered = signal();
+    const unwatch = watchHeartbeats(answered.fire);
+    try {
+      await answered.promise;
+    } finally {
+      unwatch();
+    }
+    pushes.deliver();
+    await groupEnd(next.id);
+    const step = await stepOf(next.id);
+    expect(ran).toEqual([expect.any(String), step.id]);
+    expect(await statuses(next.id, 2)).toEqual(['RUNNING', 'COMPLETED']);
+    expect(step).toMatchObject({ status: 'COMPLETED', retry: 0, workerId: w.workerId });
   });
 
   it('hands back, as no attempt, a step its claim got while stop() began', async () => {
