@@ -1,7 +1,8 @@
 // The worker SDK: claims steps of the types it has handlers for, runs them, heartbeats, reports.
 // Idle, each free slot waits on a claimedStep subscription: the server claims for it when work
-// commits and sends the step, so a fleet of idle workers costs the database nothing and a step
-// reaches a handler without a round trip from the worker.
+// commits and sends the step, so a fleet of idle workers costs the database no claims (only a
+// check-in each per poll interval) and a step reaches a handler without a round trip from the
+// worker. A step the server gave it that it never ran goes back with releaseStep (no attempt).
 import {
   ClaimNextStepDocument,
   ClaimedStepDocument,
@@ -125,7 +126,8 @@ export interface RunledgerWorkerOptions {
   heartbeatMs?: number;
   /**
    * Claim attempts for free slots that no claimedStep subscription holds (it failed). Waiting
-   * slots need none: the server looks for steps of lost workers itself, every half lease.
+   * slots need none: the server looks for steps of lost workers itself, every half lease. With
+   * no step running, the worker also heartbeats this often (see `heartbeatMs`).
    * @default half the server's lease, at least 30 s
    */
   pollIntervalMs?: number;
