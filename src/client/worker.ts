@@ -1,8 +1,7 @@
 // The worker SDK: claims steps of the types it has handlers for, runs them, heartbeats, reports.
 // Idle, each free slot waits on a claimedStep subscription: the server claims for it when work
-// commits and sends the step, so a fleet of idle workers costs the database no claims (only a
-// check-in each per poll interval) and a step reaches a handler without a round trip from the
-// worker. A step the server gave it that it never ran goes back with releaseStep (no attempt).
+// commits and sends the step, so a fleet of idle workers costs the database nothing and a step
+// reaches a handler without a round trip from the worker. A step the server gave it that it never ran goes back with releaseStep (no attempt).
 import {
   ClaimNextStepDocument,
   ClaimedStepDocument,
@@ -118,7 +117,7 @@ export interface RunledgerWorkerOptions {
   /** Steps run at once. @default 1 */
   concurrency?: number;
   /**
-   * Check-in interval while steps run (idle, the worker checks in every `pollIntervalMs`). Its
+   * Check-in interval while steps run (idle, the worker is silent and its lease runs out). Its
    * answer tells which steps the server says the worker holds: those it does not know in two
    * answers in a row (a claimedStep push lost with its connection) it hands back unrun.
    * @default a third of the server's lease, at most 10 s
@@ -126,8 +125,7 @@ export interface RunledgerWorkerOptions {
   heartbeatMs?: number;
   /**
    * Claim attempts for free slots that no claimedStep subscription holds (it failed). Waiting
-   * slots need none: the server looks for steps of lost workers itself, every half lease. With
-   * no step running, the worker also heartbeats this often (see `heartbeatMs`).
+   * slots need none: the server looks for steps of lost workers itself, every half lease.
    * @default half the server's lease, at least 30 s
    */
   pollIntervalMs?: number;
@@ -644,6 +642,10 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
         projectId: options.projectId,
       });
       if (options.heartbeatMs === undefined) heartbeatMs = Math.min(10_000, (workerCheckin.leaseSeconds * 1000) / 3);
+      // Nothing runs here yet: a step the server holds for this worker id was lost by an earlier
+      // process of the same name (a claim whose answer never arrived). Checking in again just
+      // renewed its lease, so it would wait for that lease; it goes back now instead.
+      for (const s of workerCheckin.activeSteps) void handBack(s.id, s.version, neverReceivedMessage);
       // Before the first claim; it lasts until the client is disposed, after the last handler
       // (stop()'s grace period included).
       client.subscribe(
@@ -655,13 +657,11 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
         },
       );
       // A safety net: the server's claimedStep looks for steps of lost workers itself, and this
-      // poll claims only for slots no subscription holds (claimedStep failed).
-      // Idle, it heartbeats here too: a step lost on its way to a waiting slot is found so.
+      // poll claims only for slots no subscription holds (claimedStep failed). Idle, the worker
+      // never checks in (idle means silent): a step lost on its way to a waiting slot is the
+      // server's once the lease the claim renewed runs out, with no other step to renew it.
       pollTimer = setInterval(
-        () => {
-          if (running.size === 0) void heartbeat();
-          pump();
-        },
+        pump,
         options.pollIntervalMs ?? Math.max(30_000, (workerCheckin.leaseSeconds * 1000) / 2),
       );
       if (options.handleSignals) watchSignals(worker);

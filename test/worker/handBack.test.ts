@@ -194,12 +194,11 @@ describe('createRunledgerWorker, with steps it never ran', () => {
     expect(await statuses(lost.id, 4)).toEqual(['RUNNING', 'ERROR', 'RUNNING', 'COMPLETED']);
   });
 
-  it('hands back, while idle, a step the server held for it before it started, and then runs it', async () => {
+  it('hands back, as it starts, a step the server held for it before it started, and then runs it', async () => {
     const project = await createProject(s);
     const batch = await createBatch(s, project.id, 1);
     const ran: string[] = [];
-    // Idle, it heartbeats every poll interval.
-    const w = worker(project.id, { ROUTE: (step) => void ran.push(step.id) }, { pollIntervalMs: 50 });
+    const w = worker(project.id, { ROUTE: (step) => void ran.push(step.id) });
     const lost = await startRunGroup(s, batch.id, [{ name: 'lost', type: 'ROUTE' }]);
     // Given to it, as far as the server knows (a claim whose answer an earlier process of the
     // same name lost): the worker never saw it, and its waiting slot finds nothing claimable.
