@@ -11,6 +11,8 @@ export default tseslint.config(
       'src/client/__generated__/',
       'test/__generated__/',
       'src/explorer/dist/',
+      // built by `npm pack` of the client package (test/client/package.test.ts), gitignored
+      'packages/client/dist/',
       'coverage/',
       '**/*.js',
       '**/*.mjs',

@@ -57,7 +57,7 @@ export const deployment: Scenario = {
       note:
         pooled.fromAck.p99 <= 10
           ? undefined
-          : "A hop is the sequencing statement on A (it carries the NOTIFY), then a log read and the payload's step on B: three statements through the pooler, on the same two cores as both replicas, PgBouncer and PostgreSQL.",
+          : 'A hop is the sequencing statement on A (it carries the NOTIFY), then a log read on B (`step { id }` comes from the event): two statements through the pooler, on the same two cores as both replicas, PgBouncer and PostgreSQL.',
     });
     await throughput(b, a!.url);
   },

@@ -1,4 +1,5 @@
 import type { ClaimStepInput, StepType } from '../__generated__/resolvers-types';
+import { rawRows } from '../db/raw';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import { canonicalJson } from '../services/canonical';
@@ -29,16 +30,16 @@ interface Waiter {
  */
 class Room {
   private readonly waiters: Waiter[] = [];
-  private turn: Promise<void> | null = null;
+  private turn = false;
   /** A signal came during a turn: its claims may have looked before that commit. */
   private again = false;
   private readonly signals: PushQueue<unknown>;
-  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly scope: ClaimSource['scope'];
   private closed = false;
 
   constructor(
     source: ClaimSource,
-    filter: { projectId: string | null; runGroupId: string | null; stepTypes: StepType[] | null },
+    private readonly filter: { projectId: string | null; runGroupId: string | null; stepTypes: StepType[] | null },
     private readonly onEmpty: () => void,
     /** No event tells of a claim rolled back: other rooms whose claims skipped its step must look. */
     private readonly onRolledBack: () => void,
@@ -49,13 +50,19 @@ class Room {
       { projectId: filter.projectId, runGroupId: filter.runGroupId, stepTypes: filter.stepTypes },
     );
     this.signals = signals;
+    this.scope = source.scope;
     void (async () => {
       for await (const signal of signals) if (signal) this.wake();
     })().catch(() => undefined);
-    // No signal announces a step whose worker's lease expired: the room looks every half lease
-    // (one claim per room, whatever the number of waiters).
-    this.timer = setInterval(() => this.wake(), Math.max(1000, (source.config.workerLeaseSeconds * 1000) / 2));
-    this.timer.unref();
+  }
+
+  /** This room's claims may take `lost` over (its filter and scope). */
+  mayClaim(lost: LostStep): boolean {
+    const { projectId, runGroupId, stepTypes } = this.filter;
+    if (projectId && projectId !== lost.projectId) return false;
+    if (runGroupId && runGroupId !== lost.runGroupId) return false;
+    if (stepTypes && !stepTypes.includes(lost.type)) return false;
+    return this.scope.projectIds === null || this.scope.projectIds.includes(lost.projectId);
   }
 
   get waiting(): number {
@@ -77,7 +84,6 @@ class Room {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.timer);
     void this.signals.return();
     this.onEmpty();
   }
@@ -87,21 +93,27 @@ class Room {
       this.again = true;
       return;
     }
-    this.turn = this.takeTurns().finally(() => {
-      this.turn = null;
-      if (this.waiters.length === 0) this.close();
-    });
+    this.turn = true;
+    // claimFor settles every claim's failure itself.
+    void this.takeTurns();
   }
 
   private async takeTurns(): Promise<void> {
-    do {
-      this.again = false;
-      while (this.waiters.length > 0) {
-        const waiter = this.waiters[0]!;
-        const outcome = await this.claimFor(waiter);
-        if (outcome === 'empty') break;
-      }
-    } while (this.again && this.waiters.length > 0);
+    try {
+      do {
+        this.again = false;
+        while (this.waiters.length > 0) {
+          const waiter = this.waiters[0]!;
+          const outcome = await this.claimFor(waiter);
+          if (outcome === 'empty') break;
+        }
+      } while (this.again && this.waiters.length > 0);
+    } finally {
+      // In the same microtask as the last check of `again`: a wake-up cannot fall in between
+      // (it did when this ran in a .finally() of the turn's promise).
+      this.turn = false;
+      if (this.waiters.length === 0) this.close();
+    }
   }
 
   /** 'claimed' and 'gone' take the waiter out of the room; 'empty' leaves it first in line. */
@@ -160,12 +172,67 @@ class Room {
 
 const NOT_DELIVERED = 'claimed for a claimedStep subscriber that left before it was sent (not delivered)';
 
-const roomsByBus = new WeakMap<EventBus, Map<string, Room>>();
+/** What a RUNNING step of a worker silent past the lease is claimable by. */
+interface LostStep {
+  projectId: string;
+  runGroupId: string;
+  type: StepType;
+}
+
+/**
+ * No signal announces a step whose worker's lease expired. One look per process every half
+ * lease, one statement however many filters wait, finds such steps; only the rooms whose claims
+ * may take one over wake (each room looking on its own was a claim per filter and look).
+ */
+class LeaseWatch {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private looking = false;
+
+  constructor(private readonly rooms: Map<string, Room>) {}
+
+  /** Looks while there are rooms; `source` gives the pool and the lease (the process's). */
+  follow(source: ClaimSource): void {
+    if (this.timer) return;
+    const leaseSeconds = source.config.workerLeaseSeconds;
+    this.timer = setInterval(() => void this.look(source, leaseSeconds), Math.max(1000, (leaseSeconds * 1000) / 2));
+    this.timer.unref();
+  }
+
+  roomClosed(): void {
+    if (this.rooms.size > 0 || !this.timer) return;
+    clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async look(source: ClaimSource, leaseSeconds: number): Promise<void> {
+    if (this.looking) return;
+    this.looking = true;
+    try {
+      const lost = await rawRows<LostStep>(
+        source.db,
+        `/* claimedStep: lost workers' steps */ select distinct s.project_id, r.run_group_id, s.type
+           from worker w
+           join step s on s.project_id = w.project_id and s.worker_id = w.id
+           join run r on r.id = s.run_id
+          where w.last_checkin_at < now() - make_interval(secs => ?) and s.status = 'RUNNING'
+          limit 1000`,
+        [leaseSeconds],
+      );
+      for (const room of this.rooms.values()) if (lost.some((step) => room.mayClaim(step))) room.wake();
+    } catch {
+      // The next look tries again (a failing database fails the claims too, which say so).
+    } finally {
+      this.looking = false;
+    }
+  }
+}
+
+const roomsByBus = new WeakMap<EventBus, { rooms: Map<string, Room>; leases: LeaseWatch }>();
 
 /** claimedStep subscriptions of this process waiting for a step (idle worker slots). */
 export function waitingClaims(bus: EventBus): number {
   let n = 0;
-  for (const room of roomsByBus.get(bus)?.values() ?? []) n += room.waiting;
+  for (const room of roomsByBus.get(bus)?.rooms.values() ?? []) n += room.waiting;
   return n;
 }
 
@@ -179,8 +246,12 @@ export function claimStream(source: ClaimSource, input: ClaimStepInput): PushQue
   const runGroupId = input.runGroupId == null ? null : assertUuid(input.runGroupId, 'runGroupId');
   const stepTypes = input.types?.length ? [...new Set(input.types)].sort() : null;
   const key = canonicalJson({ claims: { projectId, runGroupId, stepTypes }, scope: source.scope.projectIds });
-  let rooms = roomsByBus.get(source.bus);
-  if (!rooms) roomsByBus.set(source.bus, (rooms = new Map()));
+  let ofBus = roomsByBus.get(source.bus);
+  if (!ofBus) {
+    const created = new Map<string, Room>();
+    roomsByBus.set(source.bus, (ofBus = { rooms: created, leases: new LeaseWatch(created) }));
+  }
+  const { rooms, leases } = ofBus;
   let room = rooms.get(key);
   if (!room) {
     const created = new Room(
@@ -188,12 +259,14 @@ export function claimStream(source: ClaimSource, input: ClaimStepInput): PushQue
       { projectId, runGroupId, stepTypes },
       () => {
         if (rooms.get(key) === created) rooms.delete(key);
+        leases.roomClosed();
       },
       () => {
         for (const other of rooms.values()) if (other !== created) other.wake();
       },
     );
     rooms.set(key, (room = created));
+    leases.follow(source);
   }
   const theRoom = room;
   const waiter: Waiter = {

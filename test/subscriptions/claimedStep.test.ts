@@ -195,3 +195,40 @@ describe('claimedStep', () => {
     await otherClient.dispose();
   });
 });
+
+describe('claimedStep, looking for steps of lost workers', () => {
+  let s: TestServer;
+  let client: Client;
+  beforeAll(async () => {
+    // A 1 s lease: the look for lost workers' steps comes every second.
+    s = await startTestServer({ workerLeaseSeconds: 1 });
+    client = wsClient(s.url);
+  });
+  afterAll(async () => {
+    await client.dispose();
+    await s.stop();
+  });
+
+  it('costs this process a statement per look, not a claim per waiting filter, while no worker is lost', async () => {
+    const project = await createProject(s);
+    const rooms = 40;
+    // Distinct run groups: 40 filters, none sharing a turn with another.
+    const subs = Array.from({ length: rooms }, (_, i) =>
+      collect<Claimed>(client, CLAIMED, {
+        i: { workerId: `idle${i}`, projectId: project.id, runGroupId: crypto.randomUUID() },
+      }),
+    );
+    // Every first look done: each checked its worker in, finding nothing.
+    const checkedIn = async () => Number((await s.db('worker').where({ projectId: project.id }).count())[0]!.count);
+    for (let i = 0; i < 500 && (await checkedIn()) < rooms; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await waitingClaims(s)).toBe(rooms);
+    // Three looks' worth of time (a rate over a window: no race to force).
+    const idle = await s.countStatements(() => new Promise((r) => setTimeout(r, 3_000)));
+    for (const sub of subs) sub.unsubscribe();
+    expect({
+      claims: idle.sql.filter((q) => q.includes('claimNextStep')).length,
+      // The bus's own safety poll runs meanwhile too; a claim per filter and look would be 360.
+      fewerThanTheFilters: idle.count < rooms / 2,
+    }).toEqual({ claims: 0, fewerThanTheFilters: true });
+  });
+});
