@@ -36,6 +36,9 @@ class Room {
   private readonly signals: PushQueue<unknown>;
   private readonly scope: ClaimSource['scope'];
   private closed = false;
+  /** The last claim passed over locked claimable steps: the room looks again after this wait. */
+  private relook: ReturnType<typeof setTimeout> | null = null;
+  private relookMs = RELOOK_FIRST_MS;
 
   constructor(
     source: ClaimSource,
@@ -84,6 +87,7 @@ class Room {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.relook) clearTimeout(this.relook);
     void this.signals.return();
     this.onEmpty();
   }
@@ -116,6 +120,23 @@ class Room {
     }
   }
 
+  /**
+   * Every claimable step was locked by another transaction. A claim or a report that commits
+   * tells the room with its event; one that rolls back tells nobody, and its step would wait
+   * for a signal that never comes. So the room looks again, waiting longer each time the locks
+   * are still held (a long transaction costs a claim per second at most).
+   */
+  private lookAgainLater(): void {
+    if (this.relook || this.closed) return;
+    const wait = this.relookMs;
+    this.relookMs = Math.min(RELOOK_MAX_MS, wait * 2);
+    this.relook = setTimeout(() => {
+      this.relook = null;
+      if (!this.closed) this.wake();
+    }, wait);
+    this.relook.unref();
+  }
+
   /** 'claimed' and 'gone' take the waiter out of the room; 'empty' leaves it first in line. */
   private async claimFor(waiter: Waiter): Promise<'claimed' | 'empty' | 'gone'> {
     const { source, queue } = waiter;
@@ -127,6 +148,7 @@ class Room {
     let step: G.Step | null;
     /** The claim had a step locked and rolled back: rooms that skipped it (SKIP LOCKED) look again. */
     let rolledBack = false;
+    let skipped = false;
     try {
       // A subscriber that left (or whose key was revoked) while the claim waited for locks:
       // its claim rolls back instead of committing a step nobody will run.
@@ -136,6 +158,7 @@ class Room {
           if (!ok) rolledBack = true;
           return ok;
         },
+        onSkipped: () => (skipped = true),
       });
     } catch (e) {
       queue.fail(e);
@@ -148,8 +171,11 @@ class Room {
         this.remove(waiter);
         return 'gone';
       }
+      if (skipped) this.lookAgainLater();
+      else this.relookMs = RELOOK_FIRST_MS;
       return 'empty';
     }
+    this.relookMs = RELOOK_FIRST_MS;
     if (!wanted()) {
       // Left between the check before the commit and now: hand the step back at once. Left
       // RUNNING, a worker that keeps checking in for its other steps would hold it forever.
@@ -169,6 +195,9 @@ class Room {
     return 'claimed';
   }
 }
+
+const RELOOK_FIRST_MS = 10;
+const RELOOK_MAX_MS = 1000;
 
 const NOT_DELIVERED = 'claimed for a claimedStep subscriber that left before it was sent (not delivered)';
 

@@ -23,6 +23,8 @@ interface LockedStep extends ChangedStep {
   version: number;
   /** The run's status when a claim locked the step (see writeStatus). */
   runStatus?: RunStatusValue;
+  /** A claim's row that is no step to take: claimable steps exist, all of them locked. */
+  skipped?: boolean;
 }
 
 /**
@@ -38,6 +40,13 @@ export interface ClaimOptions {
    * claimedStep subscriber that left while its claim waited for locks).
    */
   wanted?(): boolean;
+  /**
+   * Told when the claim found nothing because every claimable step it would take was locked
+   * (SKIP LOCKED passed over them). A lock held by a transaction that then rolls back (a refused
+   * report, a claim nobody wanted) writes no event, so nothing else would say the step is still
+   * claimable: the caller looks again later.
+   */
+  onSkipped?(): void;
 }
 
 /** Thrown inside the claim's transaction to roll it back when the claim is no longer wanted. */
@@ -80,13 +89,23 @@ export async function claimNextStep(
       const columns = `s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
                        s.max_retries, s.worker_id, s.version, r.status as run_status`;
       const order = 'order by s.priority desc, s.created_at, s.id limit 1 for update of s skip locked';
+      const claimable = `from step s
+           join run r on r.id = s.run_id
+           join run_group g on g.id = r.run_group_id
+           left join step previous on previous.run_id = s.run_id and previous.number = s.number - 1
+           where s.status in ('PENDING', 'ERROR')
+             and (s.number = 1 or previous.status = 'COMPLETED')
+             and r.status not in ${FINAL_SQL}
+             and g.status not in ${FINAL_SQL}
+             ${conditions.join(' ')}`;
       // One statement (one round trip on the path from a work signal to a handler's start): a
       // step whose worker went silent past the lease goes first, it is the oldest work; only
       // when there is none is the claimable part read (the limit stops the union at its first
       // row, so `ready` runs, and locks, only then).
       // Steps run in order, and a COMPLETED step is final: a step whose predecessor completed has
       // every earlier step completed. `ready` walks the partial index of claimable steps in order,
-      // checking each candidate's predecessor by its unique key.
+      // checking each candidate's predecessor by its unique key. Only when both are empty,
+      // `skipped` looks without locking: a claimable step there was passed over, locked.
       // The worker's project when the caller names it or owns only one: the check-in rides in
       // the same statement (a worker row is a leaf of the lock order, and the lost-worker test
       // reads the statement's snapshot, from before the check-in).
@@ -98,34 +117,30 @@ export async function claimNextStep(
            ), `
         : '';
       if (knownProject) Object.assign(filters, { workerId, workerProject: knownProject });
-      const [candidate] = await rawRows<LockedStep>(
+      const [row] = await rawRows<LockedStep>(
         trx,
         `/* claimNextStep: lost or claimable step */ with ${checkin}lost as (
-           select ${columns} from worker w
+           select ${columns}, false as skipped from worker w
            join step s on s.project_id = w.project_id and s.worker_id = w.id
            join run r on r.id = s.run_id
            where w.last_checkin_at < now() - make_interval(secs => :leaseSeconds) and s.status = 'RUNNING' ${conditions.join(' ')}
            ${order}
          ), ready as (
-           select ${columns} from step s
-           join run r on r.id = s.run_id
-           join run_group g on g.id = r.run_group_id
-           left join step previous on previous.run_id = s.run_id and previous.number = s.number - 1
-           where s.status in ('PENDING', 'ERROR')
-             and (s.number = 1 or previous.status = 'COMPLETED')
-             and r.status not in ${FINAL_SQL}
-             and g.status not in ${FINAL_SQL}
-             ${conditions.join(' ')}
+           select ${columns}, false as skipped ${claimable}
            ${order}
+         ), skipped as (
+           select ${columns}, true as skipped ${claimable} limit 1
          )
-         select * from lost union all select * from ready limit 1`,
+         select * from lost union all select * from ready union all select * from skipped limit 1`,
         filters,
       );
       // Otherwise the worker of the claimed step's project checks in now (workers belong to one
       // project); an admin key for every project naming none, with nothing to claim, has no
       // worker to check in.
+      const candidate = row?.skipped ? undefined : row;
       const workerProject = knownProject ? null : (candidate?.projectId ?? null);
       if (workerProject) await checkIn(trx, workerProject, workerId);
+      if (row?.skipped) options.onSkipped?.();
       if (!candidate) return { step: null };
 
       const takeover = candidate.status === 'RUNNING';
