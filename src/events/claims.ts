@@ -68,6 +68,11 @@ class Room {
     return this.scope.projectIds === null || this.scope.projectIds.includes(lost.projectId);
   }
 
+  /** The projects this room's claims may take steps from; null for any. */
+  get projects(): readonly string[] | null {
+    return this.filter.projectId ? [this.filter.projectId] : this.scope.projectIds;
+  }
+
   get waiting(): number {
     return this.waiters.length;
   }
@@ -196,6 +201,8 @@ class Room {
   }
 }
 
+/** Rows one look for lost workers' steps reads (distinct project, run group and type). */
+const LOST_LOOK_ROWS = 1000;
 const RELOOK_FIRST_MS = 10;
 const RELOOK_MAX_MS = 1000;
 
@@ -237,17 +244,29 @@ class LeaseWatch {
     if (this.looking) return;
     this.looking = true;
     try {
+      // Only the projects some room here may claim from: other projects' lost steps, however
+      // many, cannot fill the look's rows.
+      const projects = new Set<string>();
+      let anyProject = false;
+      for (const room of this.rooms.values()) {
+        const own = room.projects;
+        if (own === null) anyProject = true;
+        else for (const id of own) projects.add(id);
+      }
       const lost = await rawRows<LostStep>(
         source.db,
         `/* claimedStep: lost workers' steps */ select distinct s.project_id, r.run_group_id, s.type
            from worker w
            join step s on s.project_id = w.project_id and s.worker_id = w.id
            join run r on r.id = s.run_id
-          where w.last_checkin_at < now() - make_interval(secs => ?) and s.status = 'RUNNING'
-          limit 1000`,
-        [leaseSeconds],
+          where w.last_checkin_at < now() - make_interval(secs => :leaseSeconds) and s.status = 'RUNNING'
+            ${anyProject ? '' : 'and w.project_id = any(:projects::uuid[])'}
+          limit ${LOST_LOOK_ROWS}`,
+        anyProject ? { leaseSeconds } : { leaseSeconds, projects: [...projects] },
       );
-      for (const room of this.rooms.values()) if (lost.some((step) => room.mayClaim(step))) room.wake();
+      // A full look may have left out the filters some room waits for: every room claims once.
+      const all = lost.length >= LOST_LOOK_ROWS;
+      for (const room of this.rooms.values()) if (all || lost.some((step) => room.mayClaim(step))) room.wake();
     } catch {
       // The next look tries again (a failing database fails the claims too, which say so).
     } finally {

@@ -4,6 +4,7 @@
 // rules (scope, role), and a subscriber that leaves while its claim waits gets no step.
 import type { Client } from 'graphql-ws';
 import { createBatch, createProject, must, startRunGroup } from '../helpers/api';
+import { makeProject, makeWorker } from '../helpers/factories';
 import { holdLocks, waitingBackend } from '../helpers/locks';
 import { metricValue } from '../helpers/metrics';
 import { startTestServer, type TestServer } from '../helpers/server';
@@ -230,5 +231,53 @@ describe('claimedStep, looking for steps of lost workers', () => {
       // The bus's own safety poll runs meanwhile too; a claim per filter and look would be 360.
       fewerThanTheFilters: idle.count < rooms / 2,
     }).toEqual({ claims: 0, fewerThanTheFilters: true });
+  });
+
+  it('finds a lost step for a waiting filter however many other filters have lost steps nobody waits for', async () => {
+    // Another project's workers all died, leaving RUNNING steps in many run groups (more filters
+    // than one look reads) that no worker of this process waits for. Its id sorts before this
+    // test's project: a look that reads rows in that order reaches the crowd first.
+    const project = await createProject(s);
+    let crowd = await makeProject(s.db);
+    while (crowd.id > project.id) crowd = await makeProject(s.db);
+    const dead = await makeWorker(s.db, crowd.id, 'dead', 3600);
+    // 2,000 of them, in one statement: twice what one look reads.
+    await s.db.raw(
+      `with d as (
+         insert into document (project_id, hash, mime_type, file_size)
+         select :project, 'sha256-' || encode(sha256(convert_to(:project || g, 'UTF8')), 'hex'), 'text/plain', 1
+           from generate_series(1, 2000) g returning id
+       ), dn as (select id, row_number() over () n from d),
+       gr as (
+         insert into run_group (project_id, workflow_definition_id, name)
+         select :project, 'wf', 'crowd-' || g from generate_series(1, 2000) g returning id
+       ), gn as (select id, row_number() over () n from gr),
+       r as (
+         insert into run (project_id, run_group_id, document_id, workflow_definition_id, status)
+         select :project, gn.id, dn.id, 'wf', 'RUNNING' from dn join gn using (n) returning id
+       )
+       insert into step (project_id, run_id, number, name, type, is_last_step, status, worker_id)
+       select :project, r.id, 1, 'route', 'ROUTE', true, 'RUNNING', :dead from r`,
+      { project: crowd.id, dead },
+    );
+    // Here a worker waits, and the worker holding this project's step goes silent after that
+    // waiter's first look: only the look for lost workers' steps can tell the waiter.
+    const batch = await createBatch(s, project.id, 1);
+    // A retry left: a takeover is then a claim, not FAILED.
+    await startRunGroup(s, batch.id, [{ name: 'route', type: 'ROUTE', maxRetries: 1 }]);
+    const held = await must<{ claimNextStep: { id: string } }>(s, CLAIM, {
+      i: { workerId: 'silent', projectId: project.id },
+    });
+    const sub = collect<Claimed>(client, CLAIMED, { i: { workerId: 'heir', projectId: project.id } });
+    const checkedIn = () => s.db('worker').where({ id: 'heir', projectId: project.id }).first();
+    for (let i = 0; i < 500 && !(await checkedIn()); i++) await new Promise((r) => setTimeout(r, 10));
+    await s
+      .db('worker')
+      .where({ id: 'silent', projectId: project.id })
+      .update({ lastCheckinAt: s.db.raw(`now() - interval '1 hour'`) });
+    // Looks come every second: five of them.
+    for (let i = 0; i < 500 && sub.values.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    sub.unsubscribe();
+    expect(sub.values.map((v) => v.claimedStep.id)).toEqual([held.claimNextStep.id]);
   });
 });
