@@ -196,6 +196,16 @@ function backOff(attempt: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
 }
 
+/** Steps `known` remembers (see there). */
+const KNOWN_STEPS = 10_000;
+/** Characters of a message a report carries: well under the server's 16 KiB for any text. */
+const MESSAGE_CHARS = 4000;
+
+/** A message cut to what the server accepts, saying that it was cut. */
+function clip(message: string): string {
+  return message.length <= MESSAGE_CHARS ? message : `${message.slice(0, MESSAGE_CHARS - 12)}… (cut)`;
+}
+
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error);
@@ -260,6 +270,20 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
    * step whose push is still on its way).
    */
   let unknownHeld = new Map<string, number>();
+  /**
+   * The newest claim of each step this worker has had a hand in (run, or handed back), by id:
+   * a push or a claim's answer at that version or older is of a claim already dealt with (a
+   * push that comes after its hand-back), and a step held at such a version is not "never
+   * received" (a step whose report was lost is ours, not free to hand back as no attempt).
+   * Bounded: the oldest are forgotten first.
+   */
+  const known = new Map<string, number>();
+  const isKnown = (id: string, version: number) => (known.get(id) ?? -1) >= version;
+  const remember = (id: string, version: number) => {
+    known.delete(id);
+    known.set(id, version);
+    if (known.size > KNOWN_STEPS) known.delete(known.keys().next().value!);
+  };
   let heartbeatInFlight: Promise<void> | null = null;
   let slotsRefused = false;
   let pollTimer: ReturnType<typeof setInterval> | null = null;
@@ -288,6 +312,8 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
             idleWaiters.splice(0).forEach((w) => w());
             break;
           }
+          // An answer so late that heartbeats took its step for lost: it went back, not run.
+          if (isKnown(claimNextStep.id, claimNextStep.version)) continue;
           if (stopping) {
             // Claimed while stop() began: hand it back at once (no handler ran: no attempt).
             await handBack(claimNextStep.id, claimNextStep.version, stoppingMessage);
@@ -323,13 +349,14 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
         next: ({ claimedStep }) => {
           if (closed) return;
           close();
-          if (stopping) {
-            void handBack(claimedStep.id, claimedStep.version, stoppingMessage);
+          // A push so late that heartbeats took its step for lost: it went back, not run. A
+          // newer claim of a step being handed back is a new claim, and runs.
+          if (isKnown(claimedStep.id, claimedStep.version)) {
+            pump();
             return;
           }
-          // A push so late that heartbeats took it for lost: the step is going back, not run.
-          if (handBacks.has(claimedStep.id)) {
-            pump();
+          if (stopping) {
+            void handBack(claimedStep.id, claimedStep.version, stoppingMessage);
             return;
           }
           launch(toStep(claimedStep), claimedStep.version);
@@ -369,6 +396,7 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
     status: 'COMPLETED' | 'ERROR',
     extra: { message?: string; meta?: Record<string, unknown> },
   ): Promise<void> {
+    let fallback = false;
     for (let attempt = 0; ; attempt++) {
       try {
         await client.request(ReportStepStatusDocument, {
@@ -380,7 +408,13 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
         const refused = e instanceof RunledgerError && e.errors.some((x) => x.extensions?.code === 'BAD_USER_INPUT');
         if (refused && status === 'COMPLETED') {
           status = 'ERROR';
-          extra = { message: `the server refused the handler's result: ${messageOf(e)}` };
+          extra = { message: clip(`the server refused the handler's result: ${messageOf(e)}`) };
+          continue;
+        }
+        // An ERROR refused as it was (its meta): the attempt still counts, told in a few words.
+        if (refused && !fallback) {
+          fallback = true;
+          extra = { message: clip(`the server refused the handler's error: ${messageOf(e)}`) };
           continue;
         }
         if (refused || attempt + 1 >= SEND_ATTEMPTS) {
@@ -404,6 +438,7 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
   function handBack(stepId: string, expectedVersion: number, message: string): Promise<void> {
     const pending = handBacks.get(stepId);
     if (pending) return pending;
+    remember(stepId, expectedVersion);
     const done = (async () => {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -512,6 +547,7 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
       done: Promise.resolve(),
     };
     running.set(step.id, entry);
+    remember(step.id, version);
     startHeartbeat();
     entry.done = (async () => {
       let outcome: { status: 'COMPLETED' | 'ERROR'; message?: string; meta?: Record<string, unknown> };
@@ -521,7 +557,7 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
         const result = await handler(step, contextFor(step, controller.signal));
         outcome = { status: 'COMPLETED', message: result?.message, meta: result?.statusMeta };
       } catch (error) {
-        outcome = { status: 'ERROR', message: messageOf(error) };
+        outcome = { status: 'ERROR', message: clip(messageOf(error)) };
       }
       if (!entry.settled) {
         entry.settled = true;
@@ -585,12 +621,13 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
       // Held for us, yet unknown: a push lost with its subscription (a reconnect, stop(), or a
       // race with the client's complete), which nothing else would ever free while this worker
       // checks in. Handed back only when two answers in a row show it at the same version: the
-      // first may name a step whose push is still on its way. A step that reached us after the
-      // answer was read has a newer version on the server (claims and reports move it), so a
-      // late hand-back of it is a CONFLICT, never a lost attempt.
+      // first may name a step whose push is still on its way. A push that comes after all the
+      // same is of the version handed back, and `known` drops it; a newer claim of the step
+      // runs. A step this worker ran (its report lost or refused) is known too: never handed
+      // back as no attempt.
       const unknown = new Map<string, number>();
       for (const [id, version] of held) {
-        if (running.has(id) || handBacks.has(id)) continue;
+        if (running.has(id) || handBacks.has(id) || isKnown(id, version)) continue;
         if (unknownHeld.get(id) === version) void handBack(id, version, neverReceivedMessage);
         else unknown.set(id, version);
       }
@@ -611,7 +648,7 @@ export function createRunledgerWorker(options: RunledgerWorkerOptions): Runledge
         projectId: options.projectId,
       });
       for (const s of workerCheckin.activeSteps)
-        if (!running.has(s.id)) void handBack(s.id, s.version, neverReceivedMessage);
+        if (!running.has(s.id) && !isKnown(s.id, s.version)) void handBack(s.id, s.version, neverReceivedMessage);
     } catch (e) {
       warn('the last check-in failed: steps lost on their way to this worker wait for its lease', e);
     }

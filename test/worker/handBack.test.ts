@@ -11,70 +11,9 @@ import { claim, createBatch, createProject, must, startRunGroup } from '../helpe
 import { holdLocks, waitingBackend } from '../helpers/locks';
 import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
 import { collect, wsClient } from '../helpers/ws';
+import { heldPushes, signal, watchRequests } from '../helpers/workerWire';
 
 const HOUR = 3_600_000;
-
-/** A promise and the function that resolves it. */
-function signal(): { promise: Promise<void>; fire: () => void } {
-  let fire!: () => void;
-  const promise = new Promise<void>((resolve) => (fire = resolve));
-  return { promise, fire };
-}
-
-/**
- * A WebSocket implementation that, once `hold()` is called, holds back the next claimedStep
- * push and every message after it (their order kept) until `deliver()`: a push on its way.
- */
-function heldPushes() {
-  let holding = false;
-  const queued: (() => void)[] = [];
-  let seen = signal();
-  const accessor = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage')!;
-  class HoldingWebSocket extends WebSocket {}
-  Object.defineProperty(HoldingWebSocket.prototype, 'onmessage', {
-    get(this: WebSocket) {
-      return accessor.get!.call(this) as unknown;
-    },
-    set(this: WebSocket, listener: ((event: WebSocket.MessageEvent) => void) | null) {
-      const holdingListener = (event: WebSocket.MessageEvent) => {
-        // graphql-ws sends text frames: ws gives them as strings.
-        const push = holding && typeof event.data === 'string' && event.data.includes('"claimedStep"');
-        if (queued.length === 0 && !push) return listener!(event);
-        queued.push(() => listener!(event));
-        seen.fire();
-      };
-      accessor.set!.call(this, listener && holdingListener);
-    },
-  });
-  return {
-    impl: HoldingWebSocket,
-    /** Resolves once a push is held. */
-    hold(): Promise<void> {
-      holding = true;
-      seen = signal();
-      return seen.promise;
-    },
-    deliver(): void {
-      holding = false;
-      for (const message of queued.splice(0)) message();
-    },
-  };
-}
-
-/** Calls `then` after each answer to a workerCheckin the worker sent, once the worker has read it. */
-function watchHeartbeats(then: () => void): () => void {
-  const realFetch = globalThis.fetch;
-  globalThis.fetch = async (input, init) => {
-    const res = await realFetch(input, init);
-    if (typeof init?.body === 'string' && init.body.includes('workerCheckin')) {
-      const json = res.json.bind(res);
-      // The worker compares the answer in the microtasks after json(): a macrotask comes after.
-      res.json = () => json().finally(() => setImmediate(then));
-    }
-    return res;
-  };
-  return () => void (globalThis.fetch = realFetch);
-}
 
 describe('createRunledgerWorker, with steps it never ran', () => {
   let s: TestServer;
@@ -245,7 +184,7 @@ describe('createRunledgerWorker, with steps it never ran', () => {
     // The step is claimed and its push held: the next heartbeat answer names a step the worker
     // does not know yet. Only then does the push arrive.
     const answered = signal();
-    const unwatch = watchHeartbeats(answered.fire);
+    const unwatch = watchRequests('workerCheckin', { then: answered.fire });
     try {
       await answered.promise;
     } finally {
