@@ -1,5 +1,7 @@
 // Deterministic control of what the worker SDK receives: pushes held on their way, answers held or watched.
 import WebSocket from 'ws';
+import type { TestServer } from './server';
+import { collect, wsClient } from './ws';
 
 /** A promise and the function that resolves it. */
 export function signal(): { promise: Promise<void>; fire: () => void } {
@@ -79,4 +81,28 @@ export function watchRequests(fragment: string, hooks: { gate?: () => Promise<vo
     return res;
   };
   return () => void (globalThis.fetch = realFetch);
+}
+
+/** The one step of a one-step run group, as the database has it. */
+export async function stepOf(s: TestServer, groupId: string) {
+  return (await s
+    .db('step as s')
+    .join('run as r', 'r.id', 's.run_id')
+    .where('r.run_group_id', groupId)
+    .first('s.id', 's.status', 's.retry', 's.worker_id', 's.status_message', 's.version')) as {
+    id: string;
+    status: string;
+    retry: number;
+    workerId: string | null;
+    statusMessage: string | null;
+    version: number;
+  };
+}
+
+/** Resolves when the run group ends (its runGroupProgress subscription completes). */
+export async function groupEnd(s: TestServer, groupId: string): Promise<void> {
+  const ws = wsClient(s.url);
+  await collect(ws, `subscription ($id: ID!) { runGroupProgress(runGroupId: $id) { total } }`, { id: groupId })
+    .waitForEnd(10_000)
+    .finally(() => ws.dispose());
 }

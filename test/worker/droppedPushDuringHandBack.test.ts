@@ -10,10 +10,9 @@ import { claim, createBatch, createProject, startRunGroup } from '../helpers/api
 import { holdLocks, waitingBackend } from '../helpers/locks';
 import { metricValue } from '../helpers/metrics';
 import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
-import { collect, wsClient } from '../helpers/ws';
-import { heldPushes, watchRequests } from '../helpers/workerWire';
+import { groupEnd, heldPushes, stepOf, watchRequests } from '../helpers/workerWire';
 
-describe('review: a push during a hand-back of the same step', () => {
+describe('createRunledgerWorker, with a push during a hand-back of the same step', () => {
   let s: TestServer;
   const workers: RunledgerWorker[] = [];
   beforeAll(async () => {
@@ -26,26 +25,6 @@ describe('review: a push during a hand-back of the same step', () => {
   afterAll(async () => {
     await s.stop();
   });
-
-  const stepOf = async (groupId: string) =>
-    (await s
-      .db('step as s')
-      .join('run as r', 'r.id', 's.run_id')
-      .where('r.run_group_id', groupId)
-      .first('s.id', 's.status', 's.retry', 's.worker_id', 's.status_message')) as {
-      id: string;
-      status: string;
-      retry: number;
-      workerId: string | null;
-      statusMessage: string | null;
-    };
-
-  const groupEnd = async (groupId: string) => {
-    const ws = wsClient(s.url);
-    await collect(ws, `subscription ($id: ID!) { runGroupProgress(runGroupId: $id) { total } }`, { id: groupId })
-      .waitForEnd(10_000)
-      .finally(() => ws.dispose());
-  };
 
   it('runs a step handed back at start once its own slot claims it again while the release answer is on its way', async () => {
     const project = await createProject(s);
@@ -91,8 +70,8 @@ describe('review: a push during a hand-back of the same step', () => {
     }
 
     // The worker was given the step again and holds it: it should run it.
-    await groupEnd(lost.id);
-    expect({ ran, step: await stepOf(lost.id) }).toEqual({
+    await groupEnd(s, lost.id);
+    expect({ ran, step: await stepOf(s, lost.id) }).toEqual({
       ran: [held.id],
       step: expect.objectContaining({ status: 'COMPLETED', retry: 0 }),
     });

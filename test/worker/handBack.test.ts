@@ -11,7 +11,7 @@ import { claim, createBatch, createProject, must, startRunGroup } from '../helpe
 import { holdLocks, waitingBackend } from '../helpers/locks';
 import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
 import { collect, wsClient } from '../helpers/ws';
-import { heldPushes, signal, watchRequests } from '../helpers/workerWire';
+import { groupEnd, heldPushes, signal, stepOf, watchRequests } from '../helpers/workerWire';
 
 const HOUR = 3_600_000;
 
@@ -69,26 +69,6 @@ describe('createRunledgerWorker, with steps it never ran', () => {
     }
   }
 
-  const stepOf = async (groupId: string) =>
-    (await s
-      .db('step as s')
-      .join('run as r', 'r.id', 's.run_id')
-      .where('r.run_group_id', groupId)
-      .first('s.id', 's.status', 's.retry', 's.worker_id', 's.status_message')) as {
-      id: string;
-      status: string;
-      retry: number;
-      workerId: string | null;
-      statusMessage: string | null;
-    };
-
-  const groupEnd = async (groupId: string) => {
-    const ws = wsClient(s.url);
-    await collect(ws, `subscription ($id: ID!) { runGroupProgress(runGroupId: $id) { total } }`, { id: groupId })
-      .waitForEnd(10_000)
-      .finally(() => ws.dispose());
-  };
-
   it('hands back a step the server holds for it but it never received, after two heartbeats, and then runs it', async () => {
     const project = await createProject(s);
     const batch = await createBatch(s, project.id, 1);
@@ -116,10 +96,10 @@ describe('createRunledgerWorker, with steps it never ran', () => {
     const lost = await startRunGroup(s, batch.id, [{ name: 'lost', type: 'ROUTE' }]);
     const held = await claim(s, w.workerId, { projectId: project.id });
     expect(held).toMatchObject({ status: 'RUNNING', retry: 0 });
-    expect(held!.id).toBe((await stepOf(lost.id)).id);
+    expect(held!.id).toBe((await stepOf(s, lost.id)).id);
     // Its heartbeats keep the lease, so the lease never frees the step: only the worker can.
     expect(await statuses(lost.id, 2)).toEqual(['RUNNING', 'ERROR']);
-    expect(await stepOf(lost.id)).toMatchObject({
+    expect(await stepOf(s, lost.id)).toMatchObject({
       status: 'ERROR',
       retry: 0,
       statusMessage: expect.stringMatching(/never received/),
@@ -127,9 +107,9 @@ describe('createRunledgerWorker, with steps it never ran', () => {
     expect(ran).toHaveLength(1);
     // Claimable again with its retry unchanged (maxRetries 0): the worker runs it once free.
     letGo.fire();
-    await groupEnd(lost.id);
+    await groupEnd(s, lost.id);
     expect(ran).toEqual([expect.any(String), held!.id]);
-    expect(await stepOf(lost.id)).toMatchObject({ status: 'COMPLETED', retry: 0, workerId: w.workerId });
+    expect(await stepOf(s, lost.id)).toMatchObject({ status: 'COMPLETED', retry: 0, workerId: w.workerId });
     expect(await statuses(lost.id, 4)).toEqual(['RUNNING', 'ERROR', 'RUNNING', 'COMPLETED']);
   });
 
@@ -143,10 +123,10 @@ describe('createRunledgerWorker, with steps it never ran', () => {
     // same name lost): the worker never saw it, and its waiting slot finds nothing claimable.
     const held = await claim(s, w.workerId, { projectId: project.id });
     await w.start();
-    await groupEnd(lost.id);
+    await groupEnd(s, lost.id);
     expect(ran).toEqual([held!.id]);
     expect(await statuses(lost.id, 4)).toEqual(['RUNNING', 'ERROR', 'RUNNING', 'COMPLETED']);
-    expect(await stepOf(lost.id)).toMatchObject({ status: 'COMPLETED', retry: 0, workerId: w.workerId });
+    expect(await stepOf(s, lost.id)).toMatchObject({ status: 'COMPLETED', retry: 0, workerId: w.workerId });
   });
 
   it('does not hand back a step whose push one heartbeat answer overtook', async () => {
@@ -191,8 +171,8 @@ describe('createRunledgerWorker, with steps it never ran', () => {
       unwatch();
     }
     pushes.deliver();
-    await groupEnd(next.id);
-    const step = await stepOf(next.id);
+    await groupEnd(s, next.id);
+    const step = await stepOf(s, next.id);
     expect(ran).toEqual([expect.any(String), step.id]);
     expect(await statuses(next.id, 2)).toEqual(['RUNNING', 'COMPLETED']);
     expect(step).toMatchObject({ status: 'COMPLETED', retry: 0, workerId: w.workerId });
@@ -227,7 +207,7 @@ describe('createRunledgerWorker, with steps it never ran', () => {
     } finally {
       await locks.release();
     }
-    const step = await stepOf(next.id);
+    const step = await stepOf(s, next.id);
     expect(step).toMatchObject({ status: 'ERROR', retry: 0, statusMessage: expect.stringMatching(/stopping/) });
     expect(await statuses(next.id, 2)).toEqual(['RUNNING', 'ERROR']);
     // Claimable again, with no attempt spent.
@@ -254,11 +234,11 @@ describe('createRunledgerWorker, with steps it never ran', () => {
     await busy.promise;
     const lost = await startRunGroup(s, batch.id, [{ name: 'lost', type: 'ROUTE' }]);
     const held = await claim(s, w.workerId, { projectId: project.id });
-    expect(held!.id).toBe((await stepOf(lost.id)).id);
+    expect(held!.id).toBe((await stepOf(s, lost.id)).id);
     await w.stop();
     // The step it ran and stopped is an attempt ("worker stopped", maxRetries 0: FAILED); the one it never had is not.
-    expect(await stepOf(ranGroup.id)).toMatchObject({ status: 'FAILED', statusMessage: 'worker stopped' });
-    expect(await stepOf(lost.id)).toMatchObject({ status: 'ERROR', retry: 0 });
+    expect(await stepOf(s, ranGroup.id)).toMatchObject({ status: 'FAILED', statusMessage: 'worker stopped' });
+    expect(await stepOf(s, lost.id)).toMatchObject({ status: 'ERROR', retry: 0 });
     expect(await claim(s, 'another-worker', { projectId: project.id })).toMatchObject({ id: held!.id, retry: 0 });
   });
 });

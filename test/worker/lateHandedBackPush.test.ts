@@ -6,10 +6,9 @@
 import { createRunledgerWorker, type RunledgerWorker } from '../../src/client';
 import { createBatch, createProject, startRunGroup } from '../helpers/api';
 import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server';
-import { collect, wsClient } from '../helpers/ws';
-import { heldPushes, signal, watchRequests } from '../helpers/workerWire';
+import { groupEnd, heldPushes, signal, stepOf, watchRequests } from '../helpers/workerWire';
 
-describe('review: a push late past its own hand-back', () => {
+describe('createRunledgerWorker, with a push late past its own hand-back', () => {
   let s: TestServer;
   const workers: RunledgerWorker[] = [];
   beforeAll(async () => {
@@ -21,26 +20,6 @@ describe('review: a push late past its own hand-back', () => {
   afterAll(async () => {
     await s.stop();
   });
-
-  const stepOf = async (groupId: string) =>
-    (await s
-      .db('step as s')
-      .join('run as r', 'r.id', 's.run_id')
-      .where('r.run_group_id', groupId)
-      .first('s.id', 's.status', 's.retry', 's.worker_id', 's.version')) as {
-      id: string;
-      status: string;
-      retry: number;
-      workerId: string | null;
-      version: number;
-    };
-
-  const groupEnd = async (groupId: string) => {
-    const ws = wsClient(s.url);
-    await collect(ws, `subscription ($id: ID!) { runGroupProgress(runGroupId: $id) { total } }`, { id: groupId })
-      .waitForEnd(10_000)
-      .finally(() => ws.dispose());
-  };
 
   it('does not run a step it has already handed back when the push of that claim arrives late', async () => {
     const project = await createProject(s);
@@ -94,14 +73,14 @@ describe('review: a push late past its own hand-back', () => {
     } finally {
       unwatch();
     }
-    const step = await stepOf(next.id);
+    const step = await stepOf(s, next.id);
     expect(step).toMatchObject({ status: 'ERROR', retry: 0 });
 
     // Now the push of that same claim (the version the worker just released) arrives.
     const seen = pushes.seen();
     pushes.deliver();
     await seen;
-    await groupEnd(next.id);
+    await groupEnd(s, next.id);
 
     // The step ran once, while its worker held it. It ran twice: first for the late push, while
     // the server had it ERROR (claimable by any worker), then again for the claim that followed.

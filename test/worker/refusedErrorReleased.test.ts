@@ -12,7 +12,7 @@ import { TEST_ADMIN_KEY, startTestServer, type TestServer } from '../helpers/ser
 import { collect, wsClient } from '../helpers/ws';
 import { signal } from '../helpers/workerWire';
 
-describe('review: a failed attempt whose report was refused', () => {
+describe('createRunledgerWorker, with a failed attempt whose report was refused', () => {
   let s: TestServer;
   const workers: RunledgerWorker[] = [];
   beforeAll(async () => {
