@@ -144,6 +144,11 @@ export async function startTestServer(
       maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
       adminApiKey: TEST_ADMIN_KEY,
       liveEvents: options.liveEvents ?? true,
+      // The tests' fetch shares this process's event loop with the server: a stall (GC, a large
+      // body on two busy cores) can let the server's idle timer close a pooled connection just as
+      // the client sends on it, a reset no retry covers for POST (nodejs/undici#3141). No test
+      // idles a connection for a minute; keepAlive.test.ts sets its own.
+      httpKeepAliveTimeoutMs: 60_000,
       ...options.config,
     },
     logger,

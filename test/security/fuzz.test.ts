@@ -187,12 +187,24 @@ describe('fuzzing the API', () => {
     const problems: string[] = [];
     const codes = new Map<string, number>();
     const send = async (op: { query: string; variables?: unknown; body?: string }) => {
-      const res = await fetch(s.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
-        body: op.body ?? JSON.stringify({ query: op.query, variables: op.variables }),
-      });
-      const text = await res.text();
+      const body = op.body ?? JSON.stringify({ query: op.query, variables: op.variables });
+      const started = Date.now();
+      let res: Response;
+      let text: string;
+      try {
+        res = await fetch(s.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+          body,
+        });
+        text = await res.text();
+      } catch (e) {
+        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+        problems.push(
+          `no answer (${cause?.code ?? cause?.message ?? String(e)}) after ${Date.now() - started} ms for ${op.query.slice(0, 80)} (${body.length} bytes sent)`,
+        );
+        return;
+      }
       const what = `${op.query.slice(0, 80)} (${text.length} bytes back)`;
       if (res.status >= 500) problems.push(`${res.status} for ${what}: ${text.slice(0, 200)}`);
       let json: { errors?: { extensions?: { code?: string } }[] };
