@@ -136,7 +136,8 @@ export function child(
   const flags = script === 'src/index.ts' ? START_FLAGS : [];
   const proc = spawn(process.execPath, [...flags, ...nodeArgs, '--import', 'tsx', script], {
     cwd: root,
-    env: { ...process.env, ...env },
+    // In production mode, as users run it (src/nodeEnv.ts) and as the peer runs (bench/peer.ts).
+    env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   mkdirSync(LOG_DIR, { recursive: true });

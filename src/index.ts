@@ -1,4 +1,5 @@
-// The only module with side effects: config -> database -> server -> listen -> stop on signal.
+// The entry (it and nodeEnv.ts have side effects): config -> database -> server -> listen -> stop on signal.
+import './nodeEnv';
 import { ConfigError, loadConfig, type Config } from './config';
 import { probeDatabase, type DatabaseCapabilities } from './db/capabilities';
 import { startEmbeddedPostgres } from './db/embeddedPostgres';
