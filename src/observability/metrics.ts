@@ -7,8 +7,6 @@ export interface Metrics {
   registry: Registry;
   requests: Counter<'operation' | 'outcome'>;
   duration: Histogram<'operation'>;
-  /** One GraphQL operation answered: counted by outcome, its latency observed. */
-  recordRequest(operation: string, outcome: 'ok' | 'error', seconds: number): void;
   deliveryLag: Histogram;
   /** Subscription payloads sent (one per subscriber per event). */
   subscriptionPayloads: Counter;
@@ -59,11 +57,8 @@ export function createMetrics(deps: {
     labelNames: ['pool'] as const,
     registers: [registry],
   });
-  // Bound children: `inc(labels)` hashes its labels object on every call, once per statement here.
-  const queryStatements = statements.labels('queries');
-  const eventStatements = statements.labels('events');
-  deps.db.on('query', () => queryStatements.inc());
-  deps.eventsDb.on('query', () => eventStatements.inc());
+  deps.db.on('query', () => statements.inc({ pool: 'queries' }));
+  deps.eventsDb.on('query', () => statements.inc({ pool: 'events' }));
   const subscriptionPayloads = new Counter({
     name: 'runledger_subscription_payloads_total',
     help: 'Subscription payloads sent',
@@ -131,30 +126,11 @@ export function createMetrics(deps: {
     labelNames: ['kind'] as const,
     registers: [registry],
   });
-  // Per operation label (a bounded set, see operationLabel), its bound children.
-  const byOperation = new Map<
-    string,
-    { ok: Counter.Internal; error: Counter.Internal; duration: Histogram.Internal<'operation'> }
-  >();
-  const recordRequest = (operation: string, outcome: 'ok' | 'error', seconds: number) => {
-    let children = byOperation.get(operation);
-    if (!children) {
-      children = {
-        ok: requests.labels(operation, 'ok'),
-        error: requests.labels(operation, 'error'),
-        duration: duration.labels(operation),
-      };
-      byOperation.set(operation, children);
-    }
-    children[outcome].inc();
-    children.duration.observe(seconds);
-  };
   return {
     registry,
     pruned,
     requests,
     duration,
-    recordRequest,
     deliveryLag,
     subscriptionPayloads,
     subscriptionExecutions,

@@ -67,7 +67,8 @@ export async function createHttpTransport(options: HttpTransportOptions): Promis
           const operation = metrics.operationLabel(operationName);
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const outcome = encountered?.length ? 'error' : 'ok';
-          metrics.recordRequest(operation, outcome, seconds);
+          metrics.requests.inc({ operation, outcome });
+          metrics.duration.observe({ operation }, seconds);
           response.http.headers.set('x-request-id', contextValue.requestId);
           if (response.body.kind === 'single' && response.body.singleResult.errors) {
             response.body.singleResult.errors = response.body.singleResult.errors.map((e) =>
