@@ -2,12 +2,18 @@ import type { LlmCallResolvers } from '../__generated__/resolvers-types';
 import type { StoredFile } from '../graphql/mappers';
 import { children, optional, related } from './helpers';
 
+// Called twice per LLM call of a page (thousands): no closure when the files are loaded already
+// (each closure also costs a __name call under tsx).
 function fileOf(
   files: StoredFile[] | Promise<StoredFile[]>,
   kind: string,
 ): StoredFile | null | Promise<StoredFile | null> {
-  const pick = (list: StoredFile[]) => list.find((f) => f.kind === kind) ?? null;
-  return Array.isArray(files) ? pick(files) : files.then(pick);
+  return Array.isArray(files) ? pick(files, kind) : files.then((list) => pick(list, kind));
+}
+
+function pick(files: StoredFile[], kind: string): StoredFile | null {
+  for (const file of files) if (file.kind === kind) return file;
+  return null;
 }
 
 export const LlmCall: LlmCallResolvers = {
