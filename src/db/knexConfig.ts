@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Logger } from '../logger';
-import { knexSnakeCaseMappers } from 'objection';
 import pg from 'pg';
+import { camelCaseResult, wrapIdentifier } from './columnNames';
 import { pgClientWithTransactionTimeout } from './pooledClient';
 import { useFastTimestamps } from './timestamps';
 
@@ -64,7 +64,8 @@ export function knexConfig({
     pool: { min: 0, max: poolMax },
     ...(logger ? { log: knexLog(logger) } : {}),
     // snake_case in PostgreSQL, camelCase in TypeScript: one mapping for every query.
-    ...knexSnakeCaseMappers(),
+    wrapIdentifier,
+    postProcessResponse: camelCaseResult,
     migrations: {
       directory: migrationsDirectory,
       loadExtensions: ['.ts'],

@@ -1,7 +1,5 @@
 import type { Knex } from 'knex';
-import { knexSnakeCaseMappers } from 'objection';
-
-const { postProcessResponse } = knexSnakeCaseMappers();
+import { camelCaseResult } from './columnNames';
 
 /**
  * A raw statement's rows with camelCase keys, like every query-builder result (knex maps the
@@ -17,5 +15,5 @@ export async function rawRows<T>(
   const result = (await db.raw(sql, bindings as Knex.RawBinding[] | Knex.ValueDict)) as {
     rows: Record<string, unknown>[];
   };
-  return postProcessResponse!(result.rows) as T[];
+  return camelCaseResult(result.rows) as T[];
 }
