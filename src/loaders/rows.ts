@@ -24,8 +24,17 @@ export function whereAny(qb: Knex.QueryBuilder, column: string, values: readonly
   return qb.whereRaw('?? = any(?)', [column, values as string[]]);
 }
 
-function scoped(db: Knex, spec: TableSpec, scope: Scope): Knex.QueryBuilder {
-  const qb = db(spec.table).select(spec.columns(db));
+/**
+ * The table's rows in `scope`, with the columns the request reads. `paged`: a page's rows carry
+ * their keyset too, which their cursors encode (narrowed columns leave it out otherwise).
+ */
+function scoped(db: Knex, spec: TableSpec, scope: Scope, paged = false): Knex.QueryBuilder {
+  const columns = spec.columns(db);
+  if (paged && spec.keyset === 'time') {
+    const createdAt = `${spec.table}.created_at`;
+    if (!columns.includes(createdAt) && !columns.includes(`${spec.table}.*`)) columns.push(createdAt);
+  }
+  const qb = db(spec.table).select(columns);
   if (spec.projectColumn) scopeTo(qb, spec.projectColumn, scope);
   // The event log is read like every list, by its position keyset, and only where the log
   // reader would read it: sequenced events (src/events/log.ts).
@@ -179,7 +188,7 @@ export function childPageLoader<T, F = never>(
       for (const group of groupByArgs(keys).values()) {
         const args = group[0]!;
         const parentIds = [...new Set(group.map((k) => k.parentId))];
-        const inner = whereAny(scoped(db, spec, scope), `${spec.table}.${parentColumn}`, parentIds).select(
+        const inner = whereAny(scoped(db, spec, scope, true), `${spec.table}.${parentColumn}`, parentIds).select(
           db.raw(
             `row_number() over (partition by ?? order by ${sortColumns(spec)
               .map(() => '??')
@@ -269,7 +278,7 @@ export function listConnection<T, F>(
   applyFilter?: ApplyFilter<F>,
 ) {
   const filtered = () => {
-    const qb = scoped(db, spec, scope);
+    const qb = scoped(db, spec, scope, true);
     if (args.filter && applyFilter) applyFilter(qb, args.filter);
     return qb;
   };

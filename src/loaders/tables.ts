@@ -52,8 +52,9 @@ const plain = (table: string) => (_db: Knex) => [`${table}.*`];
 const camel = (column: string) => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
- * Wide rows, narrowed to what a request asks for. `always`: ids, foreign keys and the keyset,
- * the only columns resolvers read besides their own field's (relations, cursors, scoping).
+ * Wide rows, narrowed to what a request asks for. `always`: ids and foreign keys, the only
+ * columns resolvers read besides their own field's (relations, scoping); pages add their
+ * keyset for cursors (rows.ts `scoped`), lists of thousands of steps and LLM calls need none.
  * Every other column of the model (but `unread`) is read only when the field of the same name
  * (camelCase) is selected: producing jsonb and timestamps in PostgreSQL and parsing them in Node
  * is most of what a row costs.
@@ -109,7 +110,7 @@ export const tables = {
   runGroup: {
     table: RunGroup.tableName,
     type: RunGroup.name,
-    columns: selective(RunGroup, ['id', 'project_id', 'batch_id', 'created_at'], {
+    columns: selective(RunGroup, ['id', 'project_id', 'batch_id'], {
       withDuration: true,
       // The group's runs by status, in the group's own row: one statement fewer per level
       // that shows progress (an index-only probe on run (run_group_id, status)).
@@ -128,7 +129,7 @@ export const tables = {
   run: {
     table: Run.tableName,
     type: Run.name,
-    columns: selective(Run, ['id', 'project_id', 'run_group_id', 'batch_id', 'document_id', 'created_at'], {
+    columns: selective(Run, ['id', 'project_id', 'run_group_id', 'batch_id', 'document_id'], {
       withDuration: true,
     }),
     keyset: 'time',
@@ -137,7 +138,7 @@ export const tables = {
   step: {
     table: Step.tableName,
     type: Step.name,
-    columns: selective(Step, ['id', 'project_id', 'run_id', 'step_config_id', 'worker_id', 'created_at'], {
+    columns: selective(Step, ['id', 'project_id', 'run_id', 'step_config_id', 'worker_id'], {
       withDuration: true,
     }),
     keyset: 'time',
@@ -153,7 +154,7 @@ export const tables = {
   llmCall: {
     table: LlmCall.tableName,
     type: LlmCall.name,
-    columns: selective(LlmCall, ['id', 'project_id', 'run_id', 'step_id', 'created_at'], { withDuration: false }),
+    columns: selective(LlmCall, ['id', 'project_id', 'run_id', 'step_id'], { withDuration: false }),
     keyset: 'time',
     projectColumn: 'llm_call.projectId',
   },

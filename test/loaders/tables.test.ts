@@ -90,8 +90,12 @@ describe('columns a request reads', () => {
     );
     const stepSql = lean.sql.find((q) => q.includes('from "step"'))!;
     const callSql = lean.sql.find((q) => q.includes('from "llm_call"'))!;
-    expect(stepSql).not.toMatch(/status_meta|started_at|duration/);
-    expect(callSql).not.toMatch(/params|usage_details|started_at/);
+    // What the statement selects (its order, row_number's included, may name other columns).
+    const selected = (sql: string, table: string) =>
+      sql.slice(0, sql.indexOf(`from "${table}"`)).replace(/row_number\(\) over \([^)]*\)/, '');
+    // Lists (not pages) have no cursors: no keyset either, for thousands of rows a page.
+    expect(selected(stepSql, 'step')).not.toMatch(/status_meta|started_at|created_at|duration/);
+    expect(selected(callSql, 'llm_call')).not.toMatch(/params|usage_details|started_at|created_at/);
 
     const full = await s.gql(
       `query ($id: ID!) { runGroup(id: $id) { runs(first: 5) { nodes { startedAt steps(first: 5) { name statusMeta startedAt completedAt duration llmCalls(first: 5) { model params usageDetails } } } } } }`,
@@ -104,11 +108,48 @@ describe('columns a request reads', () => {
     expect(step.llmCalls[0].params).toEqual({ temperature: 0.2 });
     expect(step.llmCalls[0].usageDetails).toEqual({});
 
+    const created = await s.gql(
+      `query ($id: ID!) { runGroup(id: $id) { runs(first: 1) { nodes { steps(first: 1) { createdAt llmCalls(first: 1) { createdAt } } } } } }`,
+      { id: group.id },
+    );
+    expect(created).toSucceed();
+    expect(Number.isNaN(Date.parse(created.data.runGroup.runs.nodes[0].steps[0].createdAt))).toBe(false);
+    expect(Number.isNaN(Date.parse(created.data.runGroup.runs.nodes[0].steps[0].llmCalls[0].createdAt))).toBe(false);
+
     // Fields asked for through a fragment count too.
     const viaFragment = await s.gql(
       `query ($id: ID!) { runGroup(id: $id) { runs { nodes { steps(first: 10) { ...Detail } } } } } fragment Detail on Step { statusMeta }`,
       { id: group.id },
     );
     expect(viaFragment.data.runGroup.runs.nodes[0].steps[0].statusMeta).toEqual({ page: 7 });
+  });
+
+  it('reads the keyset of a page whose fields do not ask for it, so its cursors page on', async () => {
+    const project = await makeProject(s.db);
+    const { group } = await makeRunGroup(s.db, { projectId: project.id, runs: 3, stepsPerRun: 1, llmCallsPerStep: 2 });
+    const pageOf = (after: string | null) =>
+      s.gql(
+        `query ($id: ID!, $after: String) { runGroup(id: $id) { runs(first: 2, after: $after) { edges { cursor node { id } } pageInfo { endCursor hasNextPage } } } }`,
+        { id: group.id, after },
+      );
+    const first = await pageOf(null);
+    expect(first).toSucceed();
+    const runs = first.data.runGroup.runs;
+    expect(runs.edges).toHaveLength(2);
+    expect(runs.pageInfo.hasNextPage).toBe(true);
+    const second = await pageOf(runs.pageInfo.endCursor);
+    const ids = [...runs.edges, ...second.data.runGroup.runs.edges].map((e: { node: { id: string } }) => e.node.id);
+    expect(new Set(ids).size).toBe(3);
+    // A top-level page, the same way.
+    const calls = await s.gql(
+      `query ($p: ID!) { llmCalls(filter: { projectId: $p }, first: 3) { pageInfo { endCursor } nodes { id } } }`,
+      { p: project.id },
+    );
+    expect(calls).toSucceed();
+    const rest = await s.gql(
+      `query ($p: ID!, $a: String) { llmCalls(filter: { projectId: $p }, first: 10, after: $a) { nodes { id } } }`,
+      { p: project.id, a: calls.data.llmCalls.pageInfo.endCursor },
+    );
+    expect(rest.data.llmCalls.nodes).toHaveLength(3);
   });
 });
