@@ -114,7 +114,7 @@ class Room {
         while (this.waiters.length > 0) {
           const waiter = this.waiters[0]!;
           const outcome = await this.claimFor(waiter);
-          if (outcome === 'empty') break;
+          if (outcome === 'empty' || outcome === 'last') break;
         }
       } while (this.again && this.waiters.length > 0);
     } finally {
@@ -142,8 +142,12 @@ class Room {
     this.relook.unref();
   }
 
-  /** 'claimed' and 'gone' take the waiter out of the room; 'empty' leaves it first in line. */
-  private async claimFor(waiter: Waiter): Promise<'claimed' | 'empty' | 'gone'> {
+  /**
+   * 'claimed', 'last' and 'gone' take the waiter out of the room; 'empty' leaves it first in
+   * line. 'last': claimed, and nothing else was claimable as of the claim's snapshot, so the
+   * turn ends without a claim that would find nothing (later work signals on its own).
+   */
+  private async claimFor(waiter: Waiter): Promise<'claimed' | 'last' | 'empty' | 'gone'> {
     const { source, queue } = waiter;
     const wanted = () => !queue.isClosed && (!source.admitted || source.admitted());
     if (!wanted()) {
@@ -154,6 +158,8 @@ class Room {
     /** The claim had a step locked and rolled back: rooms that skipped it (SKIP LOCKED) look again. */
     let rolledBack = false;
     let skipped = false;
+    /** Nothing else was claimable for this room as of the claim: the turn may end with it. */
+    let last = false;
     try {
       // A subscriber that left (or whose key was revoked) while the claim waited for locks:
       // its claim rolls back instead of committing a step nobody will run.
@@ -164,6 +170,7 @@ class Room {
           return ok;
         },
         onSkipped: () => (skipped = true),
+        onLast: () => (last = true),
       });
     } catch (e) {
       queue.fail(e);
@@ -197,7 +204,7 @@ class Room {
     queue.push(step);
     queue.end();
     this.remove(waiter);
-    return 'claimed';
+    return last ? 'last' : 'claimed';
   }
 }
 

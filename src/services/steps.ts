@@ -47,6 +47,114 @@ export interface ClaimOptions {
    * claimable: the caller looks again later.
    */
   onSkipped?(): void;
+  /**
+   * Told when the claim took a step and, as of its snapshot, nothing else was claimable for it:
+   * a claim behind it would find nothing (work that commits later says so with its own event).
+   */
+  onLast?(): void;
+}
+
+/** A folded claim's row: the step it picked (`pick_`), and the step as written when it wrote it. */
+type FoldedClaim = Record<string, unknown> & { id: string | null; more: boolean | null };
+
+const PICK = 'pick_';
+const PICKED_COLUMNS = [
+  'id',
+  'project_id',
+  'run_id',
+  'run_group_id',
+  'batch_id',
+  'type',
+  'status',
+  'is_last_step',
+  'retry',
+  'max_retries',
+  'worker_id',
+  'version',
+  'run_status',
+  'skipped',
+] as const;
+
+/** The step's columns as its loaders read them (no narrowing), as SQL text for a RETURNING. */
+let returnedStepColumns: string | null = null;
+function stepColumnsSql(db: Knex): string {
+  return (returnedStepColumns ??= tables.step
+    .columns(db)
+    .map((c) => (typeof c === 'string' ? c : c.toQuery()))
+    .join(', '));
+}
+
+/**
+ * The claim of a claimable step in one statement: pick the step (as the unfolded claim does),
+ * check the worker in, set the step RUNNING with its event, and start its run (and group) with
+ * theirs, as writeStatus and startRun would. The lock order holds inside the statement: the step
+ * (picked, FOR UPDATE), then the worker (the check-in waits for `picked` through its condition),
+ * then the run (its update joins the check-in's row), then the group. The run's update also
+ * joins the step's event, so the events get their ids in the order the unfolded claim gives
+ * them (STEP_START, then ITEM_START). A lost worker's step, or a run neither PENDING nor
+ * RUNNING, is picked but not written: the caller writes it. `more`: whether another step was
+ * claimable as of the statement's snapshot.
+ */
+function claimStatement(db: Knex, pick: string, more: string): string {
+  const picked = PICKED_COLUMNS.map((c) => `p.${c} as ${PICK}${c}`).join(', ');
+  return `/* claimNextStep: claim */ with ${pick}, picked as materialized (
+       select * from lost union all select * from ready union all select * from skipped limit 1
+     ), checkin as (
+       insert into worker (id, project_id) select :workerId, :workerProject where (select count(*) from picked) >= 0
+       on conflict (project_id, id) do update set last_checkin_at = current_timestamp
+       returning id
+     ), claimed as (
+       update step set status = 'RUNNING', status_message = null, status_meta = '{}'::jsonb, status_at = now(),
+         started_at = coalesce(step.started_at, now()), completed_at = null, worker_id = :workerId,
+         version = step.version + 1
+       from picked p
+       where step.id = p.id and not p.skipped and p.status <> 'RUNNING' and p.run_status in ('PENDING', 'RUNNING')
+       returning ${stepColumnsSql(db)}
+     ), step_event as (
+       insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, step_id, step_type, status,
+         previous_status, handler_name)
+       select p.project_id, 'STEP_START', p.batch_id, p.run_group_id, p.run_id, p.id, p.type, 'RUNNING', p.status, :workerId
+       from picked p join claimed c on c.id = p.id
+       returning id
+     ), started as (
+       update run r set status = 'RUNNING', status_at = now(), version = r.version + 1,
+         started_at = coalesce(r.started_at, now()), completed_at = null
+       from claimed c, checkin k, step_event e
+       where r.id = c.run_id and r.status = 'PENDING'
+       returning r.id, r.project_id, r.batch_id, r.run_group_id
+     ), run_event as (
+       insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, previous_status)
+       select project_id, 'ITEM_START', batch_id, run_group_id, id, 'RUNNING', 'PENDING' from started
+     ), locked_group as (
+       select id, status from run_group where id in (select run_group_id from started) for no key update
+     ), group_started as (
+       update run_group g set status = 'RUNNING', status_at = now(), version = g.version + 1,
+         started_at = coalesce(g.started_at, now()), completed_at = null
+       from locked_group where g.id = locked_group.id and locked_group.status = 'PENDING'
+     )
+     select ${picked}, case when c.id is not null then ${more} end as more, c.*
+     from picked p left join claimed c on c.id = p.id`;
+}
+
+const camelPick = (column: string) => `pick${column.replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`;
+const PICKED_KEYS = PICKED_COLUMNS.map((c) => [
+  camelPick(c),
+  c.replace(/_([a-z])/g, (_, l: string) => l.toUpperCase()),
+]);
+const PICKED_KEY_SET = new Set([...PICKED_KEYS.map(([from]) => from!), 'more']);
+
+/** The picked step of a folded claim's row. */
+function lockedOf(row: FoldedClaim): LockedStep {
+  const locked: Record<string, unknown> = {};
+  for (const [from, to] of PICKED_KEYS) locked[to!] = row[from!];
+  return locked as unknown as LockedStep;
+}
+
+/** The written step of a folded claim's row (its own columns, without the pick's). */
+function stepOf(row: FoldedClaim): G.Step {
+  const step: Record<string, unknown> = {};
+  for (const key in row) if (!PICKED_KEY_SET.has(key)) step[key] = row[key];
+  return step as unknown as G.Step;
 }
 
 /** Thrown inside the claim's transaction to roll it back when the claim is no longer wanted. */
@@ -64,6 +172,53 @@ export async function claimNextStep(
   const claimed = (step: G.Step) => {
     if (options.wanted && !options.wanted()) throw NOT_WANTED;
     return { step };
+  };
+  /** A locked candidate the claim statement did not write: a lost worker's step, or a run to roll up. */
+  const writeClaim = async (
+    trx: Knex.Transaction,
+    candidate: LockedStep,
+  ): Promise<{ step: G.Step | null; lost?: true }> => {
+    if (candidate.status === 'RUNNING') {
+      const retry = candidate.retry + 1;
+      const lostMessage = `worker ${candidate.workerId} was lost (silent past the ${ctx.config.workerLeaseSeconds} s lease)`;
+      if (retry > candidate.maxRetries) {
+        const message = `${lostMessage}; no retry left (attempt ${retry} of ${candidate.maxRetries + 1})`;
+        await writeStatus(trx, ctx, candidate, {
+          status: 'FAILED',
+          retry,
+          workerId: candidate.workerId,
+          // The lease's verdict, not the claimer's change: the lost worker is told even when
+          // it is the claimer (it does not get the step back).
+          by: null,
+          message,
+          meta: { lostWorker: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds },
+        });
+        return { step: null, lost: true };
+      }
+      return claimed(
+        await writeStatus(trx, ctx, candidate, {
+          status: 'RUNNING',
+          retry,
+          workerId,
+          // A worker that takes back its own step holds it still: it is told nothing.
+          by: workerId,
+          handlerName: workerId,
+          message: `taken over from worker ${candidate.workerId} (lease expired; ${lostMessage}); attempt ${retry + 1}`,
+          meta: { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds },
+        }),
+      );
+    }
+    return claimed(
+      await writeStatus(trx, ctx, candidate, {
+        status: 'RUNNING',
+        retry: candidate.retry,
+        workerId,
+        by: workerId,
+        handlerName: workerId,
+        message: null,
+        meta: {},
+      }),
+    );
   };
   // Every lost step failed here is committed on its own; a bound keeps one call finite.
   for (let failedLost = 0; ; failedLost++) {
@@ -110,16 +265,8 @@ export async function claimNextStep(
       // the same statement (a worker row is a leaf of the lock order, and the lost-worker test
       // reads the statement's snapshot, from before the check-in).
       const knownProject = projectId ?? (ctx.scope.projectIds?.length === 1 ? ctx.scope.projectIds[0]! : null);
-      const checkin = knownProject
-        ? `checkin as (
-             insert into worker (id, project_id) values (:workerId, :workerProject)
-             on conflict (project_id, id) do update set last_checkin_at = current_timestamp
-           ), `
-        : '';
       if (knownProject) Object.assign(filters, { workerId, workerProject: knownProject });
-      const [row] = await rawRows<LockedStep>(
-        trx,
-        `/* claimNextStep: lost or claimable step */ with ${checkin}lost as (
+      const pick = `lost as (
            select ${columns}, false as skipped from worker w
            join step s on s.project_id = w.project_id and s.worker_id = w.id
            join run r on r.id = s.run_id
@@ -130,7 +277,32 @@ export async function claimNextStep(
            ${order}
          ), skipped as (
            select ${columns}, true as skipped ${claimable} limit 1
-         )
+         )`;
+      // Whether a step besides the one picked is claimable (no lock taken): a claim behind this
+      // one would find it.
+      const more = `exists (select 1 ${claimable} and s.id <> p.id)
+        or exists (select 1 from worker w join step s on s.project_id = w.project_id and s.worker_id = w.id
+                   join run r on r.id = s.run_id
+                   where w.last_checkin_at < now() - make_interval(secs => :leaseSeconds) and s.status = 'RUNNING'
+                     and s.id <> p.id ${conditions.join(' ')})`;
+      if (knownProject) {
+        // The common claim, a claimable step, is written by the same statement: one round trip
+        // between BEGIN and COMMIT (see claimStatement). A lost worker's step comes back
+        // unwritten and takes the path below.
+        const [folded] = await rawRows<FoldedClaim>(trx, claimStatement(trx, pick, more), filters);
+        const candidate = folded ? lockedOf(folded) : undefined;
+        if (candidate?.skipped) options.onSkipped?.();
+        if (!candidate || candidate.skipped) return { step: null };
+        if (folded!.id !== null) {
+          if (folded!.more === false) options.onLast?.();
+          eventsWritten(trx, ctx);
+          return claimed(stepOf(folded!));
+        }
+        return writeClaim(trx, candidate);
+      }
+      const [row] = await rawRows<LockedStep>(
+        trx,
+        `/* claimNextStep: lost or claimable step */ with ${pick}
          select * from lost union all select * from ready union all select * from skipped limit 1`,
         filters,
       );
@@ -138,53 +310,10 @@ export async function claimNextStep(
       // project); an admin key for every project naming none, with nothing to claim, has no
       // worker to check in.
       const candidate = row?.skipped ? undefined : row;
-      const workerProject = knownProject ? null : (candidate?.projectId ?? null);
-      if (workerProject) await checkIn(trx, workerProject, workerId);
+      if (candidate) await checkIn(trx, candidate.projectId, workerId);
       if (row?.skipped) options.onSkipped?.();
       if (!candidate) return { step: null };
-
-      const takeover = candidate.status === 'RUNNING';
-      if (takeover) {
-        const retry = candidate.retry + 1;
-        const lostMessage = `worker ${candidate.workerId} was lost (silent past the ${ctx.config.workerLeaseSeconds} s lease)`;
-        if (retry > candidate.maxRetries) {
-          const message = `${lostMessage}; no retry left (attempt ${retry} of ${candidate.maxRetries + 1})`;
-          await writeStatus(trx, ctx, candidate, {
-            status: 'FAILED',
-            retry,
-            workerId: candidate.workerId,
-            // The lease's verdict, not the claimer's change: the lost worker is told even when
-            // it is the claimer (it does not get the step back).
-            by: null,
-            message,
-            meta: { lostWorker: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds },
-          });
-          return { step: null, lost: true };
-        }
-        return claimed(
-          await writeStatus(trx, ctx, candidate, {
-            status: 'RUNNING',
-            retry,
-            workerId,
-            // A worker that takes back its own step holds it still: it is told nothing.
-            by: workerId,
-            handlerName: workerId,
-            message: `taken over from worker ${candidate.workerId} (lease expired; ${lostMessage}); attempt ${retry + 1}`,
-            meta: { takenOverFrom: candidate.workerId, leaseSeconds: ctx.config.workerLeaseSeconds },
-          }),
-        );
-      }
-      return claimed(
-        await writeStatus(trx, ctx, candidate, {
-          status: 'RUNNING',
-          retry: candidate.retry,
-          workerId,
-          by: workerId,
-          handlerName: workerId,
-          message: null,
-          meta: {},
-        }),
-      );
+      return writeClaim(trx, candidate);
     });
     const outcome = await claim.catch((e: unknown): { step: null; lost?: true } => {
       if (e === NOT_WANTED) return { step: null };

@@ -50,12 +50,13 @@ describe('cancels and rollups under forced interleavings', () => {
     const runB = await s.db('run').where({ runGroupId: g.id }).whereNot({ id: runA.id }).first('id');
     const uriA = await s.db('document_uri').where({ documentId: runA.documentId }).first('source', 'uri');
 
-    // The second session holds run B: the claim of B's first step waits in startRun.
+    // The second session holds run B: the claim of B's first step waits at the run's start,
+    // inside its one statement (whose snapshot is from before the delete below).
     // FOR NO KEY UPDATE: the step's event (KEY SHARE on the run) passes, the run's update waits.
     const holder = await s.db.transaction();
     await holder.raw(`select 1 from run where id = ? for no key update`, [runB.id]);
     const claimB = claim(s, 'w2', { projectId: project.id });
-    await waitingBackend(s.db, ['startRun']);
+    await waitingBackend(s.db, ['claimNextStep: claim']);
     // Meanwhile run A goes with its document: the group, left with B still PENDING, goes back to PENDING.
     await must(s, DELETE_URI, { i: { projectId: project.id, source: uriA.source, uri: uriA.uri } });
     expect((await s.db('run_group').where({ id: g.id }).first('status')).status).toBe('PENDING');

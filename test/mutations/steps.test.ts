@@ -77,17 +77,12 @@ describe('claiming and reporting steps (pool of one connection)', () => {
       };
     };
     const first = await rollups('w1');
-    // PENDING -> RUNNING, for the run and the group: one statement, no rule to read.
-    // The whole transaction: the claim carries the check-in, the step's update its event.
+    // PENDING -> RUNNING, for the run and the group, no rule to read. The whole transaction is
+    // one statement: the claim carries the check-in, the step's update, the run's and the
+    // group's start and their events.
     const transaction = first.sql.slice(0, first.sql.indexOf('COMMIT;') + 1);
-    expect(transaction.map(statementName)).toEqual([
-      'BEGIN;',
-      'claimNextStep: lost or claimable step',
-      'step_event',
-      'startRun',
-      'COMMIT;',
-    ]);
-    expect(first).toMatchObject({ claimed: { number: 1, run: { status: 'RUNNING' } }, rollups: 1, stepReads: 0 });
+    expect(transaction.map(statementName)).toEqual(['BEGIN;', 'claimNextStep: claim', 'COMMIT;']);
+    expect(first).toMatchObject({ claimed: { number: 1, run: { status: 'RUNNING' } }, rollups: 0, stepReads: 0 });
     await setStatus(s, first.claimed.id, 'COMPLETED');
     const second = await rollups('w1');
     expect(second).toMatchObject({ claimed: { number: 2, run: { status: 'RUNNING' } }, rollups: 0, stepReads: 0 });

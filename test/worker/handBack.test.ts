@@ -195,12 +195,13 @@ describe('createRunledgerWorker, with steps it never ran', () => {
     // maxRetries 0: an ERROR that counted as an attempt would make it FAILED.
     const next = await startRunGroup(s, batch.id, [{ name: 'next', type: 'ROUTE' }]);
     // When the handler returns, the worker claims for its free slot (claimNextStep): that claim
-    // waits on the run's row (its event's foreign key), and stop() begins meanwhile.
+    // waits on the run's row (the run's start, and its event's foreign key), and stop() begins
+    // meanwhile.
     const locks = await holdLocks(s.db);
     try {
       await locks.lock(`select id from run where run_group_id = ?`, [next.id]);
       letGo.fire();
-      await waitingBackend(s.db, ['step_event']);
+      await waitingBackend(s.db, ['claimNextStep: claim']);
       const stopped = w.stop();
       await locks.release();
       await stopped;
