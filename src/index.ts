@@ -83,6 +83,7 @@ async function startAll(config: Config, logger: Logger, onStarted: (name: string
     poolMax: config.dbPoolMax,
     statementTimeoutMs: config.statementTimeoutMs,
     statementTimeoutPer: capabilities.startupParameters ? 'session' : 'transaction',
+    preparedStatements: capabilities.sessions,
     logger,
   });
   onStarted('the database pool', () => db.destroy());
@@ -111,6 +112,7 @@ async function startAll(config: Config, logger: Logger, onStarted: (name: string
     db,
     databaseUrl,
     listen: listenUrl === null ? { pollIntervalMs: POLL_WITHOUT_LISTEN_MS } : { url: listenUrl },
+    preparedStatements: capabilities.sessions,
     config,
     logger,
     explorer: {

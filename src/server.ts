@@ -67,6 +67,8 @@ export interface ServerOptions {
    * how often it polls the log instead. @default { url: databaseUrl }
    */
   listen?: { url: string } | { pollIntervalMs: number };
+  /** `databaseUrl` keeps a server session per connection: the bus's pool prepares what repeats (see createDb). @default false */
+  preparedStatements?: boolean;
   config: ServerConfig;
   logger: Logger;
   /** The GraphiQL page at GET /graphql (browsers); on unless `false`. */
@@ -92,6 +94,7 @@ export async function createServer({
   db,
   databaseUrl,
   listen = { url: databaseUrl },
+  preparedStatements = false,
   config,
   logger,
   explorer = {},
@@ -110,7 +113,9 @@ export async function createServer({
     });
     // The bus reads the log through a small pool of its own: event delivery never waits behind
     // requests for a connection, and request statements stay countable on their own.
-    const eventsDb = resources.add(createDb({ connection: databaseUrl, poolMax: 3, logger }), (d) => d.destroy());
+    const eventsDb = resources.add(createDb({ connection: databaseUrl, poolMax: 3, preparedStatements, logger }), (d) =>
+      d.destroy(),
+    );
     let bus: EventBus | undefined;
     const metrics = createMetrics({ db, eventsDb, bus: () => bus, maxOperationLabels: config.metricsMaxOperations });
     const keyWatch = resources.add(new KeyWatch({ db: eventsDb, logger }), (k) => k.stop());

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Logger } from '../logger';
 import pg from 'pg';
 import { camelCaseResult, wrapIdentifier } from './columnNames';
+import { pgClientWithPreparedStatements } from './preparedStatements';
 import { pgClientWithTransactionTimeout } from './pooledClient';
 import { useFastTimestamps } from './timestamps';
 
@@ -30,6 +31,12 @@ export interface KnexConfigOptions {
    */
   statementTimeoutPer?: 'session' | 'transaction';
   /**
+   * Statements that repeat run as named prepared statements of their connection (planned once):
+   * only where each client connection keeps its server session, never behind a transaction-mode
+   * pooler (see preparedStatements.ts). @default false
+   */
+  preparedStatements?: boolean;
+  /**
    * Where knex's own messages go (a pooled connection lost: "Connection Error: ..."), as
    * structured lines; without it knex writes them to the console.
    */
@@ -52,14 +59,16 @@ export function knexConfig({
   poolMax = 10,
   statementTimeoutMs,
   statementTimeoutPer = 'session',
+  preparedStatements = false,
   logger,
 }: KnexConfigOptions): Knex.Config {
   const perSession = statementTimeoutMs !== undefined && statementTimeoutPer === 'session';
+  const timed =
+    statementTimeoutMs !== undefined && statementTimeoutPer === 'transaction'
+      ? pgClientWithTransactionTimeout(statementTimeoutMs)
+      : undefined;
   return {
-    client:
-      statementTimeoutMs !== undefined && statementTimeoutPer === 'transaction'
-        ? pgClientWithTransactionTimeout(statementTimeoutMs)
-        : 'pg',
+    client: preparedStatements ? pgClientWithPreparedStatements(timed) : (timed ?? 'pg'),
     connection: perSession ? { connectionString: connection, statement_timeout: statementTimeoutMs } : connection,
     pool: { min: 0, max: poolMax },
     ...(logger ? { log: knexLog(logger) } : {}),

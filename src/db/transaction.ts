@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { mapDatabaseError, pgError } from './errors';
+import { isStalePlan } from './preparedStatements';
 
 /**
  * LOCK ORDER. Every service takes row locks in this order, never backwards, so two writers can
@@ -59,7 +60,9 @@ export function afterCommitOnce(trx: Knex.Transaction, key: unknown, hook: Hook)
 
 function isRetryable(error: unknown): boolean {
   const code = pgError(error)?.code;
-  return typeof code === 'string' && RETRYABLE.has(code);
+  // A prepared statement's plan gone stale (a migration under a running process): its
+  // connection sends everything unnamed from then on, so the next attempt runs.
+  return (typeof code === 'string' && RETRYABLE.has(code)) || isStalePlan(pgError(error) ?? error);
 }
 
 const jitter = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));

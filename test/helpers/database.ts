@@ -37,6 +37,8 @@ export async function createTestDatabase(
     connection: url,
     poolMax: options.poolMax ?? 5,
     statementTimeoutMs: options.statementTimeoutMs,
+    // As the server runs on a direct connection (src/index.ts).
+    preparedStatements: true,
   });
   return {
     url,

@@ -134,6 +134,7 @@ export async function startTestServer(
   const server = await createServer({
     db: database.db,
     databaseUrl: database.url,
+    preparedStatements: true,
     config: {
       ...testServiceConfig,
       port: 0,
