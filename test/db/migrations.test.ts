@@ -16,6 +16,7 @@ const TABLES = [
   'lifecycle_event',
   'llm_call',
   'project',
+  'retention_lease',
   'run',
   'run_group',
   'step',
