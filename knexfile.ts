@@ -1,5 +1,6 @@
-// Used by the knex CLI (`npm run db:migrate`, `db:rollback`, `db:seed`). Without DATABASE_URL it
-// uses the embedded PostgreSQL under RUNLEDGER_DATA_DIR, like `npm start`.
+// Used by the knex CLI (`npm run db:rollback`, `db:seed`) and by scripts/migrate.ts (`npm run
+// db:migrate`). Without DATABASE_URL it uses the embedded PostgreSQL under RUNLEDGER_DATA_DIR,
+// like `npm start`.
 import type { Knex } from 'knex';
 import { loadConfig } from './src/config';
 import { attachOrStartEmbeddedPostgres } from './src/db/embeddedPostgres';

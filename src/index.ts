@@ -1,7 +1,7 @@
 // The entry (it and nodeEnv.ts have side effects): config -> database -> server -> listen -> stop on signal.
 import './nodeEnv';
 import { ConfigError, loadConfig, type Config } from './config';
-import { probeDatabase, type DatabaseCapabilities } from './db/capabilities';
+import { probeDatabase, statementTimeoutWarning, type DatabaseCapabilities } from './db/capabilities';
 import { startEmbeddedPostgres } from './db/embeddedPostgres';
 import { createDb, migrateLatest, pendingMigrations, type Db } from './db/knex';
 import { ensureDevAdminKey } from './auth/devKey';
@@ -91,6 +91,11 @@ async function startAll(config: Config, logger: Logger, onStarted: (name: string
     logger.info(
       'DATABASE_URL refuses session settings (a connection pooler): the statement timeout is set in each transaction',
     );
+    // Outside a transaction (no SET LOCAL): the server's default, what reads outside one get.
+    const shown = ((await db.raw('show statement_timeout')) as { rows: { statement_timeout: string }[] }).rows[0]!
+      .statement_timeout;
+    const warning = statementTimeoutWarning(shown, config.statementTimeoutMs);
+    if (warning) logger.warn({ statementTimeout: shown }, warning);
   }
   const listenUrl = config.databaseListenUrl ?? (capabilities.sessions ? databaseUrl : null);
   if (listenUrl === null) {

@@ -133,7 +133,7 @@ export async function createServer({
     );
     bus = events.bus;
     const deps: ContextDeps = { db, config, bus, onEventsCommitted: events.onEventsCommitted };
-    // Retention in the background; replicas take turns through an advisory lock.
+    // Retention in the background; replicas take turns through a lease row (services/retention.ts).
     resources.add(
       startPruner({
         db,

@@ -50,3 +50,28 @@ async function acceptsStartupParameters(url: string): Promise<boolean> {
     await client.end().catch(() => undefined);
   }
 }
+
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `show statement_timeout` as milliseconds ('0': none; '5s', '1min', '1500ms'); NaN if unreadable. */
+export function timeoutMs(shown: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/.exec(shown);
+  if (!m) return Number.NaN;
+  return Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
+}
+
+/**
+ * Behind a transaction pooler the statement timeout travels with each transaction (SET LOCAL);
+ * statements outside one (most reads) run under the server's default for the role. The warning
+ * to log when that default is none (0) or longer than STATEMENT_TIMEOUT_MS; null when it is not.
+ */
+export function statementTimeoutWarning(shown: string, configuredMs: number): string | null {
+  const ms = timeoutMs(shown);
+  if (ms > 0 && ms <= configuredMs) return null;
+  const what = ms === 0 ? 'none (0)' : Number.isNaN(ms) ? `unreadable (${shown})` : shown;
+  return (
+    `behind the pooler, statements outside a transaction run under the server's statement_timeout, which is ${what}, ` +
+    `not bounded by STATEMENT_TIMEOUT_MS=${configuredMs}: give the role one, e.g. ` +
+    `ALTER ROLE <role> SET statement_timeout = '${configuredMs}ms' (README "Deploying")`
+  );
+}

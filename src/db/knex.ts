@@ -19,18 +19,23 @@ export function createDb(options: KnexConfigOptions): Db {
  * race on (one gets a duplicate-table error), and a lock held outside a transaction (the second
  * process gets "already locked"): both are retried.
  */
-export async function migrateLatest(db: Db, options: { attempts?: number } = {}): Promise<void> {
+export async function migrateLatest(
+  db: Db,
+  options: { attempts?: number; onRetry?(error: Error, attempt: number): void } = {},
+): Promise<{ batch: number; applied: string[] }> {
   const attempts = options.attempts ?? 20;
   for (let attempt = 1; ; attempt++) {
     try {
-      await db.migrate.latest();
-      return;
+      // knex answers [batch number, names of the migrations it applied].
+      const [batch, applied] = (await db.migrate.latest()) as [number, string[]];
+      return { batch, applied };
     } catch (e) {
       const { code, message } = e as { code?: string; message?: string };
       // Creating knex's own tables at once: unique_violation, duplicate_table, or duplicate_object
       // ("type knex_migrations already exists", seen in CI); a held lock: "already locked".
       const race = ['23505', '42P07', '42710'].includes(code ?? '') || /already locked/i.test(message ?? '');
       if (!race || attempt >= attempts) throw e;
+      options.onRetry?.(e as Error, attempt);
       await new Promise((r) => setTimeout(r, 100 * attempt));
     }
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { markPruned } from '../events/cursor';
 import type { Logger } from '../logger';
@@ -42,7 +43,7 @@ export function retentionSettings(config: {
 }
 
 export interface PruneResult {
-  /** false: another replica held the lock, nothing was done. */
+  /** false: another replica's pass held the retention lease, nothing was done. */
   ran: boolean;
   idempotencyKeys: number;
   events: number;
@@ -50,19 +51,74 @@ export interface PruneResult {
   stepConfigs: number;
 }
 
-// pg_try_advisory_lock key: one pruner at a time across every replica of the database.
-const PRUNE_LOCK = 0x72756e6c; // 'runl'
+/**
+ * One pruner at a time across every replica of the database, with no session state (so it holds
+ * behind a transaction-mode pooler such as PgBouncer, where consecutive statements of one client
+ * connection may run on different server connections): a lease row, retention_lease, that a pass
+ * takes for LEASE_SECONDS and renews in the transaction of each of its batches.
+ *
+ * Why not the alternatives:
+ * - a session advisory lock (pg_try_advisory_lock) stays on whichever pooled
+ *   server connection the statement landed on; the unlock may land on another one, so the lock
+ *   leaks on an idle server connection, later passes find it "taken" with nobody pruning, and
+ *   two passes whose lock statements land on the same server connection both get it;
+ * - pg_try_advisory_xact_lock in each batch's transaction would only exclude batch from batch:
+ *   two replicas could interleave their batches within one pass, and `ran: false` would no
+ *   longer mean "another replica is pruning" (the guarantee below and its test rely on that).
+ *
+ * The guarantee: no batch of one pass runs while another pass holds the lease. Each batch's
+ * transaction first renews the lease (`where holder = this pass`), which locks the row until
+ * the batch commits; taking the lease skips a locked row (`for update skip locked`) and needs
+ * it expired, so it can neither happen during a batch nor while another pass renews it. A pass
+ * that lost the lease (it stalled for longer than LEASE_SECONDS and another took it) stops at
+ * its next batch without deleting. A replica killed mid-pass holds the lease LEASE_SECONDS at
+ * most.
+ */
+const LEASE_SECONDS = 60;
+const LEASE = 'retention';
+
+class LeaseLost extends Error {}
+
+/** Takes the lease for `holder` if it is free (expired) and no batch holds its row; true if taken. */
+async function takeLease(db: Knex, holder: string): Promise<boolean> {
+  const { rows } = (await db.raw(
+    `with free as (
+       select name from retention_lease where name = ? and expires_at < now() for update skip locked)
+     update retention_lease set holder = ?, expires_at = now() + make_interval(secs => ?)
+     from free where retention_lease.name = free.name
+     returning retention_lease.name`,
+    [LEASE, holder, LEASE_SECONDS],
+  )) as { rows: unknown[] };
+  return rows.length === 1;
+}
+
+/** Renews the lease in a batch's transaction (its row stays locked until the batch commits). */
+async function renewLease(trx: Knex.Transaction, holder: string): Promise<void> {
+  const { rows } = (await trx.raw(
+    `update retention_lease set expires_at = now() + make_interval(secs => ?)
+     where name = ? and holder = ? returning name`,
+    [LEASE_SECONDS, LEASE, holder],
+  )) as { rows: unknown[] };
+  if (rows.length !== 1) throw new LeaseLost('another replica took the retention lease');
+}
+
+async function releaseLease(db: Knex, holder: string): Promise<void> {
+  await db.raw(`update retention_lease set holder = null, expires_at = '-infinity' where name = ? and holder = ?`, [
+    LEASE,
+    holder,
+  ]);
+}
 
 /** Deletes up to `limit` rows of `table` matching `where`, oldest first; returns how many. */
 async function deleteBatch(
-  db: Knex,
+  trx: Knex.Transaction,
   table: string,
   where: string,
   bindings: Knex.RawBinding[],
   limit: number,
   order: string,
 ): Promise<number> {
-  const result = await db.raw(
+  const result = await trx.raw(
     `delete from ${table} where ctid = any(array(select ctid from ${table} where ${where} order by ${order} limit ?))`,
     [...bindings, limit],
   );
@@ -71,52 +127,52 @@ async function deleteBatch(
 
 /**
  * One pass of retention at `now` (the injected clock): batches of at most `batchSize` rows until
- * nothing old is left, on one replica at a time (a session advisory lock on a connection of its
- * own). Event pruning moves the log's pruned_through (markPruned), so cursors from before it
- * are refused with reason CURSOR_EXPIRED.
+ * nothing old is left, on one replica at a time (the retention lease above; `ran: false` when
+ * another pass holds it). Each batch is a short transaction of its own (no long transaction
+ * holding row locks). Event pruning moves the log's pruned_through (markPruned), so cursors from
+ * before it are refused with reason CURSOR_EXPIRED.
  */
 export async function pruneOnce(db: Knex, settings: RetentionSettings, now: Date): Promise<PruneResult> {
   const result: PruneResult = { ran: false, idempotencyKeys: 0, events: 0, workers: 0, stepConfigs: 0 };
   const hoursAgo = (h: number) => new Date(now.getTime() - h * 3600_000);
   const n = settings.batchSize;
-  // A session lock, held on a connection of its own for the whole pass; the deletes are short
-  // statements of their own (no long transaction holding row locks).
-  const lockConn: unknown = await db.client.acquireConnection();
+  const holder = randomUUID();
+  if (!(await takeLease(db, holder))) return result;
+  result.ran = true;
+  type Kind = 'idempotencyKeys' | 'events' | 'workers' | 'stepConfigs';
+  /** Batches of `fn`, each in a transaction that first renews the lease, until one is short. */
+  const loop = async (kind: Kind, fn: (trx: Knex.Transaction) => Promise<number>) => {
+    for (;;) {
+      const k = await db.transaction(async (trx) => {
+        await renewLease(trx, holder);
+        return fn(trx);
+      });
+      result[kind] += k;
+      if (k < n) return;
+    }
+  };
   try {
-    const got = await db.raw('select pg_try_advisory_lock(?) as ok', [PRUNE_LOCK]).connection(lockConn);
-    if (!(got.rows[0] as { ok: boolean }).ok) return result;
-    result.ran = true;
-    const loop = async (fn: () => Promise<number>) => {
-      let total = 0;
-      for (;;) {
-        const k = await fn();
-        total += k;
-        if (k < n) return total;
-      }
-    };
-    result.idempotencyKeys = await loop(() =>
-      deleteBatch(db, 'idempotency_key', 'created_at < ?', [hoursAgo(settings.idempotencyKeyHours)], n, 'created_at'),
+    await loop('idempotencyKeys', (trx) =>
+      deleteBatch(trx, 'idempotency_key', 'created_at < ?', [hoursAgo(settings.idempotencyKeyHours)], n, 'created_at'),
     );
     const eventHorizon = hoursAgo(settings.eventRetentionDays * 24);
     // In a transaction with markPruned: from its commit on, cursors before these positions are
     // refused as expired (events/cursor.ts) instead of silently missing events.
-    result.events = await loop(() =>
-      db.transaction(async (trx) => {
-        const gone = (
-          await trx.raw(
-            `delete from lifecycle_event where id = any(array(
-               select id from lifecycle_event where occurred_at < ? and position is not null order by position limit ?))
-             returning position`,
-            [eventHorizon, n],
-          )
-        ).rows as { position: string | number }[];
-        if (gone.length) await markPruned(trx, Math.max(...gone.map((r) => Number(r.position))));
-        return gone.length;
-      }),
-    );
-    result.workers = await loop(() =>
+    await loop('events', async (trx) => {
+      const gone = (
+        await trx.raw(
+          `delete from lifecycle_event where id = any(array(
+             select id from lifecycle_event where occurred_at < ? and position is not null order by position limit ?))
+           returning position`,
+          [eventHorizon, n],
+        )
+      ).rows as { position: string | number }[];
+      if (gone.length) await markPruned(trx, Math.max(...gone.map((r) => Number(r.position))));
+      return gone.length;
+    });
+    await loop('workers', (trx) =>
       deleteBatch(
-        db,
+        trx,
         'worker',
         `last_checkin_at < ? and not exists (select 1 from step where step.worker_id = worker.id and step.status = 'RUNNING')`,
         [hoursAgo(settings.workerRetentionDays * 24)],
@@ -124,9 +180,9 @@ export async function pruneOnce(db: Knex, settings: RetentionSettings, now: Date
         'last_checkin_at',
       ),
     );
-    result.stepConfigs = await loop(() =>
+    await loop('stepConfigs', (trx) =>
       deleteBatch(
-        db,
+        trx,
         'step_config',
         'created_at < ? and not exists (select 1 from step where step.step_config_id = step_config.id)',
         [hoursAgo(settings.stepConfigGraceHours)],
@@ -135,13 +191,12 @@ export async function pruneOnce(db: Knex, settings: RetentionSettings, now: Date
       ),
     );
     return result;
+  } catch (e) {
+    // Another pass has the lease now: it prunes the rest (the counts are what this one deleted).
+    if (e instanceof LeaseLost) return result;
+    throw e;
   } finally {
-    if (result.ran)
-      await db
-        .raw('select pg_advisory_unlock(?)', [PRUNE_LOCK])
-        .connection(lockConn)
-        .catch(() => undefined);
-    await db.client.releaseConnection(lockConn);
+    await releaseLease(db, holder).catch(() => undefined);
   }
 }
 

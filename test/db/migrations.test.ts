@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
 import { createDb, migrateLatest, pendingMigrations } from '../../src/db/knex';
 import { migrationsDirectory } from '../../src/db/knexConfig';
 import { useTestDatabase, type TestDatabase } from '../helpers/database';
@@ -16,6 +19,7 @@ const TABLES = [
   'lifecycle_event',
   'llm_call',
   'project',
+  'retention_lease',
   'run',
   'run_group',
   'step',
@@ -92,4 +96,55 @@ describe('migrations run by several replicas starting at once', () => {
     expect(applied.sort()).toEqual(files.sort());
     expect(await pendingMigrations(t.db)).toEqual([]);
   });
+});
+
+describe('npm run db:migrate, as a deploy step', () => {
+  const t = useTestDatabase({ template: null });
+
+  it('retries the race of a first run on an empty database: another migrator creates knex_migrations at the same moment', async () => {
+    // The other migrator: its CREATE TABLE knex_migrations (knex's own definition) is not
+    // committed yet, so db:migrate finds no table, creates it too, and waits on this one.
+    const other = new pg.Client({ connectionString: t.url });
+    // pg_stat_activity is read outside that transaction (inside, it is one snapshot).
+    const monitor = new pg.Client({ connectionString: t.url });
+    await other.connect();
+    await monitor.connect();
+    await other.query('begin');
+    await other.query(
+      'create table knex_migrations (id serial primary key, name varchar(255), batch integer, migration_time timestamptz)',
+    );
+    const migrate = spawn('npm', ['run', 'db:migrate'], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: { ...process.env, DATABASE_URL: t.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    migrate.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    migrate.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => migrate.on('exit', resolve));
+    let code: number | null | undefined;
+    void exited.then((c) => (code = c));
+    try {
+      for (;;) {
+        const { rows } = await monitor.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and wait_event_type = 'Lock' and query ilike 'create table "knex_migrations"%'`,
+        );
+        if (rows[0]!.n > 0 || code !== undefined) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect({ code, output }).toEqual({ code: undefined, output: expect.any(String) });
+      // The other migrator commits first: db:migrate's CREATE TABLE fails (duplicate), and is retried.
+      await other.query('commit');
+    } finally {
+      await other.query('rollback').catch(() => undefined);
+      await other.end();
+      await monitor.end();
+    }
+    expect({ code: await exited, output }).toEqual({
+      code: 0,
+      output: expect.stringMatching(/Batch 1 run: \d+ migrations/),
+    });
+    expect(await pendingMigrations(t.db)).toEqual([]);
+  }, 60_000);
 });

@@ -91,6 +91,9 @@ if (!found && process.env.CI === 'true') {
     });
 
     it('finds the pooler refusing session settings and sessions, and sets the timeout in each transaction', async () => {
+      // Behind the pooler each replica read the server's statement_timeout at start-up (this
+      // cluster's default: none) and warned, since reads outside a transaction run under it.
+      for (const r of replicas) expect(r.output).toMatch(/statement_timeout, which is none \(0\)/);
       expect(await probeDatabase(database.url)).toEqual({ startupParameters: true, sessions: true });
       expect(await probeDatabase(bouncer.url('runledger'))).toEqual({ startupParameters: false, sessions: false });
       const pooled = createDb({
@@ -155,10 +158,18 @@ if (!found && process.env.CI === 'true') {
       // Subscribers through the balancer (round robin puts three on each replica); each resumes
       // by cursor on its own after its socket drops.
       const subscribers = Array.from({ length: 9 }, () => {
+        // Every socket this subscriber opens: 1 for one that never reconnected.
+        const opened = { sockets: 0 };
+        class CountedWebSocket extends WebSocket {
+          constructor(...args: ConstructorParameters<typeof WebSocket>) {
+            super(...args);
+            opened.sockets++;
+          }
+        }
         const client: RunledgerClient = createRunledgerClient({
           url: lb,
           apiKey: TEST_ADMIN_KEY,
-          webSocketImpl: WebSocket,
+          webSocketImpl: CountedWebSocket,
           retryDelayMs: 100,
         });
         const ids: string[] = [];
@@ -168,7 +179,7 @@ if (!found && process.env.CI === 'true') {
           { f: { runGroupId }, after: start.cursor },
           { next: (d) => ids.push(d.lifecycleEvents.id as string), error: (e) => errors.push(e) },
         );
-        return { client, ids, errors };
+        return { client, ids, errors, opened };
       });
       const active = async (r: ServerProcess) => {
         const text = await (await fetch(r.url.replace(/graphql$/, 'metrics'))).text();
@@ -182,23 +193,36 @@ if (!found && process.env.CI === 'true') {
       }
       const before = await Promise.all(replicas.map(active));
       expect(before.reduce((a, b) => a + b, 0)).toBe(9);
-      expect(before[0]).toBeGreaterThan(0); // the victim holds subscribers of its own
+      // Subscribers on every replica, the victim included.
+      expect(before.every((n) => n > 0)).toBe(true);
 
       // Connections PostgreSQL sees from the pooler (everything but the LISTEN connections and
       // this test's own), sampled through the whole load.
       const monitor = new pg.Client({ connectionString: database.url, application_name: 'runledger-test-monitor' });
       await monitor.connect();
+      // A write held in flight on the victim when it dies: its createProject waits (in its
+      // transaction, on a pooled server connection) for this uncommitted project of the same slug.
+      const blocker = new pg.Client({ connectionString: database.url, application_name: 'runledger-test-monitor' });
+      await blocker.connect();
+      const heldSlug = `held-${Date.now()}`;
+      await blocker.query('begin');
+      await blocker.query(`insert into project (slug, name) values ($1, 'held')`, [heldSlug]);
+      const blockerPid = (await blocker.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
       const dbName = new URL(database.url).pathname.slice(1);
       let peak = 0;
       let listeners = 0;
       let sampling = true;
+      let victimDead = false;
       const sampler = (async () => {
         while (sampling) {
+          // Once the victim is dead, PgBouncer has dropped the held write's server connection,
+          // but PostgreSQL notices only when the lock wait ends: not the pooler's any more.
           const { rows } = await monitor.query(
-            `select count(*) filter (where application_name not in ('runledger-listen', 'runledger-test-monitor'))::int as pooled,
+            `select count(*) filter (where application_name not in ('runledger-listen', 'runledger-test-monitor')
+                                     and not ($2 and $3::int = any(pg_blocking_pids(pid))))::int as pooled,
                   count(*) filter (where application_name = 'runledger-listen')::int as listening
              from pg_stat_activity where datname = $1 and backend_type = 'client backend'`,
-            [dbName],
+            [dbName, victimDead, blockerPid],
           );
           peak = Math.max(peak, rows[0].pooled);
           listeners = Math.max(listeners, rows[0].listening);
@@ -241,10 +265,30 @@ if (!found && process.env.CI === 'true') {
         }
       };
       const load = [worker(1), worker(2), worker(3), worker(4), writer(1), writer(2)];
+      const held = createRunledgerClient({ url: victim.url, apiKey: TEST_ADMIN_KEY })
+        .request(doc(`mutation ($i: CreateProjectInput!) { createProject(input: $i) { id } }`), {
+          i: { slug: heldSlug, name: 'held' },
+        })
+        .then(
+          () => 'answered',
+          (e: unknown) => (e instanceof RunledgerError ? `rejected: ${e.message}` : 'failed'),
+        );
       await until(() => acked.completed.size >= 20 || rejected.length > 0, 60_000);
       expect(rejected).toEqual([]);
+      for (;;) {
+        const { rows } = await monitor.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity where $1::int = any(pg_blocking_pids(pid))`,
+          [blockerPid],
+        );
+        if (rows[0]!.n > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
       victim.child.kill('SIGKILL');
       await victim.exited;
+      victimDead = true;
+      await blocker.query('rollback');
+      // The write in flight on the victim failed, and (checked below) left nothing.
+      expect(await held).toBe('failed');
       // Work goes on through the two replicas left, until no step can be claimed.
       await Promise.all(load.slice(0, 4));
       done = true;
@@ -272,6 +316,7 @@ if (!found && process.env.CI === 'true') {
         const stored = new Map(batches.map((b: { id: string; uris: number }) => [b.id, b.uris]));
         for (const id of acked.batches) expect(stored.get(id)).toBe(3);
         expect([...stored.values()].every((n) => n === 3)).toBe(true); // unacknowledged ones too: all or nothing
+        expect(await direct('project').where({ slug: heldSlug }).first()).toBeUndefined();
         // Each completed step has exactly one COMPLETED event, written with it.
         const completedEvents = await direct('lifecycleEvent')
           .where({ runGroupId, status: 'COMPLETED' })
@@ -295,9 +340,15 @@ if (!found && process.env.CI === 'true') {
           expect(s.ids).toHaveLength(new Set(s.ids).size); // nothing twice
           expect([...s.ids].sort()).toEqual([...expected].sort()); // nothing missed
         }
+        // The victim's subscribers each reconnected; those of the two other replicas never did
+        // (every one of the victim's had to, so any more would be a survivor's).
+        const reconnected = subscribers.filter((s) => s.opened.sockets > 1).length;
+        expect(reconnected).toBe(before[0]);
+        expect(subscribers.filter((s) => s.opened.sockets === 1)).toHaveLength(9 - before[0]!);
       } finally {
         await direct.destroy();
         await monitor.end();
+        await blocker.end();
         await Promise.all(subscribers.map((s) => s.client.dispose()));
       }
       console.log(
@@ -306,13 +357,17 @@ if (!found && process.env.CI === 'true') {
           `${listeners} LISTEN connections`,
       );
       expect(peak).toBeLessThanOrEqual(POOL_SIZE);
-      expect(listeners).toBeLessThanOrEqual(3);
+      // Every replica held its one LISTEN connection on the direct URL (the victim's until it died).
+      expect(listeners).toBe(3);
     }, 150_000);
 
     it('with MIGRATE_ON_START=false: not ready while migrations are pending, ready once db:migrate ran', async () => {
+      // This database's sessions get a statement_timeout within STATEMENT_TIMEOUT_MS (5000): no warning.
+      await fresh.db.raw(`alter database ${new URL(fresh.url).pathname.slice(1)} set statement_timeout = '5s'`);
       // No DATABASE_LISTEN_URL either: the replica says it polls instead.
       const replica = await startServerProcess({ DATABASE_URL: bouncer.url('fresh'), MIGRATE_ON_START: 'false' });
       extra.push(replica);
+      expect(replica.output).not.toMatch(/statement_timeout, which is/);
       expect(replica.output).toMatch(/polling the log every 500 ms/);
       expect(replica.output).toMatch(/migration\(s\) pending/);
       const readyz = replica.url.replace(/graphql$/, 'readyz');

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { DEFAULT_RETENTION, pruneOnce } from '../../src/services/retention';
 import { createBatch, createProject, must, startRunGroup } from '../helpers/api';
 import { makeWorker } from '../helpers/factories';
@@ -85,19 +86,76 @@ describe('retention on a real PostgreSQL, with an injected clock', () => {
     expect(await s.db('step_config').whereIn('id', configIds).first()).toBeUndefined();
   });
 
-  it('runs on one replica at a time: a pass finds the advisory lock taken and does nothing', async () => {
+  const lease = async () =>
+    (await s.db.raw(`select holder, expires_at > now() as live from retention_lease`)).rows as {
+      holder: string | null;
+      live: boolean;
+    }[];
+  const keysLeft = async () => Number((await s.db('idempotency_key').count({ n: '*' }).first())!.n);
+
+  it("runs on one replica at a time: a pass finds another replica's lease and does nothing, until it expires", async () => {
     await must(s, CREATE, { i: { projectId, name: 'locked', source: 'fs', idempotencyKey: 'locked-key' } });
-    const other = await s.db.client.acquireConnection();
+    // Another replica's pass holds the lease (between two of its batches).
+    await s.db.raw(`update retention_lease set holder = 'other replica', expires_at = now() + interval '1 minute'`);
+    expect(await pruneOnce(s.db, DEFAULT_RETENTION, later(2 * DAY))).toEqual({
+      ran: false,
+      idempotencyKeys: 0,
+      events: 0,
+      workers: 0,
+      stepConfigs: 0,
+    });
+    expect(await lease()).toEqual([{ holder: 'other replica', live: true }]);
+    // That replica was killed mid-pass: its lease runs out, and the next pass takes it.
+    await s.db.raw(`update retention_lease set expires_at = now() - interval '1 second'`);
+    expect(await pruneOnce(s.db, DEFAULT_RETENTION, later(2 * DAY))).toMatchObject({ ran: true, idempotencyKeys: 1 });
+    // A pass gives the lease back when it is done.
+    expect(await lease()).toEqual([{ holder: null, live: false }]);
+  });
+
+  it('a pass that lost its lease to another replica stops before its next batch', async () => {
+    for (let i = 0; i < 3; i++)
+      await must(s, CREATE, { i: { projectId, name: `lost${i}`, source: 'fs', idempotencyKey: `lost-${i}` } });
+    const oldest = (await s.db('idempotency_key').orderBy('createdAt').first('id')) as { id: string };
+    // Other sessions of their own, not connections of the server's pool, which the pass uses.
+    const [rowLock, leaseLock, monitor] = [1, 2, 3].map(() => new pg.Client({ connectionString: s.database.url }));
+    await Promise.all([rowLock, leaseLock, monitor].map((c) => c!.connect()));
+    const waiting = async (sql: string) => {
+      for (;;) {
+        const { rows } = await monitor!.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and wait_event_type = 'Lock' and query like $1`,
+          [`${sql}%`],
+        );
+        if (rows[0]!.n > 0) return;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
     try {
-      await s.db.raw('select pg_advisory_lock(?)', [0x72756e6c]).connection(other);
-      expect(await pruneOnce(s.db, DEFAULT_RETENTION, later(2 * DAY))).toMatchObject({
-        ran: false,
-        idempotencyKeys: 0,
-      });
-      await s.db.raw('select pg_advisory_unlock(?)', [0x72756e6c]).connection(other);
+      // The pass's first batch (one row) waits for the oldest key, locked here...
+      await rowLock!.query('begin');
+      await rowLock!.query('select 1 from idempotency_key where id = $1 for update', [oldest.id]);
+      const pass = pruneOnce(s.db, { ...DEFAULT_RETENTION, batchSize: 1 }, later(2 * DAY));
+      await waiting('delete from idempotency_key');
+      // ...while another replica queues for the lease row the batch holds, and gets it first
+      // when the batch commits: the pass's next renewal waits behind it.
+      await leaseLock!.query('begin');
+      const taken = leaseLock!.query('select holder from retention_lease for update');
+      await waiting('select holder from retention_lease');
+      await rowLock!.query('rollback');
+      await taken;
+      await waiting('update retention_lease');
+      // The other replica takes over the lease (as if this pass had stalled past it).
+      await leaseLock!.query(
+        `update retention_lease set holder = 'other replica', expires_at = now() + interval '1 minute'`,
+      );
+      await leaseLock!.query('commit');
+      expect(await pass).toMatchObject({ ran: true, idempotencyKeys: 1 });
+      expect(await keysLeft()).toBe(2);
+      // The pass leaves the other replica's lease alone.
+      expect(await lease()).toEqual([{ holder: 'other replica', live: true }]);
     } finally {
-      await s.db.client.releaseConnection(other);
+      await Promise.all([rowLock, leaseLock, monitor].map((c) => c!.end()));
+      await s.db.raw(`update retention_lease set holder = null, expires_at = '-infinity'`);
     }
-    expect((await pruneOnce(s.db, DEFAULT_RETENTION, later(2 * DAY))).idempotencyKeys).toBe(1);
   });
 });
