@@ -106,14 +106,19 @@ export const workers: Scenario = {
     await Promise.all(sdk.map((w) => w.idle()));
     const driver = createRunledgerClient({ url, apiKey: KEY });
     const latency = { start: [] as number[], completed: [] as number[], retry: [] as number[] };
+    // Each sample starts with every worker idle (its slots waiting, nothing running or being
+    // reported): the previous sample's report and re-subscription are not part of the next one.
+    const settled = () => Promise.all(sdk.map((w) => w.idle()));
     for (let i = 0; i < n; i++) {
       // A group starts: from startRunGroup's response to the handler's start.
+      await settled();
       {
         const group = await startGroup([{ name: 'route', type: 'ROUTE' }], i);
         const done = performance.now();
         latency.start.push(Math.max(0, (await starts.wait((s) => s.runGroupId === group)).at - done));
       }
       // The previous step completes: from the COMPLETED report's response.
+      await settled();
       {
         const group = await startGroup(
           [
@@ -137,6 +142,7 @@ export const workers: Scenario = {
         latency.completed.push(Math.max(0, (await starts.wait((s) => s.runGroupId === group)).at - done));
       }
       // A retry: from the failing handler's throw (its ERROR report included) to the next attempt.
+      await settled();
       {
         const group = await startGroup(
           [{ name: 'route', type: 'ROUTE', maxRetries: 1, config: { failFirst: true } }],
