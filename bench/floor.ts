@@ -3,13 +3,13 @@
 // bytes, and runs updateStepStatus's statements for a step (/update). What runledger costs above this is the price of GraphQL, validation, auth and loaders.
 import http from 'node:http';
 import pg from 'pg';
-import { updateStepDirectly } from './updateStatements';
+import { prepared, updateStepDirectly } from './updateStatements';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const TYPENAME = JSON.stringify({ data: { __typename: 'Query' } });
 
 async function page(id: string): Promise<unknown> {
-  const q = async <T>(sql: string, params: unknown[]) => (await pool.query(sql, params)).rows as T[];
+  const q = async <T>(sql: string, params: unknown[]) => (await pool.query(prepared(sql, params))).rows as T[];
   const [group] = await q<{ id: string }>('select id from run_group where id = $1', [id]);
   if (!group) return { data: { runGroup: null } };
   const [counts, runs, total] = await Promise.all([

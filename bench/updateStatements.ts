@@ -6,6 +6,17 @@
 // since the run stays RUNNING), and the writer sequences its events after the commit.
 import type pg from 'pg';
 
+const names = new Map<string, string>();
+/**
+ * A statement as a named prepared statement of its connection, as runledger sends what repeats
+ * on a direct connection (src/db/preparedStatements.ts): the baselines plan once per connection too.
+ */
+export function prepared(text: string, values: unknown[]): pg.QueryConfig {
+  let name = names.get(text);
+  if (!name) names.set(text, (name = `floor_${names.size}`));
+  return { name, text, values };
+}
+
 export async function updateStepDirectly(pool: pg.Pool, step: string, workerId: string): Promise<{ version: number }> {
   const client = await pool.connect();
   try {
@@ -13,20 +24,25 @@ export async function updateStepDirectly(pool: pg.Pool, step: string, workerId: 
     const {
       rows: [s],
     } = await client.query(
-      `select s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
+      prepared(
+        `select s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
               s.max_retries, s.worker_id, s.version
        from step s join run r on r.id = s.run_id where s.id = $1 for update of s`,
-      [step],
+        [step],
+      ),
     );
     await client.query(
-      `insert into worker (id, project_id) values ($1, $2)
+      prepared(
+        `insert into worker (id, project_id) values ($1, $2)
        on conflict (project_id, id) do update set last_checkin_at = current_timestamp returning worker.*`,
-      [workerId, s.project_id],
+        [workerId, s.project_id],
+      ),
     );
     const {
       rows: [updated],
     } = await client.query(
-      `with step_event as (
+      prepared(
+        `with step_event as (
          insert into lifecycle_event (project_id, batch_id, run_group_id, run_id, step_id, step_type, type, status,
            previous_status, handler_name, status_meta)
          values ($3, $4, $5, $6, $1, $7, 'STEP_FAILED', 'ERROR', $8, $2, '{}')
@@ -34,10 +50,11 @@ export async function updateStepDirectly(pool: pg.Pool, step: string, workerId: 
        update step set status = 'ERROR', status_message = null, status_meta = '{}', status_at = now(),
          completed_at = null, retry = retry + 1, worker_id = $2, version = version + 1
        where id = $1 returning step.*`,
-      [step, workerId, s.project_id, s.batch_id, s.run_group_id, s.run_id, s.type, s.status],
+        [step, workerId, s.project_id, s.batch_id, s.run_group_id, s.run_id, s.type, s.status],
+      ),
     );
     await client.query('commit');
-    await client.query('select sequence_lifecycle_events(5000) as n');
+    await client.query(prepared('select sequence_lifecycle_events($1) as n', [5000]));
     return { version: updated.version as number };
   } catch (e) {
     await client.query('rollback');

@@ -59,7 +59,10 @@ export async function compareWithPeer(
         }),
       );
     }
-    const errors = [...x, ...y].reduce((n, r) => n + r.errors, 0);
+    // Timeouts (autocannon's 10 s) and non-2xx answers, each side's own.
+    const ours = x.reduce((n, r) => n + r.errors, 0);
+    const theirs = y.reduce((n, r) => n + r.errors, 0);
+    const errors = ours + theirs ? `, errors (timeouts, non-2xx): runledger ${ours}, peer ${theirs}` : '';
     const ra = median(x.map((r) => r.rps));
     const rb = median(y.map((r) => r.rps));
     const p99a = median(x.map((r) => r.p99));
@@ -67,7 +70,7 @@ export async function compareWithPeer(
     if (p99a > p99b) p99Ok = false;
     ratios.push(ra / rb);
     figures.push(
-      `c=${c}: ${ra.toFixed(0)} vs ${rb.toFixed(0)} req/s (${(ra / rb).toFixed(2)}x), p50/p99 ${median(x.map((r) => r.p50))}/${p99a} ms vs ${median(y.map((r) => r.p50))}/${p99b} ms${errors ? `, ${errors} errors` : ''}`,
+      `c=${c}: ${ra.toFixed(0)} vs ${rb.toFixed(0)} req/s (${(ra / rb).toFixed(2)}x), p50/p99 ${median(x.map((r) => r.p50))}/${p99a} ms vs ${median(y.map((r) => r.p50))}/${p99b} ms${errors}`,
     );
     results[`${id}_c${c}`] = { runledger: x, peer: y };
   }
