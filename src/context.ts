@@ -7,6 +7,7 @@ import type { Delivery } from './events/subscriptions';
 import type { Selection } from './graphql/selection';
 import { createLoaders, viewFor, type Loaders } from './loaders';
 import type { ServiceConfig, ServiceContext } from './services/context';
+import type { ClaimableHint } from './services/lifecycleEvents';
 
 /** Per request (HTTP) or per operation (WebSocket): built here, never shared. */
 export interface Context extends ServiceContext {
@@ -32,6 +33,8 @@ export interface ContextDeps {
   bus: EventBus;
   /** After a write with events commits: gives them their log positions and wakes subscribers. */
   onEventsCommitted?(): void | Promise<void>;
+  /** A committed change made steps claimable: this process's waiting claims hear it at once. */
+  onClaimable?(hint: ClaimableHint): void;
 }
 
 /**
@@ -53,6 +56,7 @@ export function createContext(
     config: deps.config,
     bus: deps.bus,
     onEventsCommitted: deps.onEventsCommitted,
+    onClaimable: deps.onClaimable,
     scope,
     loaders: createLoaders(deps.db, scope, selection),
     requestId,

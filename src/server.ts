@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from './config';
 import type { ContextDeps } from './context';
 import { createDb, type Db } from './db/knex';
+import { hintClaimable } from './events/claims';
 import type { EventBus } from './events/bus';
 import { startEvents } from './events/start';
 import type { ExplorerOptions } from './explorer/page';
@@ -131,8 +132,14 @@ export async function createServer({
       },
       resources,
     );
-    bus = events.bus;
-    const deps: ContextDeps = { db, config, bus, onEventsCommitted: events.onEventsCommitted };
+    const eventBus = (bus = events.bus);
+    const deps: ContextDeps = {
+      db,
+      config,
+      bus: eventBus,
+      onEventsCommitted: events.onEventsCommitted,
+      onClaimable: (hint) => hintClaimable(eventBus, hint),
+    };
     // Retention in the background; replicas take turns through a lease row (services/retention.ts).
     resources.add(
       startPruner({

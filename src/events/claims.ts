@@ -4,6 +4,7 @@ import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import { canonicalJson } from '../services/canonical';
 import type { ServiceContext } from '../services/context';
+import type { ClaimableHint } from '../services/lifecycleEvents';
 import { claimNextStep, releaseStep } from '../services/steps';
 import { assertWorkerId } from '../services/workers';
 import type { EventBus } from './bus';
@@ -55,8 +56,19 @@ class Room {
     this.signals = signals;
     this.scope = source.scope;
     void (async () => {
-      for await (const signal of signals) if (signal) this.wake();
+      for await (const signal of signals) if (signal && !this.hinted.consume(signal.key)) this.wake();
     })().catch(() => undefined);
+  }
+
+  /** Changes of this process that made steps claimable, told before the log delivers them. */
+  private readonly hinted = new Hints();
+
+  /** A change of this process made steps claimable (see ClaimableHint): look now if they may be ours. */
+  hint(hint: ClaimableHint): void {
+    if (this.closed || !hint.types.some((type) => this.mayClaim({ ...hint, type }))) return;
+    // The log's signal for the same event comes later and finds nothing this look did not.
+    this.hinted.add(hint.key);
+    this.wake();
   }
 
   /** This room's claims may take `lost` over (its filter and scope). */
@@ -208,6 +220,40 @@ class Room {
   }
 }
 
+/** How long a hint stands in for its event's signal from the log (normally a few ms away). */
+const HINT_MS = 2000;
+/** Hints a room keeps at most (their signals lost, or filtered out by a type lookup). */
+const MAX_HINTS = 1000;
+
+/**
+ * Keys of events a room was hinted of, each until the log's signal for it comes (consumed once)
+ * or HINT_MS pass: the signal then wakes the room as any other does.
+ */
+class Hints {
+  private readonly at = new Map<string, number[]>();
+
+  add(key: string): void {
+    const now = performance.now();
+    const times = this.at.get(key);
+    if (times) times.push(now);
+    else {
+      if (this.at.size >= MAX_HINTS) this.at.delete(this.at.keys().next().value!);
+      this.at.set(key, [now]);
+    }
+  }
+
+  /** True when `key` was hinted within HINT_MS: that hint stands for this signal. */
+  consume(key: string): boolean {
+    const times = this.at.get(key);
+    if (!times) return false;
+    const now = performance.now();
+    while (times.length > 0 && now - times[0]! > HINT_MS) times.shift();
+    const fresh = times.shift() !== undefined;
+    if (times.length === 0) this.at.delete(key);
+    return fresh;
+  }
+}
+
 /** Rows one look for lost workers' steps reads (distinct project, run group and type). */
 const LOST_LOOK_ROWS = 1000;
 const RELOOK_FIRST_MS = 10;
@@ -283,6 +329,16 @@ class LeaseWatch {
 }
 
 const roomsByBus = new WeakMap<EventBus, { rooms: Map<string, Room>; leases: LeaseWatch }>();
+
+/**
+ * A change of this process made steps claimable: its waiting claims that may take them look at
+ * once, without waiting for the log (sequencing, then the read) to deliver the event.
+ */
+export function hintClaimable(bus: EventBus, hint: ClaimableHint): void {
+  const ofBus = roomsByBus.get(bus);
+  if (!ofBus) return;
+  for (const room of ofBus.rooms.values()) room.hint(hint);
+}
 
 /** claimedStep subscriptions of this process waiting for a step (idle worker slots). */
 export function waitingClaims(bus: EventBus): number {

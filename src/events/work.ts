@@ -6,6 +6,7 @@ import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import type { StepTypeValue } from '../models';
 import { canonicalJson } from '../services/canonical';
+import { claimableKey } from '../services/lifecycleEvents';
 import type { Db } from '../db/knex';
 import type { EventBatch } from './batch';
 import type { EventBus } from './bus';
@@ -28,6 +29,8 @@ export interface WorkSignal {
   projectId: string;
   runGroupId: string;
   stepTypes: StepTypeValue[];
+  /** The event's claimableKey (not in the schema): claimedStep skips a signal it was hinted already. */
+  key: string;
 }
 
 /** The reason an event makes steps claimable, or null when it does not. */
@@ -128,7 +131,13 @@ export function workStream(source: WorkSource, input: WorkFilter): PushQueue<Wor
           (types) => {
             const matching = stepTypes ? types.filter((t) => stepTypes.includes(t)) : types;
             if (matching.length === 0) return;
-            queue.push({ reason, projectId: event.projectId, runGroupId: event.runGroupId!, stepTypes: matching });
+            queue.push({
+              reason,
+              projectId: event.projectId,
+              runGroupId: event.runGroupId!,
+              stepTypes: matching,
+              key: claimableKey(event)!,
+            });
           },
           (e: unknown) => queue.fail(e),
         );

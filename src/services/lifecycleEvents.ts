@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { afterCommitOnce } from '../db/transaction';
+import { afterCommit, afterCommitOnce } from '../db/transaction';
 import type { LifecycleEventTypeValue } from '../models/LifecycleEvent';
 import type { JsonObject, RunStatusValue, StepTypeValue } from '../models';
 
@@ -23,10 +23,43 @@ export interface NewEvent {
 /** The channel every server process LISTENs on. */
 export const EVENTS_CHANNEL = 'runledger_events';
 
+/**
+ * A committed change that made steps claimable, told to this process's waiting claims at once
+ * (before the log has it): `key` names the event the log delivers later (see claimableKey).
+ */
+export interface ClaimableHint {
+  key: string;
+  projectId: string;
+  runGroupId: string;
+  types: StepTypeValue[];
+}
+
+/** The key of a claimable-making event, as its writer and the log's reader both compute it. */
+export function claimableKey(
+  event: Pick<NewEvent, 'type' | 'status' | 'runGroupId' | 'stepId'>,
+): string | null {
+  if (event.type === 'GROUP_START') return `G:${event.runGroupId}`;
+  if (event.type === 'STEP_END' && event.status === 'COMPLETED') return `C:${event.stepId}`;
+  if (event.type === 'STEP_FAILED' && event.status === 'ERROR') return `E:${event.stepId}`;
+  return null;
+}
+
 /** Who hears about committed events: the server wires it to its EventNotifier. */
 export interface EventsSink {
   /** Called once per transaction that recorded events, after it commits (awaited). */
   onEventsCommitted?(): void | Promise<void>;
+  /** Called after the commit, before onEventsCommitted, for each change that made steps claimable. */
+  onClaimable?(hint: ClaimableHint): void;
+}
+
+/**
+ * Tells this process's waiting claims, once the transaction commits, that `hint`'s steps are
+ * claimable. Registered before the events' own announcement (hooks run in order), so a waiting
+ * claim starts while the log is still being sequenced.
+ */
+export function claimableAfterCommit(trx: Knex.Transaction, sink: EventsSink, hint: ClaimableHint): void {
+  const tell = sink.onClaimable;
+  if (tell && hint.types.length > 0) afterCommit(trx, () => tell(hint));
 }
 
 /**

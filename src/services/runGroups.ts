@@ -6,11 +6,11 @@ import { badUserInput, conflict, notFound } from '../errors';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import { tables } from '../loaders/tables';
-import { Batch, RunGroup } from '../models';
+import { Batch, RunGroup, type StepTypeValue } from '../models';
 import { stepConfigHash } from './canonical';
 import { FINAL_SQL, isFinal } from './statusMachine';
 import type { ServiceContext } from './context';
-import { eventsWritten, recordEvents } from './lifecycleEvents';
+import { claimableAfterCommit, claimableKey, eventsWritten, recordEvents } from './lifecycleEvents';
 import { settleGroups } from './rollups';
 import { failpoint } from './failpoints';
 import { idempotent } from './idempotency';
@@ -207,6 +207,13 @@ export async function startRunGroup(ctx: ServiceContext, input: StartRunGroupInp
             },
           );
 
+          // Every run starts with the first step: waiting claims of its type look at once.
+          claimableAfterCommit(trx, ctx, {
+            key: claimableKey({ type: 'GROUP_START', status: 'PENDING', runGroupId: group.id })!,
+            projectId,
+            runGroupId: group.id,
+            types: created!.runs > 0 ? [steps[0]!.type as StepTypeValue] : [],
+          });
           await recordEvents(
             trx,
             [

@@ -9,7 +9,15 @@ import type * as G from '../graphql/mappers';
 import type { RunStatusValue, StepTypeValue } from '../models';
 import { tables } from '../loaders/tables';
 import type { ServiceContext } from './context';
-import { eventsWritten, insertEvents, recordEvents, stepEventType, type NewEvent } from './lifecycleEvents';
+import {
+  claimableAfterCommit,
+  claimableKey,
+  eventsWritten,
+  insertEvents,
+  recordEvents,
+  stepEventType,
+  type NewEvent,
+} from './lifecycleEvents';
 import { jsonObject } from './json';
 import { rollUp, startRun, type ChangedStep } from './rollups';
 import { afterFailure, canMove, FINAL_SQL, isFinal } from './statusMachine';
@@ -25,6 +33,8 @@ interface LockedStep extends ChangedStep {
   runStatus?: RunStatusValue;
   /** A claim's row that is no step to take: claimable steps exist, all of them locked. */
   skipped?: boolean;
+  /** The type of the step after this one in its run (a report's lock reads it); null for the last. */
+  nextType?: StepTypeValue | null;
 }
 
 /**
@@ -365,6 +375,18 @@ async function writeStatus(
     statusMessage: change.message,
     statusMeta: change.meta,
   };
+  // What this change made claimable (the next step, or this one again), told to waiting claims
+  // of this process at once, before the event's own announcement.
+  const claimableType =
+    status === 'ERROR' ? step.type : status === 'COMPLETED' && !step.isLastStep ? (step.nextType ?? null) : null;
+  if (claimableType && step.runGroupId) {
+    claimableAfterCommit(trx, ctx, {
+      key: claimableKey(stepEvent)!,
+      projectId: step.projectId,
+      runGroupId: step.runGroupId,
+      types: [claimableType],
+    });
+  }
   // The step's event travels in its update's statement (the step is locked already).
   const [written] = (await trx('step')
     .with('step_event', insertEvents(trx, [stepEvent]))
@@ -487,7 +509,8 @@ export async function updateStepStatus(
       trx,
       `/* updateStepStatus: lock step */ with locked as (
          select s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status,
-                s.is_last_step, s.retry, s.max_retries, s.worker_id, s.version
+                s.is_last_step, s.retry, s.max_retries, s.worker_id, s.version,
+                (select n.type from step n where n.run_id = s.run_id and n.number = s.number + 1) as next_type
          from step s join run r on r.id = s.run_id
          where s.id = :stepId ${scoped}
          for update of s

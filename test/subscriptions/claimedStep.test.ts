@@ -100,6 +100,77 @@ describe('claimedStep', () => {
     for (const x of subs) x.unsubscribe();
   });
 
+  it('claims a step made claimable on this server before the log has the event (its sequencing held), and no second time after', async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 1);
+    const listened = listening(s);
+    const ingest = collect<Claimed>(client, CLAIMED, {
+      i: { workerId: 'hinted-a', projectId: project.id, types: ['INGEST'] },
+    });
+    const route = collect<Claimed>(client, CLAIMED, {
+      i: { workerId: 'hinted-b', projectId: project.id, types: ['ROUTE'] },
+    });
+    await listened(2);
+    await firstLookDone('hinted-a', project.id);
+    await firstLookDone('hinted-b', project.id);
+    /** Step `n` of the batch's group once a waiter holds it (RUNNING). */
+    const claimedStep = async (n: number) => {
+      for (let i = 0; i < 500; i++) {
+        const row = (await s
+          .db('step')
+          .join('run', 'run.id', 'step.runId')
+          .where({ 'run.batchId': batch.id, 'step.number': n, 'step.status': 'RUNNING' })
+          .first('step.id', 'step.workerId', 'step.version')) as
+          { id: string; workerId: string; version: number } | undefined;
+        if (row) return row;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`step ${n} was never claimed`);
+    };
+    /**
+     * `write` while the sequencer's row is held: its events reach no reader of the log (and its
+     * answer, which waits for their positions, waits too) until `then` has seen the claim.
+     */
+    const sequencingHeld = async <T>(write: () => Promise<unknown>, then: () => Promise<T>): Promise<T> => {
+      const holder = await holdLocks(s.db);
+      let written: Promise<unknown> | undefined;
+      try {
+        await holder.lock(`select 1 from event_log_head`);
+        written = write();
+        return await then();
+      } finally {
+        await holder.release();
+        await written;
+      }
+    };
+    const counted = await s.countStatements(async () => {
+      const first = await sequencingHeld(
+        () =>
+          startRunGroup(s, batch.id, [
+            { name: 'first', type: 'INGEST' },
+            { name: 'second', type: 'ROUTE' },
+          ]),
+        () => claimedStep(1),
+      );
+      expect(first.workerId).toBe('hinted-a');
+      const second = await sequencingHeld(
+        () =>
+          s.gql(`mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { status } }`, {
+            i: { stepId: first.id, status: 'COMPLETED', workerId: 'hinted-a', expectedVersion: first.version },
+          }),
+        () => claimedStep(2),
+      );
+      expect(second.workerId).toBe('hinted-b');
+      await until(() => ingest.values.length > 0 && route.values.length > 0);
+      // The log's signals for both events came: time for a claim they would send.
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    // One claim per step: each log signal stood for a change the waiting claims had heard of.
+    expect(counted.sql.filter((q) => q.includes('claimNextStep'))).toHaveLength(2);
+    ingest.unsubscribe();
+    route.unsubscribe();
+  });
+
   it('a subscriber that leaves while its claim waits for a lock gets no step: the claim rolls back', async () => {
     const project = await createProject(s);
     const batch = await createBatch(s, project.id, 1);
