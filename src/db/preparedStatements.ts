@@ -60,19 +60,27 @@ export class StatementNames {
 }
 
 /**
- * A prepared statement's plan no longer fits its tables (a migration changed a table under a
- * running process: "cached plan must not change result type").
+ * What PostgreSQL answers a named statement that no longer fits its tables (a migration under a
+ * running process): a plan of another result type (0A000), parameter types fixed at the first
+ * Parse that the new column types refuse (42883, 42804), or a name that is gone (26000). The
+ * same text sent unnamed is analysed again and may well work.
  */
+const STALE_CODES = new Set(['0A000', '42883', '42804', '26000']);
+const STALE = Symbol('a named statement gone stale');
+
+/** An error of a named statement gone stale (see STALE_CODES): `transaction()` retries it. */
 export function isStalePlan(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: string; message?: string };
-  return code === '0A000' && /cached plan must not change result type/.test(message ?? '');
+  const e = (error ?? {}) as { [STALE]?: boolean; code?: string; message?: string };
+  if (e[STALE]) return true;
+  return e.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '');
 }
 
 /**
  * The pg client of knex, sending statements with bindings (those already on the extended
  * protocol, never a multi-statement string) as named statements once they repeat. A connection
- * that met a stale plan sends everything unnamed from then on; the statement is retried unnamed
- * when it ran outside a transaction, and the transaction is retried by `transaction()`.
+ * whose named statement went stale (or failed before the server answered) sends everything
+ * unnamed from then on; a stale statement is retried unnamed when it ran outside a transaction,
+ * and its transaction is retried by `transaction()`.
  */
 export function pgClientWithPreparedStatements(Base: PgClientClass = PgClient): PgClientClass {
   const statements = new StatementNames();
@@ -88,9 +96,12 @@ export function pgClientWithPreparedStatements(Base: PgClientClass = PgClient): 
       const unnamedOptions = obj.options;
       obj.options = { ...unnamedOptions, name: named };
       return super._query(connection, obj).catch((e: unknown) => {
-        if (!isStalePlan(e)) throw e;
-        conn.__runledgerUnnamed = true;
-        if (conn.__knexTxId !== undefined) throw e;
+        const code = (e as { code?: unknown }).code;
+        // A failure that is no answer of the server (a value node-postgres could not bind) can
+        // leave the name half-closed on the connection: it sends nothing named from then on.
+        if (typeof code !== 'string' || STALE_CODES.has(code)) conn.__runledgerUnnamed = true;
+        if (typeof code !== 'string' || !STALE_CODES.has(code)) throw e;
+        if (conn.__knexTxId !== undefined) throw Object.assign(e as Error, { [STALE]: true });
         obj.options = unnamedOptions;
         return super._query(connection, obj);
       });

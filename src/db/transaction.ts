@@ -62,7 +62,7 @@ function isRetryable(error: unknown): boolean {
   const code = pgError(error)?.code;
   // A prepared statement's plan gone stale (a migration under a running process): its
   // connection sends everything unnamed from then on, so the next attempt runs.
-  return (typeof code === 'string' && RETRYABLE.has(code)) || isStalePlan(pgError(error) ?? error);
+  return (typeof code === 'string' && RETRYABLE.has(code)) || isStalePlan(error) || isStalePlan(pgError(error));
 }
 
 const jitter = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));

@@ -9,7 +9,7 @@ import { claimNextStep, releaseStep } from '../services/steps';
 import { assertWorkerId } from '../services/workers';
 import type { EventBus } from './bus';
 import { PushQueue } from './queue';
-import { workStream, type WorkSource } from './work';
+import { workStream, type WorkSignal, type WorkSource } from './work';
 
 /** What claimedStep needs of its subscription's context. */
 export interface ClaimSource extends ServiceContext, WorkSource {
@@ -34,7 +34,7 @@ class Room {
   private turn = false;
   /** A signal came during a turn: its claims may have looked before that commit. */
   private again = false;
-  private readonly signals: PushQueue<unknown>;
+  private signals: PushQueue<WorkSignal>;
   private readonly scope: ClaimSource['scope'];
   private closed = false;
   /** The last claim passed over locked claimable steps: the room looks again after this wait. */
@@ -49,15 +49,30 @@ class Room {
     private readonly onRolledBack: () => void,
   ) {
     // The room's signals follow the first subscriber's scope: every waiter shares it (the key).
-    const signals = workStream(
-      { db: source.db, scope: source.scope, bus: source.bus },
-      { projectId: filter.projectId, runGroupId: filter.runGroupId, stepTypes: filter.stepTypes },
-    );
+    const follow = () =>
+      workStream(
+        { db: source.db, scope: source.scope, bus: source.bus },
+        { projectId: filter.projectId, runGroupId: filter.runGroupId, stepTypes: filter.stepTypes },
+      );
+    let signals = follow();
     this.signals = signals;
     this.scope = source.scope;
     void (async () => {
-      for await (const signal of signals) if (signal && !this.hinted.consume(signal.key)) this.wake();
-    })().catch(() => undefined);
+      for (;;) {
+        try {
+          for await (const signal of signals) if (signal && !this.hinted.consume(signal.key)) this.wake();
+          return;
+        } catch {
+          // The stream failed (a type lookup's statement did): it stopped for good, and its
+          // waiters would never hear of work again. The room follows the log with a new stream,
+          // and looks once the database had a moment (the signal being looked up is lost; what
+          // failed the lookup, a lock or an overload, would fail a claim sent at once).
+          if (this.closed) return;
+          this.signals = signals = follow();
+          this.lookAfterFailure();
+        }
+      }
+    })();
   }
 
   /** Changes of this process that made steps claimable, told before the log delivers them. */
@@ -135,6 +150,14 @@ class Room {
       this.turn = false;
       if (this.waiters.length === 0) this.close();
     }
+  }
+
+  /** After a failed signal stream: one look, STREAM_RELOOK_MS later. */
+  private lookAfterFailure(): void {
+    const timer = setTimeout(() => {
+      if (!this.closed) this.wake();
+    }, STREAM_RELOOK_MS);
+    timer.unref();
   }
 
   /**
@@ -257,6 +280,7 @@ class Hints {
 /** Rows one look for lost workers' steps reads (distinct project, run group and type). */
 const LOST_LOOK_ROWS = 1000;
 const RELOOK_FIRST_MS = 10;
+const STREAM_RELOOK_MS = 100;
 const RELOOK_MAX_MS = 1000;
 
 const NOT_DELIVERED = 'claimed for a claimedStep subscriber that left before it was sent (not delivered)';
