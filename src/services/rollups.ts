@@ -141,6 +141,33 @@ export async function rollUp(trx: Knex.Transaction, step: ChangedStep, sink: Eve
 }
 
 /**
+ * The CTEs that start a PENDING run and its group with the run's ITEM_START event, for a
+ * statement of its own (startRun) or the tail of the one-statement claim: `started` (the run,
+ * `from` joined and `where` its condition), `run_event`, `locked_group` (the group's lock reads
+ * the run update's output, so the run is locked first) and `group_started`.
+ */
+export function runStartCtes(from: string, where: string): string {
+  return `started as (
+       update run r set status = 'RUNNING', status_at = now(), version = r.version + 1,
+         started_at = coalesce(r.started_at, now()), completed_at = null
+       ${from ? `from ${from}` : ''}
+       where ${where} and r.status = 'PENDING'
+       returning r.id, r.project_id, r.batch_id, r.run_group_id
+     ), run_event as (
+       -- PENDING before: the update's condition, checked on the row it changed (a self-join
+       -- would read the statement's snapshot, older when the update waited for the row).
+       insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, previous_status)
+       select project_id, 'ITEM_START', batch_id, run_group_id, id, 'RUNNING', 'PENDING' from started
+     ), locked_group as (
+       select id, status from run_group where id in (select run_group_id from started) for no key update
+     ), group_started as (
+       update run_group g set status = 'RUNNING', status_at = now(), version = g.version + 1,
+         started_at = coalesce(g.started_at, now()), completed_at = null
+       from locked_group where g.id = locked_group.id and locked_group.status = 'PENDING'
+     )`;
+}
+
+/**
  * The rollup of a claim: a step of an open run became RUNNING. rule(steps) of an open run with a
  * RUNNING step is RUNNING (an open run has no FAILED or CANCELLED step), and rule(runs) of an
  * open group with a RUNNING run is RUNNING, so nothing needs reading: a PENDING run, then its
@@ -162,23 +189,7 @@ export async function startRun(
   // One statement: the group's lock reads the run update's output, so the run is locked first.
   const started = await rawRows<{ runId: string }>(
     trx,
-    `/* startRun */ with started as (
-       update run r set status = 'RUNNING', status_at = now(), version = r.version + 1,
-         started_at = coalesce(r.started_at, now()), completed_at = null
-       where r.id = :runId and r.status = 'PENDING'
-       returning r.id, r.project_id, r.batch_id, r.run_group_id
-     ), event as (
-       -- PENDING before: the update's condition, checked on the row it changed (a self-join
-       -- would read the statement's snapshot, older when the update waited for the row).
-       insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, previous_status)
-       select project_id, 'ITEM_START', batch_id, run_group_id, id, 'RUNNING', 'PENDING' from started
-     ), locked as (
-       select id, status from run_group where id in (select run_group_id from started) for no key update
-     ), group_started as (
-       update run_group g set status = 'RUNNING', status_at = now(), version = g.version + 1,
-         started_at = coalesce(g.started_at, now()), completed_at = null
-       from locked where g.id = locked.id and locked.status = 'PENDING'
-     )
+    `/* startRun */ with ${runStartCtes('', 'r.id = :runId')}
      select id as run_id from started`,
     { runId: step.runId },
   );

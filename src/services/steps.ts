@@ -19,7 +19,7 @@ import {
   type NewEvent,
 } from './lifecycleEvents';
 import { jsonObject } from './json';
-import { rollUp, startRun, type ChangedStep } from './rollups';
+import { rollUp, runStartCtes, startRun, type ChangedStep } from './rollups';
 import { afterFailure, canMove, FINAL_SQL, isFinal } from './statusMachine';
 import { assertWorkerId, checkIn } from './workers';
 
@@ -126,22 +126,7 @@ function claimStatement(db: Knex, pick: string, more: string): string {
        select p.project_id, 'STEP_START', p.batch_id, p.run_group_id, p.run_id, p.id, p.type, 'RUNNING', p.status, :workerId
        from picked p join claimed c on c.id = p.id
        returning id
-     ), started as (
-       update run r set status = 'RUNNING', status_at = now(), version = r.version + 1,
-         started_at = coalesce(r.started_at, now()), completed_at = null
-       from claimed c, checkin k, step_event e
-       where r.id = c.run_id and r.status = 'PENDING'
-       returning r.id, r.project_id, r.batch_id, r.run_group_id
-     ), run_event as (
-       insert into lifecycle_event (project_id, type, batch_id, run_group_id, run_id, status, previous_status)
-       select project_id, 'ITEM_START', batch_id, run_group_id, id, 'RUNNING', 'PENDING' from started
-     ), locked_group as (
-       select id, status from run_group where id in (select run_group_id from started) for no key update
-     ), group_started as (
-       update run_group g set status = 'RUNNING', status_at = now(), version = g.version + 1,
-         started_at = coalesce(g.started_at, now()), completed_at = null
-       from locked_group where g.id = locked_group.id and locked_group.status = 'PENDING'
-     )
+     ), ${runStartCtes('claimed c, checkin k, step_event e', 'r.id = c.run_id')}
      select ${picked}, case when c.id is not null then ${more} end as more, c.*
      from picked p left join claimed c on c.id = p.id`;
 }

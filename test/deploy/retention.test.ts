@@ -6,24 +6,9 @@ import pg from 'pg';
 import { createDb, type Db } from '../../src/db/knex';
 import { DEFAULT_RETENTION, pruneOnce, type PruneResult } from '../../src/services/retention';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { findTools, startPgBouncer, type PgBouncer, type Tools } from '../helpers/deployment';
+import { toolsFor, startPgBouncer, type PgBouncer } from '../helpers/deployment';
 
-let found: Tools | undefined;
-let missing = '';
-try {
-  found = findTools();
-} catch (e) {
-  missing = (e as Error).message;
-}
-if (!found && process.env.CI === 'true') {
-  describe('retention through PgBouncer (transaction mode)', () => {
-    it('has pgbouncer to run', () => {
-      throw new Error(missing);
-    });
-  });
-} else if (!found) {
-  console.warn(`Skipping the retention-through-PgBouncer test: ${missing}`);
-}
+const found = toolsFor('retention through PgBouncer (transaction mode)', 'pgbouncer');
 
 const DAY = 24 * 3600_000;
 const later = () => new Date(Date.now() + 2 * DAY);

@@ -12,14 +12,7 @@ import { createRunledgerClient, RunledgerError, type RunledgerClient } from '../
 import { probeDatabase } from '../../src/db/capabilities';
 import { createDb } from '../../src/db/knex';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import {
-  findTools,
-  startHaproxy,
-  startPgBouncer,
-  type Daemon,
-  type PgBouncer,
-  type Tools,
-} from '../helpers/deployment';
+import { toolsFor, startHaproxy, startPgBouncer, type Daemon, type PgBouncer, type Tools } from '../helpers/deployment';
 import { startServerProcess, type ServerProcess } from '../helpers/process';
 import { TEST_ADMIN_KEY, writerContext } from '../helpers/server';
 import { claimNextStep } from '../../src/services/steps';
@@ -35,22 +28,10 @@ const doc = (query: string) => parse(query) as TypedDocumentNode<Data, Record<st
 const EVENTS = doc(`subscription ($f: EventFilter!, $after: String) {
   lifecycleEvents(filter: $f, after: $after) { id cursor type status step { id } } }`);
 
-let found: Tools | undefined;
-let missing = '';
-try {
-  found = findTools();
-} catch (e) {
-  missing = (e as Error).message;
-}
-if (!found && process.env.CI === 'true') {
-  describe('deployed: HAProxy -> 3 replicas -> PgBouncer (transaction mode) -> PostgreSQL', () => {
-    it('has pgbouncer and haproxy to run', () => {
-      throw new Error(missing);
-    });
-  });
-} else if (!found) {
-  console.warn(`Skipping the deployment test: ${missing}`);
-}
+const found = toolsFor(
+  'deployed: HAProxy -> 3 replicas -> PgBouncer (transaction mode) -> PostgreSQL',
+  'pgbouncer and haproxy',
+);
 
 (found ? describe : describe.skip)(
   'deployed: HAProxy -> 3 replicas -> PgBouncer (transaction mode) -> PostgreSQL',

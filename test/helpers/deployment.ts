@@ -44,6 +44,26 @@ export function findTools(): Tools {
   return { pgbouncer: pgbouncer!, haproxy: haproxy! };
 }
 
+/**
+ * The tools for a suite that needs them, or undefined: the suite is then skipped with a warning
+ * on a developer's machine, and fails in CI (CI=true), which must have installed them.
+ */
+export function toolsFor(suite: string, need: string): Tools | undefined {
+  try {
+    return findTools();
+  } catch (e) {
+    const missing = (e as Error).message;
+    if (process.env.CI === 'true') {
+      describe(suite, () => {
+        it(`has ${need} to run`, () => {
+          throw new Error(missing);
+        });
+      });
+    } else console.warn(`Skipping ${suite}: ${missing}`);
+    return undefined;
+  }
+}
+
 export interface Daemon {
   readonly port: number;
   /** Everything it printed, for failure messages. */

@@ -106,3 +106,12 @@ export async function groupEnd(s: TestServer, groupId: string): Promise<void> {
     .waitForEnd(10_000)
     .finally(() => ws.dispose());
 }
+
+/** A claimedStep waiter's first look checked its worker in: it committed, finding nothing. */
+export async function firstLookDone(s: TestServer, workerId: string, projectId: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await s.db('worker').where({ id: workerId, projectId }).first()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`worker ${workerId} never checked in`);
+}

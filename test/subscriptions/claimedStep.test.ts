@@ -7,6 +7,7 @@ import { createBatch, createProject, must, startRunGroup } from '../helpers/api'
 import { makeProject, makeWorker } from '../helpers/factories';
 import { holdLocks, waitingBackend } from '../helpers/locks';
 import { metricValue } from '../helpers/metrics';
+import { firstLookDone } from '../helpers/workerWire';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient, type Received } from '../helpers/ws';
 import { until } from '../helpers/wait';
@@ -34,14 +35,6 @@ const waitingClaims = (s: TestServer) => metricValue(s, 'runledger_claims_waitin
 describe('claimedStep', () => {
   let s: TestServer;
   let client: Client;
-  /** A waiter's first claim checked its worker in: it committed, finding nothing. */
-  const firstLookDone = async (workerId: string, projectId: string) => {
-    for (let i = 0; i < 500; i++) {
-      if (await s.db('worker').where({ id: workerId, projectId }).first()) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`worker ${workerId} never checked in`);
-  };
   beforeAll(async () => {
     s = await startTestServer();
     client = wsClient(s.url);
@@ -57,7 +50,7 @@ describe('claimedStep', () => {
     const listened = listening(s);
     const sub = collect<Claimed>(client, CLAIMED, { i: { workerId: 'waiter', projectId: project.id } });
     await listened(1);
-    await firstLookDone('waiter', project.id);
+    await firstLookDone(s, 'waiter', project.id);
     const idle = await s.countStatements(() => new Promise((r) => setTimeout(r, 300)));
     expect(idle.sql.filter((q) => q.includes('claimNextStep'))).toEqual([]);
 
@@ -82,7 +75,7 @@ describe('claimedStep', () => {
     );
     // One bus listener for the room of the eight; the first in line looks first.
     await listened(1);
-    await firstLookDone('fleet-0', project.id);
+    await firstLookDone(s, 'fleet-0', project.id);
     const counted = await s.countStatements(async () => {
       await startRunGroup(s, batch.id, ONE_STEP);
       await until(() => subs.filter((x) => x.values.length > 0).length === 2);
@@ -111,8 +104,8 @@ describe('claimedStep', () => {
       i: { workerId: 'hinted-b', projectId: project.id, types: ['ROUTE'] },
     });
     await listened(2);
-    await firstLookDone('hinted-a', project.id);
-    await firstLookDone('hinted-b', project.id);
+    await firstLookDone(s, 'hinted-a', project.id);
+    await firstLookDone(s, 'hinted-b', project.id);
     /** Step `n` of the batch's group once a waiter holds it (RUNNING). */
     const claimedStep = async (n: number) => {
       for (let i = 0; i < 500; i++) {

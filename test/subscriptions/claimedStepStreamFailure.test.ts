@@ -6,6 +6,7 @@ import type { Client } from 'graphql-ws';
 import { startRunGroup as startRunGroupService } from '../../src/services/runGroups';
 import { createBatch, createProject, startRunGroup } from '../helpers/api';
 import { holdLocks } from '../helpers/locks';
+import { firstLookDone } from '../helpers/workerWire';
 import { startTestServer, writerContext, type TestServer } from '../helpers/server';
 import { collect, listening, wsClient } from '../helpers/ws';
 
@@ -14,13 +15,6 @@ const CLAIMED = `subscription ($i: ClaimStepInput!) { claimedStep(input: $i) { i
 describe('claimedStep, when its signal stream fails', () => {
   let s: TestServer;
   let client: Client;
-  const firstLookDone = async (workerId: string, projectId: string) => {
-    for (let i = 0; i < 500; i++) {
-      if (await s.db('worker').where({ id: workerId, projectId }).first()) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`worker ${workerId} never checked in`);
-  };
   /** Polls pg_stat_activity (no sleep that hopes to win a race). */
   const lookupWaiting = async () =>
     (
@@ -50,7 +44,7 @@ describe('claimedStep, when its signal stream fails', () => {
     const listened = listening(s);
     const sub = collect(client, CLAIMED, { i: { workerId: 'control', projectId: project.id, types: ['ROUTE'] } });
     await listened(1);
-    await firstLookDone('control', project.id);
+    await firstLookDone(s, 'control', project.id);
     await otherProcessStarts(batch.id);
     expect(await sub.waitFor(1, 5000)).toHaveLength(1);
   });
@@ -62,7 +56,7 @@ describe('claimedStep, when its signal stream fails', () => {
     const listened = listening(s);
     const sub = collect(client, CLAIMED, { i: { workerId: 'deaf', projectId: project.id, types: ['ROUTE'] } });
     await listened(1);
-    await firstLookDone('deaf', project.id);
+    await firstLookDone(s, 'deaf', project.id);
 
     // A group of another type starts here while the log's sequencing is held; once it committed,
     // `run` is locked, and the sequencing released: the room's GROUP_START type lookup waits
