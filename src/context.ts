@@ -5,7 +5,7 @@ import { EventBatch } from './events/batch';
 import type { EventBus } from './events/bus';
 import type { Delivery } from './events/subscriptions';
 import type { Selection } from './graphql/selection';
-import { createLoaders, viewFor, type Loaders } from './loaders';
+import { createLoaders, primePayloadRows, viewFor, type Loaders } from './loaders';
 import type { ServiceConfig, ServiceContext } from './services/context';
 import type { ClaimableHint } from './services/lifecycleEvents';
 
@@ -75,6 +75,8 @@ export function eventContext(subscription: Context, payload: unknown): Context {
   const batch = (payload as Partial<Delivery> | null | undefined)?.batch;
   const { db, scope } = subscription;
   const shared = batch instanceof EventBatch ? batch.loadersFor(scope) : createLoaders(db, scope);
+  // A claimed step brings its run, document and config from the claim's statement.
+  if (!(batch instanceof EventBatch)) primePayloadRows(shared, payload);
   // The subscription's loaders were made with its operation's selection: they know what is key-only.
   return { ...subscription, loaders: viewFor(shared, subscription.loaders) };
 }

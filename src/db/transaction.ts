@@ -33,6 +33,13 @@ export interface TransactionOptions {
    * past the pool's statement timeout, which stays for client-driven reads.
    */
   bulk?: boolean;
+  /**
+   * Resolve once committed, with the after-commit hooks still running (they announce what
+   * committed; they never change it). For a caller that hands the result on at once and whose
+   * receiver needs nothing the hooks do: a claim pushed to its worker needs its step, not its
+   * event's log position. @default false
+   */
+  detachHooks?: boolean;
 }
 
 type Hook = () => void | Promise<void>;
@@ -65,6 +72,16 @@ function isRetryable(error: unknown): boolean {
   return (typeof code === 'string' && RETRYABLE.has(code)) || isStalePlan(error) || isStalePlan(pgError(error));
 }
 
+async function runHooks(hooks: Hook[]): Promise<void> {
+  for (const hook of hooks) {
+    try {
+      await hook();
+    } catch {
+      // A hook only announces what committed (wake-ups); the write itself succeeded.
+    }
+  }
+}
+
 const jitter = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));
 
 /**
@@ -88,13 +105,8 @@ export async function transaction<T>(
         if (options.bulk) await trx.raw(`set local statement_timeout = '300s'`);
         return fn(trx);
       });
-      for (const hook of hooks) {
-        try {
-          await hook();
-        } catch {
-          // A hook only announces what committed (wake-ups); the write itself succeeded.
-        }
-      }
+      if (options.detachHooks) void runHooks(hooks);
+      else await runHooks(hooks);
       return result;
     } catch (e) {
       if (attempt < retries && isRetryable(e)) {

@@ -1,5 +1,6 @@
 import type { ClaimStepInput, StepType } from '../__generated__/resolvers-types';
 import { rawRows } from '../db/raw';
+import { withStepRows, type StepRows } from '../loaders';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
 import { canonicalJson } from '../services/canonical';
@@ -195,6 +196,7 @@ class Room {
     let skipped = false;
     /** Nothing else was claimable for this room as of the claim: the turn may end with it. */
     let last = false;
+    let rows: StepRows | undefined;
     try {
       // A subscriber that left (or whose key was revoked) while the claim waited for locks:
       // its claim rolls back instead of committing a step nobody will run.
@@ -206,6 +208,9 @@ class Room {
         },
         onSkipped: () => (skipped = true),
         onLast: () => (last = true),
+        // The push waits for nobody's log: the worker needs the step, not its event's position.
+        beforeAnnounced: true,
+        onRows: (read) => (rows = read),
       });
     } catch (e) {
       queue.fail(e);
@@ -227,6 +232,8 @@ class Room {
       // Left between the check before the commit and now: hand the step back at once. Left
       // RUNNING, a worker that keeps checking in for its other steps would hold it forever.
       // Not an attempt (nothing ran): with maxRetries 0 it would otherwise be FAILED unrun.
+      // Nothing is awaited between the commit and here (the claim's events are announced
+      // after the push), so no test can force this; it guards against an await added later.
       await releaseStep(source, {
         stepId: step.id,
         workerId: waiter.input.workerId,
@@ -236,7 +243,7 @@ class Room {
       this.remove(waiter);
       return 'claimed';
     }
-    queue.push(step);
+    queue.push(rows && rows.run.id === step.runId ? withStepRows(step, rows) : step);
     queue.end();
     this.remove(waiter);
     return last ? 'last' : 'claimed';

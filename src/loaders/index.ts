@@ -253,6 +253,34 @@ for (const name of Object.keys(factories)) {
   });
 }
 
+/** A claimed step's run, the run's document and the step's config, as its claim read them. */
+export interface StepRows {
+  run: G.Run;
+  document: G.Document | null;
+  config: G.StepConfig | null;
+}
+
+/** Loads spared: the loaders answer these rows as if they had read them. */
+export function primeStepRows(loaders: Loaders, rows: StepRows): void {
+  loaders.runById.prime(rows.run.id, rows.run);
+  if (rows.document) loaders.documentById.prime(rows.document.id, rows.document);
+  if (rows.config) loaders.stepConfigById.prime(rows.config.id, rows.config);
+}
+
+const payloadRows = new WeakMap<object, StepRows>();
+
+/** A subscription payload (a claimed step) that brings rows its fields read. */
+export function withStepRows<T extends object>(payload: T, rows: StepRows): T {
+  payloadRows.set(payload, rows);
+  return payload;
+}
+
+/** Primes `loaders` with the rows `payload` brings, if any (see withStepRows). */
+export function primePayloadRows(loaders: Loaders, payload: unknown): void {
+  const rows = typeof payload === 'object' && payload !== null ? payloadRows.get(payload) : undefined;
+  if (rows) primeStepRows(loaders, rows);
+}
+
 /**
  * `shared` as the operation whose loaders are `own` sees them: every load goes through `shared`
  * (so it stays shared), while `keyOnly` follows the operation's selection (`own`'s).

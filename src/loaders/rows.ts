@@ -78,6 +78,9 @@ function toPage<T>(spec: TableSpec, rows: T[], args: PageArgs<unknown>, total?: 
 export type Then<T> = (rows: T[]) => Promise<unknown> | undefined;
 
 /** A DataLoader keyed by id whose settled values can be read synchronously. */
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+
 export class Loader<V> extends DataLoader<string, V> {
   private readonly settled: Map<string, V>;
 
@@ -95,6 +98,12 @@ export class Loader<V> extends DataLoader<string, V> {
   /** The value when its batch has already loaded; undefined when it must be loaded. */
   now(key: string): V | undefined {
     return this.settled.get(key);
+  }
+
+  /** A primed row counts as loaded (`now` answers it); like DataLoader's, it never replaces one. */
+  override prime(key: string, value: V | PromiseLike<V> | Error): this {
+    if (!this.settled.has(key) && !(value instanceof Error) && !isPromiseLike(value)) this.settled.set(key, value);
+    return super.prime(key, value);
   }
 }
 

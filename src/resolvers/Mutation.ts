@@ -7,6 +7,7 @@ import { createApiKey, createProject, revokeApiKey } from '../services/projects'
 import { cancelRunGroup, deleteRunGroup, startRunGroup } from '../services/runGroups';
 import { claimNextStep, releaseStep, updateStepStatus } from '../services/steps';
 import { workerCheckin } from '../services/workers';
+import { primeStepRows } from '../loaders';
 import { optional } from './helpers';
 
 // Every mutation is one service call; the service owns the transaction and the rules.
@@ -18,7 +19,8 @@ export const Mutation: MutationResolvers = {
   addDocuments: (_, { input }, ctx) => addDocuments(ctx, input),
   completeBatch: (_, { id }, ctx) => completeBatch(ctx, id),
   startRunGroup: (_, { input }, ctx) => startRunGroup(ctx, input),
-  claimNextStep: (_, { input }, ctx) => claimNextStep(ctx, input),
+  claimNextStep: (_, { input }, ctx) =>
+    claimNextStep(ctx, input, { onRows: (rows) => primeStepRows(ctx.loaders, rows) }),
   updateStepStatus: (_, { input }, ctx) => updateStepStatus(ctx, input),
   releaseStep: (_, { input }, ctx) => releaseStep(ctx, input),
   recordLlmCall: (_, { input }, ctx) => recordLlmCall(ctx, input),

@@ -35,9 +35,7 @@ export interface ClaimableHint {
 }
 
 /** The key of a claimable-making event, as its writer and the log's reader both compute it. */
-export function claimableKey(
-  event: Pick<NewEvent, 'type' | 'status' | 'runGroupId' | 'stepId'>,
-): string | null {
+export function claimableKey(event: Pick<NewEvent, 'type' | 'status' | 'runGroupId' | 'stepId'>): string | null {
   if (event.type === 'GROUP_START') return `G:${event.runGroupId}`;
   if (event.type === 'STEP_END' && event.status === 'COMPLETED') return `C:${event.stepId}`;
   if (event.type === 'STEP_FAILED' && event.status === 'ERROR') return `E:${event.stepId}`;

@@ -144,15 +144,20 @@ export async function rollUp(trx: Knex.Transaction, step: ChangedStep, sink: Eve
  * The CTEs that start a PENDING run and its group with the run's ITEM_START event, for a
  * statement of its own (startRun) or the tail of the one-statement claim: `started` (the run,
  * `from` joined and `where` its condition), `run_event`, `locked_group` (the group's lock reads
- * the run update's output, so the run is locked first) and `group_started`.
+ * the run update's output, so the run is locked first) and `group_started`. `returning`: what
+ * `started` returns of the run (at least its id, project, batch and group).
  */
-export function runStartCtes(from: string, where: string): string {
+export function runStartCtes(
+  from: string,
+  where: string,
+  returning = 'r.id, r.project_id, r.batch_id, r.run_group_id',
+): string {
   return `started as (
        update run r set status = 'RUNNING', status_at = now(), version = r.version + 1,
          started_at = coalesce(r.started_at, now()), completed_at = null
        ${from ? `from ${from}` : ''}
        where ${where} and r.status = 'PENDING'
-       returning r.id, r.project_id, r.batch_id, r.run_group_id
+       returning ${returning}
      ), run_event as (
        -- PENDING before: the update's condition, checked on the row it changed (a self-join
        -- would read the statement's snapshot, older when the update waited for the row).

@@ -6,7 +6,8 @@ import { transaction } from '../db/transaction';
 import { badUserInput, conflict, notFound } from '../errors';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
-import type { RunStatusValue, StepTypeValue } from '../models';
+import { Document, Run, StepConfig, type RunStatusValue, type StepTypeValue } from '../models';
+import type { StepRows } from '../loaders';
 import { tables } from '../loaders/tables';
 import type { ServiceContext } from './context';
 import {
@@ -57,6 +58,18 @@ export interface ClaimOptions {
    * claimable: the caller looks again later.
    */
   onSkipped?(): void;
+  /**
+   * Return once the claim committed, before its events are sequenced and announced (they are,
+   * right after): for a step pushed to its worker at once, which needs the step, not the
+   * event's log position. A mutation's answer waits for them (what it wrote is in the log).
+   */
+  beforeAnnounced?: boolean;
+  /**
+   * Told the claimed step's run (as the claim left it), the run's document and the step's
+   * config, read by the claim's own statement: loaders primed with them answer what a worker
+   * reads of its step without another round trip.
+   */
+  onRows?(rows: StepRows): void;
   /**
    * Told when the claim took a step and, as of its snapshot, nothing else was claimable for it:
    * a claim behind it would find nothing (work that commits later says so with its own event).
@@ -126,9 +139,10 @@ function claimStatement(db: Knex, pick: string, more: string): string {
        select p.project_id, 'STEP_START', p.batch_id, p.run_group_id, p.run_id, p.id, p.type, 'RUNNING', p.status, :workerId
        from picked p join claimed c on c.id = p.id
        returning id
-     ), ${runStartCtes('claimed c, checkin k, step_event e', 'r.id = c.run_id')}
-     select ${picked}, case when c.id is not null then ${more} end as more, c.*
-     from picked p left join claimed c on c.id = p.id`;
+     ), ${runStartCtes('claimed c, checkin k, step_event e', 'r.id = c.run_id', 'r.*')}
+     select ${picked}, case when c.id is not null then ${more} end as more, c.*, ${RELATED_SQL}
+     from picked p left join claimed c on c.id = p.id
+     ${RELATED_JOINS}`;
 }
 
 const camelPick = (column: string) => `pick${column.replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`;
@@ -145,11 +159,51 @@ function lockedOf(row: FoldedClaim): LockedStep {
   return locked as unknown as LockedStep;
 }
 
-/** The written step of a folded claim's row (its own columns, without the pick's). */
+/**
+ * What the claim's statement reads with the step, each row's columns prefixed (camelCase:
+ * `relRunId`, ...): the run from `started` when the claim started it, else as it was, then its
+ * document, and the step's config.
+ */
+const RELATED = [
+  { prefix: 'relRun', alias: 'cr', snake: 'rel_run_', columns: Run.columns },
+  { prefix: 'relDoc', alias: 'cd', snake: 'rel_doc_', columns: Document.columns },
+  { prefix: 'relCfg', alias: 'cc', snake: 'rel_cfg_', columns: StepConfig.columns },
+] as const;
+const RELATED_SQL = [
+  ...RELATED.flatMap(({ alias, snake, columns }) => columns.map((c) => `${alias}.${c} as ${snake}${c}`)),
+  // The run's loader reads its duration too (src/loaders/tables.ts).
+  `extract(epoch from (cr.completed_at - cr.started_at))::float8 as rel_run_duration`,
+].join(', ');
+const RELATED_JOINS = `left join lateral (
+       select * from started union all select * from run where run.id = c.run_id and not exists (select 1 from started)
+     ) cr on true
+     left join document cd on cd.id = cr.document_id
+     left join step_config cc on cc.id = c.step_config_id`;
+const isRelatedKey = (key: string) => key.startsWith('rel') && RELATED.some((r) => key.startsWith(r.prefix));
+
+/** The written step of a folded claim's row (its own columns, without the pick's or its relations'). */
 function stepOf(row: FoldedClaim): G.Step {
   const step: Record<string, unknown> = {};
-  for (const key in row) if (!PICKED_KEY_SET.has(key)) step[key] = row[key];
+  for (const key in row) if (!PICKED_KEY_SET.has(key) && !isRelatedKey(key)) step[key] = row[key];
   return step as unknown as G.Step;
+}
+
+/** The run, document and config a folded claim's row carries. */
+function rowsOf(row: FoldedClaim): StepRows | null {
+  const [run, document, config] = RELATED.map(({ prefix }) => {
+    if (row[`${prefix}Id`] == null) return null;
+    const fields: Record<string, unknown> = {};
+    for (const key in row)
+      if (key.startsWith(prefix))
+        fields[key.charAt(prefix.length).toLowerCase() + key.slice(prefix.length + 1)] = row[key];
+    return fields;
+  });
+  if (!run) return null;
+  return {
+    run: run as unknown as G.Run,
+    document: document as unknown as G.Document | null,
+    config: config as unknown as G.StepConfig | null,
+  };
 }
 
 /** Thrown inside the claim's transaction to roll it back when the claim is no longer wanted. */
@@ -217,29 +271,31 @@ export async function claimNextStep(
   };
   // Every lost step failed here is committed on its own; a bound keeps one call finite.
   for (let failedLost = 0; ; failedLost++) {
-    const claim = transaction(ctx.db, async (trx): Promise<{ step: G.Step | null; lost?: true }> => {
-      const conditions: string[] = [];
-      const filters: Record<string, Knex.Value> = { leaseSeconds: ctx.config.workerLeaseSeconds };
-      if (input.types?.length) {
-        conditions.push('and s.type = any(:types::text[])');
-        filters.types = [...input.types];
-      }
-      if (projectId) {
-        conditions.push('and s.project_id = :projectId');
-        filters.projectId = projectId;
-      }
-      if (runGroupId) {
-        conditions.push('and r.run_group_id = :runGroupId');
-        filters.runGroupId = runGroupId;
-      }
-      if (ctx.scope.projectIds !== null) {
-        conditions.push('and s.project_id = any(:scope::uuid[])');
-        filters.scope = [...ctx.scope.projectIds];
-      }
-      const columns = `s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
+    const claim = transaction(
+      ctx.db,
+      async (trx): Promise<{ step: G.Step | null; lost?: true }> => {
+        const conditions: string[] = [];
+        const filters: Record<string, Knex.Value> = { leaseSeconds: ctx.config.workerLeaseSeconds };
+        if (input.types?.length) {
+          conditions.push('and s.type = any(:types::text[])');
+          filters.types = [...input.types];
+        }
+        if (projectId) {
+          conditions.push('and s.project_id = :projectId');
+          filters.projectId = projectId;
+        }
+        if (runGroupId) {
+          conditions.push('and r.run_group_id = :runGroupId');
+          filters.runGroupId = runGroupId;
+        }
+        if (ctx.scope.projectIds !== null) {
+          conditions.push('and s.project_id = any(:scope::uuid[])');
+          filters.scope = [...ctx.scope.projectIds];
+        }
+        const columns = `s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
                        s.max_retries, s.worker_id, s.version, r.status as run_status`;
-      const order = 'order by s.priority desc, s.created_at, s.id limit 1 for update of s skip locked';
-      const claimable = `from step s
+        const order = 'order by s.priority desc, s.created_at, s.id limit 1 for update of s skip locked';
+        const claimable = `from step s
            join run r on r.id = s.run_id
            join run_group g on g.id = r.run_group_id
            left join step previous on previous.run_id = s.run_id and previous.number = s.number - 1
@@ -248,20 +304,20 @@ export async function claimNextStep(
              and r.status not in ${FINAL_SQL}
              and g.status not in ${FINAL_SQL}
              ${conditions.join(' ')}`;
-      // One statement (one round trip on the path from a work signal to a handler's start): a
-      // step whose worker went silent past the lease goes first, it is the oldest work; only
-      // when there is none is the claimable part read (the limit stops the union at its first
-      // row, so `ready` runs, and locks, only then).
-      // Steps run in order, and a COMPLETED step is final: a step whose predecessor completed has
-      // every earlier step completed. `ready` walks the partial index of claimable steps in order,
-      // checking each candidate's predecessor by its unique key. Only when both are empty,
-      // `skipped` looks without locking: a claimable step there was passed over, locked.
-      // The worker's project when the caller names it or owns only one: the check-in rides in
-      // the same statement (a worker row is a leaf of the lock order, and the lost-worker test
-      // reads the statement's snapshot, from before the check-in).
-      const knownProject = projectId ?? (ctx.scope.projectIds?.length === 1 ? ctx.scope.projectIds[0]! : null);
-      if (knownProject) Object.assign(filters, { workerId, workerProject: knownProject });
-      const pick = `lost as (
+        // One statement (one round trip on the path from a work signal to a handler's start): a
+        // step whose worker went silent past the lease goes first, it is the oldest work; only
+        // when there is none is the claimable part read (the limit stops the union at its first
+        // row, so `ready` runs, and locks, only then).
+        // Steps run in order, and a COMPLETED step is final: a step whose predecessor completed has
+        // every earlier step completed. `ready` walks the partial index of claimable steps in order,
+        // checking each candidate's predecessor by its unique key. Only when both are empty,
+        // `skipped` looks without locking: a claimable step there was passed over, locked.
+        // The worker's project when the caller names it or owns only one: the check-in rides in
+        // the same statement (a worker row is a leaf of the lock order, and the lost-worker test
+        // reads the statement's snapshot, from before the check-in).
+        const knownProject = projectId ?? (ctx.scope.projectIds?.length === 1 ? ctx.scope.projectIds[0]! : null);
+        if (knownProject) Object.assign(filters, { workerId, workerProject: knownProject });
+        const pick = `lost as (
            select ${columns}, false as skipped from worker w
            join step s on s.project_id = w.project_id and s.worker_id = w.id
            join run r on r.id = s.run_id
@@ -273,43 +329,48 @@ export async function claimNextStep(
          ), skipped as (
            select ${columns}, true as skipped ${claimable} limit 1
          )`;
-      // Whether a step besides the one picked is claimable (no lock taken): a claim behind this
-      // one would find it.
-      const more = `exists (select 1 ${claimable} and s.id <> p.id)
+        // Whether a step besides the one picked is claimable (no lock taken): a claim behind this
+        // one would find it.
+        const more = `exists (select 1 ${claimable} and s.id <> p.id)
         or exists (select 1 from worker w join step s on s.project_id = w.project_id and s.worker_id = w.id
                    join run r on r.id = s.run_id
                    where w.last_checkin_at < now() - make_interval(secs => :leaseSeconds) and s.status = 'RUNNING'
                      and s.id <> p.id ${conditions.join(' ')})`;
-      if (knownProject) {
-        // The common claim, a claimable step, is written by the same statement: one round trip
-        // between BEGIN and COMMIT (see claimStatement). A lost worker's step comes back
-        // unwritten and takes the path below.
-        const [folded] = await rawRows<FoldedClaim>(trx, claimStatement(trx, pick, more), filters);
-        const candidate = folded ? lockedOf(folded) : undefined;
-        if (candidate?.skipped) options.onSkipped?.();
-        if (!candidate || candidate.skipped) return { step: null };
-        if (folded!.id !== null) {
-          if (folded!.more === false) options.onLast?.();
-          eventsWritten(trx, ctx);
-          return claimed(stepOf(folded!));
+        if (knownProject) {
+          // The common claim, a claimable step, is written by the same statement: one round trip
+          // between BEGIN and COMMIT (see claimStatement). A lost worker's step comes back
+          // unwritten and takes the path below.
+          const [folded] = await rawRows<FoldedClaim>(trx, claimStatement(trx, pick, more), filters);
+          const candidate = folded ? lockedOf(folded) : undefined;
+          if (candidate?.skipped) options.onSkipped?.();
+          if (!candidate || candidate.skipped) return { step: null };
+          if (folded!.id !== null) {
+            if (folded!.more === false) options.onLast?.();
+            eventsWritten(trx, ctx);
+            const outcome = claimed(stepOf(folded!));
+            const rows = options.onRows && rowsOf(folded!);
+            if (rows) options.onRows!(rows);
+            return outcome;
+          }
+          return writeClaim(trx, candidate);
         }
-        return writeClaim(trx, candidate);
-      }
-      const [row] = await rawRows<LockedStep>(
-        trx,
-        `/* claimNextStep: lost or claimable step */ with ${pick}
+        const [row] = await rawRows<LockedStep>(
+          trx,
+          `/* claimNextStep: lost or claimable step */ with ${pick}
          select * from lost union all select * from ready union all select * from skipped limit 1`,
-        filters,
-      );
-      // Otherwise the worker of the claimed step's project checks in now (workers belong to one
-      // project); an admin key for every project naming none, with nothing to claim, has no
-      // worker to check in.
-      const candidate = row?.skipped ? undefined : row;
-      if (candidate) await checkIn(trx, candidate.projectId, workerId);
-      if (row?.skipped) options.onSkipped?.();
-      if (!candidate) return { step: null };
-      return writeClaim(trx, candidate);
-    });
+          filters,
+        );
+        // Otherwise the worker of the claimed step's project checks in now (workers belong to one
+        // project); an admin key for every project naming none, with nothing to claim, has no
+        // worker to check in.
+        const candidate = row?.skipped ? undefined : row;
+        if (candidate) await checkIn(trx, candidate.projectId, workerId);
+        if (row?.skipped) options.onSkipped?.();
+        if (!candidate) return { step: null };
+        return writeClaim(trx, candidate);
+      },
+      { detachHooks: options.beforeAnnounced },
+    );
     const outcome = await claim.catch((e: unknown): { step: null; lost?: true } => {
       if (e === NOT_WANTED) return { step: null };
       throw e;

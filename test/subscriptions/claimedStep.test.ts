@@ -76,6 +76,16 @@ describe('claimedStep', () => {
     // One bus listener for the room of the eight; the first in line looks first.
     await listened(1);
     await firstLookDone(s, 'fleet-0', project.id);
+    // A subscription that arrives after that look makes the room look again (it may find work
+    // the first missed): under load the last ones come late, so wait for all eight, then for the
+    // looks they caused to end, before counting.
+    for (let i = 0; i < 500 && (await waitingClaims(s)) < 8; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await waitingClaims(s)).toBe(8);
+    const claimsIn100Ms = async () =>
+      (await s.countStatements(() => new Promise((r) => setTimeout(r, 100)))).sql.filter((q) =>
+        q.includes('claimNextStep'),
+      ).length;
+    for (let i = 0; i < 50 && (await claimsIn100Ms()) > 0; i++);
     const counted = await s.countStatements(async () => {
       await startRunGroup(s, batch.id, ONE_STEP);
       await until(() => subs.filter((x) => x.values.length > 0).length === 2);
@@ -196,40 +206,95 @@ describe('claimedStep', () => {
     expect(step.step).toMatchObject({ status: 'RUNNING', retry: 0, worker: { id: 'stayer' } });
   });
 
-  it('a step claimed for a subscriber that left before it was sent is handed back at once, not left RUNNING', async () => {
+  it('sends the step it claimed without waiting for the log: with the sequencer held, the step arrives and its event is numbered after', async () => {
     const project = await createProject(s);
     const batch = await createBatch(s, project.id, 1);
-    await startRunGroup(s, batch.id, [{ name: 'route', type: 'ROUTE', maxRetries: 1 }]);
-    // The claim commits, then waits for its events' positions (the sequencer's row lock, held
-    // here): the subscriber leaves in between, after the commit and before the step is sent.
+    await startRunGroup(s, batch.id, ONE_STEP);
+    // The sequencer's row, held: the claim's STEP_START cannot get its log position meanwhile.
     const holder = await holdLocks(s.db);
-    let stepId: string;
+    let got: Claimed['claimedStep'];
     try {
       await holder.lock(`select 1 from event_log_head`);
-      const before = await waitingClaims(s);
-      const own = wsClient(s.url);
-      const sub = collect<Claimed>(own, CLAIMED, { i: { workerId: 'late', projectId: project.id } });
+      const sub = collect<Claimed>(client, CLAIMED, { i: { workerId: 'unheld', projectId: project.id } });
+      // Before: the push waited for the claim's events to be numbered (its sequencing), here
+      // for as long as the row was held.
+      got = (await sub.waitFor(1))[0]!.claimedStep;
+      expect(got).toMatchObject({ status: 'RUNNING', worker: { id: 'unheld' } });
       await waitingBackend(s.db, ['sequence']);
-      const running = await s.db('step').where({ projectId: project.id, status: 'RUNNING' }).first('id', 'worker_id');
-      expect(running).toMatchObject({ workerId: 'late' });
-      stepId = running.id;
-      sub.unsubscribe();
-      await own.dispose();
-      for (let i = 0; i < 200 && (await waitingClaims(s)) > before; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(sub.values).toEqual([]);
+      const start = await s.db('lifecycle_event').where({ stepId: got.id, type: 'STEP_START' }).first('position');
+      expect(start).toEqual({ position: null });
     } finally {
       await holder.release();
     }
-    let step: any;
-    for (let i = 0; i < 200; i++) {
-      step = (await must(s, `query ($id: ID!) { step(id: $id) { status retry statusMessage } }`, { id: stepId! })).step;
-      if (step.status !== 'RUNNING') break;
-      await new Promise((r) => setTimeout(r, 10));
+    // Once the row is free the event is numbered, as every committed event is.
+    let position: unknown = null;
+    for (let i = 0; i < 200 && position === null; i++) {
+      position = (await s.db('lifecycle_event').where({ stepId: got!.id, type: 'STEP_START' }).first('position'))
+        ?.position;
+      if (position === null) await new Promise((r) => setTimeout(r, 10));
     }
-    // Not an attempt (the step never reached a worker): claimable again, its retry unchanged.
-    expect(step).toEqual({ status: 'ERROR', retry: 0, statusMessage: expect.stringMatching(/not delivered/) });
-    const again = await must(s, CLAIM, { i: { workerId: 'other', projectId: project.id } });
-    expect(again.claimNextStep).toEqual({ id: stepId! });
+    expect(position).not.toBeNull();
+  });
+
+  it("brings its claim's reads: the step's run (as the claim left it), document and config need no statement after the claim", async () => {
+    const project = await createProject(s);
+    const batch = await createBatch(s, project.id, 2);
+    await startRunGroup(s, batch.id, [{ name: 'route', type: 'ROUTE', config: { pages: 3 } }]);
+    const fields = `id status config { config } run { id status statusAt startedAt params runGroup { id } document { id hash mimeType } }`;
+    const read = async (id: string) => (await must(s, `query ($id: ID!) { step(id: $id) { ${fields} } }`, { id })).step;
+    // Pushed to a waiting worker (its first look finds the step).
+    let pushed: any;
+    const bySubscription = await s.countStatements(async () => {
+      const sub = collect<any>(client, `subscription ($i: ClaimStepInput!) { claimedStep(input: $i) { ${fields} } }`, {
+        i: { workerId: 'primed-sub', projectId: project.id },
+      });
+      await sub.waitFor(1);
+      expect(sub.errors).toEqual([]);
+      pushed = sub.values[0]!.claimedStep;
+    });
+    // Answered to claimNextStep.
+    let answered: any;
+    const byMutation = await s.countStatements(async () => {
+      answered = (
+        await must(s, `mutation ($i: ClaimStepInput!) { claimNextStep(input: $i) { ${fields} } }`, {
+          i: { workerId: 'primed-mutation', projectId: project.id },
+        })
+      ).claimNextStep;
+    });
+    const reads = (sql: string[]) => sql.filter((q) => /from "(run|document|step_config)"/.test(q));
+    expect(reads(bySubscription.sql)).toEqual([]);
+    expect(reads(byMutation.sql)).toEqual([]);
+    // What a read gives afterwards: the run the claim started is RUNNING, at its new version.
+    expect(pushed.run.status).toBe('RUNNING');
+    expect(pushed).toEqual(await read(pushed.id));
+    expect(answered).toEqual(await read(answered.id));
+    expect(answered.config).toEqual({ config: { pages: 3 } });
+
+    // A step of a run already RUNNING (its first step completed): the run as it was.
+    const later = await createBatch(s, project.id, 1);
+    await startRunGroup(s, later.id, [
+      { name: 'ingest', type: 'INGEST' },
+      { name: 'route', type: 'ROUTE' },
+    ]);
+    const first = (
+      await must(s, `mutation ($i: ClaimStepInput!) { claimNextStep(input: $i) { id version } }`, {
+        i: { workerId: 'primed-first', projectId: project.id, types: ['INGEST'] },
+      })
+    ).claimNextStep;
+    await must(s, `mutation ($i: UpdateStepStatusInput!) { updateStepStatus(input: $i) { id } }`, {
+      i: { stepId: first.id, status: 'COMPLETED', workerId: 'primed-first', expectedVersion: first.version },
+    });
+    let second: any;
+    const bySecond = await s.countStatements(async () => {
+      second = (
+        await must(s, `mutation ($i: ClaimStepInput!) { claimNextStep(input: $i) { ${fields} } }`, {
+          i: { workerId: 'primed-second', projectId: project.id, types: ['ROUTE'] },
+        })
+      ).claimNextStep;
+    });
+    expect(reads(bySecond.sql)).toEqual([]);
+    expect(second.run.status).toBe('RUNNING');
+    expect(second).toEqual(await read(second.id));
   });
 
   it('needs a WRITER key, and a key of another project claims nothing of this one', async () => {
