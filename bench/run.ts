@@ -55,7 +55,11 @@ async function main() {
     // The peer's scenarios count statements with pg_stat_statements; other runs stay as they were.
     embedded = await startEmbeddedPostgres({
       dataDir,
-      settings: countsStatements ? { shared_preload_libraries: 'pg_stat_statements' } : {},
+      // W1 measures from commits: PostgreSQL keeps each transaction's commit time.
+      settings: {
+        track_commit_timestamp: 'on',
+        ...(countsStatements ? { shared_preload_libraries: 'pg_stat_statements' } : {}),
+      },
     });
     serverUrl = embedded.url;
   }
