@@ -72,6 +72,25 @@ function isRetryable(error: unknown): boolean {
   return (typeof code === 'string' && RETRYABLE.has(code)) || isStalePlan(error) || isStalePlan(pgError(error));
 }
 
+/**
+ * One statement sent on its own, outside any transaction: PostgreSQL runs it as its own (all it
+ * writes commits, or nothing does), without the BEGIN and COMMIT round trips. Deadlocks and
+ * serialization failures are retried and database errors mapped, as `transaction` does.
+ */
+export async function singleStatement<T>(run: () => Promise<T>, retries = 4): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (e) {
+      if (attempt < retries && isRetryable(e)) {
+        await jitter(attempt);
+        continue;
+      }
+      throw mapDatabaseError(e) ?? e;
+    }
+  }
+}
+
 async function runHooks(hooks: Hook[]): Promise<void> {
   for (const hook of hooks) {
     try {

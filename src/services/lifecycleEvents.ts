@@ -87,6 +87,20 @@ export function eventsWritten(trx: Knex.Transaction, sink: EventsSink): void {
   if (notify) afterCommitOnce(trx, sink, notify);
 }
 
+/**
+ * For events a statement outside any transaction committed (see singleStatement): the sink
+ * hears now; `wait: false` goes on without waiting for it (see TransactionOptions.detachHooks).
+ */
+export async function eventsCommitted(sink: EventsSink, { wait }: { wait: boolean }): Promise<void> {
+  const notify = sink.onEventsCommitted;
+  if (!notify) return;
+  // Like a transaction's hook: it only announces what committed; a failure is not the write's.
+  const heard = Promise.resolve()
+    .then(notify)
+    .catch(() => undefined);
+  if (wait) await heard;
+}
+
 /** The event a step status change is recorded as. */
 export function stepEventType(status: RunStatusValue): LifecycleEventTypeValue {
   switch (status) {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { ClaimStepInput, ReleaseStepInput, UpdateStepStatusInput } from '../__generated__/resolvers-types';
 import { inScope } from '../auth/scope';
 import { rawRows } from '../db/raw';
-import { transaction } from '../db/transaction';
+import { singleStatement, transaction } from '../db/transaction';
 import { badUserInput, conflict, notFound } from '../errors';
 import { assertUuid } from '../graphql/ids';
 import type * as G from '../graphql/mappers';
@@ -11,6 +11,7 @@ import type { StepRows } from '../loaders';
 import { tables } from '../loaders/tables';
 import type { ServiceContext } from './context';
 import {
+  eventsCommitted,
   claimableAfterCommit,
   claimableKey,
   eventsWritten,
@@ -47,8 +48,10 @@ interface LockedStep extends ChangedStep {
  */
 export interface ClaimOptions {
   /**
-   * Asked just before the claim commits: false rolls it back and the claim returns null (a
-   * claimedStep subscriber that left while its claim waited for locks).
+   * Asked before the claim is sent and, for a claim in a transaction, just before it commits:
+   * false and the claim returns null, having written nothing (a claimedStep subscriber that
+   * left). The one-statement claim commits as it ends: one that waited for locks while its
+   * caller left commits, and the caller hands the step back (releaseStep).
    */
   wanted?(): boolean;
   /**
@@ -115,15 +118,17 @@ function stepColumnsSql(db: Knex): string {
  * then the run (its update joins the check-in's row), then the group. The run's update also
  * joins the step's event, so the events get their ids in the order the unfolded claim gives
  * them (STEP_START, then ITEM_START). A lost worker's step, or a run neither PENDING nor
- * RUNNING, is picked but not written: the caller writes it. `more`: whether another step was
- * claimable as of the statement's snapshot.
+ * RUNNING, is picked but not written (for a lost step, the worker is not checked in either):
+ * the caller claims it again, in a transaction. `more`: whether another step was claimable as
+ * of the statement's snapshot. Sent on its own, the statement is its own transaction.
  */
 function claimStatement(db: Knex, pick: string, more: string): string {
   const picked = PICKED_COLUMNS.map((c) => `p.${c} as ${PICK}${c}`).join(', ');
   return `/* claimNextStep: claim */ with ${pick}, picked as materialized (
        select * from lost union all select * from ready union all select * from skipped limit 1
      ), checkin as (
-       insert into worker (id, project_id) select :workerId, :workerProject where (select count(*) from picked) >= 0
+       insert into worker (id, project_id) select :workerId, :workerProject
+       where not exists (select 1 from picked where status = 'RUNNING')
        on conflict (project_id, id) do update set last_checkin_at = current_timestamp
        returning id
      ), claimed as (
@@ -269,98 +274,105 @@ export async function claimNextStep(
       }),
     );
   };
+  const conditions: string[] = [];
+  const filters: Record<string, Knex.Value> = { leaseSeconds: ctx.config.workerLeaseSeconds };
+  if (input.types?.length) {
+    conditions.push('and s.type = any(:types::text[])');
+    filters.types = [...input.types];
+  }
+  if (projectId) {
+    conditions.push('and s.project_id = :projectId');
+    filters.projectId = projectId;
+  }
+  if (runGroupId) {
+    conditions.push('and r.run_group_id = :runGroupId');
+    filters.runGroupId = runGroupId;
+  }
+  if (ctx.scope.projectIds !== null) {
+    conditions.push('and s.project_id = any(:scope::uuid[])');
+    filters.scope = [...ctx.scope.projectIds];
+  }
+  const columns = `s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
+                   s.max_retries, s.worker_id, s.version, r.status as run_status`;
+  const order = 'order by s.priority desc, s.created_at, s.id limit 1 for update of s skip locked';
+  const claimable = `from step s
+       join run r on r.id = s.run_id
+       join run_group g on g.id = r.run_group_id
+       left join step previous on previous.run_id = s.run_id and previous.number = s.number - 1
+       where s.status in ('PENDING', 'ERROR')
+         and (s.number = 1 or previous.status = 'COMPLETED')
+         and r.status not in ${FINAL_SQL}
+         and g.status not in ${FINAL_SQL}
+         ${conditions.join(' ')}`;
+  // One statement (one round trip on the path from a work signal to a handler's start): a
+  // step whose worker went silent past the lease goes first, it is the oldest work; only
+  // when there is none is the claimable part read (the limit stops the union at its first
+  // row, so `ready` runs, and locks, only then).
+  // Steps run in order, and a COMPLETED step is final: a step whose predecessor completed has
+  // every earlier step completed. `ready` walks the partial index of claimable steps in order,
+  // checking each candidate's predecessor by its unique key. Only when both are empty,
+  // `skipped` looks without locking: a claimable step there was passed over, locked.
+  // The worker's project when the caller names it or owns only one: the check-in rides in
+  // the same statement (a worker row is a leaf of the lock order, and the lost-worker test
+  // reads the statement's snapshot, from before the check-in).
+  const knownProject = projectId ?? (ctx.scope.projectIds?.length === 1 ? ctx.scope.projectIds[0]! : null);
+  if (knownProject) Object.assign(filters, { workerId, workerProject: knownProject });
+  const pick = `lost as (
+       select ${columns}, false as skipped from worker w
+       join step s on s.project_id = w.project_id and s.worker_id = w.id
+       join run r on r.id = s.run_id
+       where w.last_checkin_at < now() - make_interval(secs => :leaseSeconds) and s.status = 'RUNNING' ${conditions.join(' ')}
+       ${order}
+     ), ready as (
+       select ${columns}, false as skipped ${claimable}
+       ${order}
+     ), skipped as (
+       select ${columns}, true as skipped ${claimable} limit 1
+     )`;
+  // Whether a step besides the one picked is claimable (no lock taken): a claim behind this
+  // one would find it.
+  const more = `exists (select 1 ${claimable} and s.id <> p.id)
+    or exists (select 1 from worker w join step s on s.project_id = w.project_id and s.worker_id = w.id
+               join run r on r.id = s.run_id
+               where w.last_checkin_at < now() - make_interval(secs => :leaseSeconds) and s.status = 'RUNNING'
+                 and s.id <> p.id ${conditions.join(' ')})`;
+
+  if (knownProject) {
+    // The common claim, a claimable step, is written by one statement sent on its own: it is
+    // its own transaction (everything it writes commits, or nothing does), so no BEGIN and
+    // COMMIT round trips surround it (see claimStatement). Not wanted any more: it is not sent
+    // (one that commits for a caller who left meanwhile is the caller's to hand back).
+    if (options.wanted && !options.wanted()) return null;
+    const [folded] = await singleStatement(() =>
+      rawRows<FoldedClaim>(ctx.db, claimStatement(ctx.db, pick, more), filters),
+    );
+    const candidate = folded ? lockedOf(folded) : undefined;
+    if (candidate?.skipped) options.onSkipped?.();
+    if (!candidate || candidate.skipped) return null;
+    if (folded!.id !== null) {
+      if (folded!.more === false) options.onLast?.();
+      const rows = options.onRows && rowsOf(folded!);
+      if (rows) options.onRows!(rows);
+      await eventsCommitted(ctx, { wait: !options.beforeAnnounced });
+      return stepOf(folded!);
+    }
+    // A lost worker's step (or a run to roll up) comes back picked, not written, and its lock
+    // went with the statement: the claim below, in a transaction, picks and writes it. For a
+    // lost step the statement did not check the worker in either: a worker taking back its own
+    // step must still look lost to the claim below.
+  }
   // Every lost step failed here is committed on its own; a bound keeps one call finite.
   for (let failedLost = 0; ; failedLost++) {
     const claim = transaction(
       ctx.db,
       async (trx): Promise<{ step: G.Step | null; lost?: true }> => {
-        const conditions: string[] = [];
-        const filters: Record<string, Knex.Value> = { leaseSeconds: ctx.config.workerLeaseSeconds };
-        if (input.types?.length) {
-          conditions.push('and s.type = any(:types::text[])');
-          filters.types = [...input.types];
-        }
-        if (projectId) {
-          conditions.push('and s.project_id = :projectId');
-          filters.projectId = projectId;
-        }
-        if (runGroupId) {
-          conditions.push('and r.run_group_id = :runGroupId');
-          filters.runGroupId = runGroupId;
-        }
-        if (ctx.scope.projectIds !== null) {
-          conditions.push('and s.project_id = any(:scope::uuid[])');
-          filters.scope = [...ctx.scope.projectIds];
-        }
-        const columns = `s.id, s.project_id, s.run_id, r.run_group_id, r.batch_id, s.type, s.status, s.is_last_step, s.retry,
-                       s.max_retries, s.worker_id, s.version, r.status as run_status`;
-        const order = 'order by s.priority desc, s.created_at, s.id limit 1 for update of s skip locked';
-        const claimable = `from step s
-           join run r on r.id = s.run_id
-           join run_group g on g.id = r.run_group_id
-           left join step previous on previous.run_id = s.run_id and previous.number = s.number - 1
-           where s.status in ('PENDING', 'ERROR')
-             and (s.number = 1 or previous.status = 'COMPLETED')
-             and r.status not in ${FINAL_SQL}
-             and g.status not in ${FINAL_SQL}
-             ${conditions.join(' ')}`;
-        // One statement (one round trip on the path from a work signal to a handler's start): a
-        // step whose worker went silent past the lease goes first, it is the oldest work; only
-        // when there is none is the claimable part read (the limit stops the union at its first
-        // row, so `ready` runs, and locks, only then).
-        // Steps run in order, and a COMPLETED step is final: a step whose predecessor completed has
-        // every earlier step completed. `ready` walks the partial index of claimable steps in order,
-        // checking each candidate's predecessor by its unique key. Only when both are empty,
-        // `skipped` looks without locking: a claimable step there was passed over, locked.
-        // The worker's project when the caller names it or owns only one: the check-in rides in
-        // the same statement (a worker row is a leaf of the lock order, and the lost-worker test
-        // reads the statement's snapshot, from before the check-in).
-        const knownProject = projectId ?? (ctx.scope.projectIds?.length === 1 ? ctx.scope.projectIds[0]! : null);
-        if (knownProject) Object.assign(filters, { workerId, workerProject: knownProject });
-        const pick = `lost as (
-           select ${columns}, false as skipped from worker w
-           join step s on s.project_id = w.project_id and s.worker_id = w.id
-           join run r on r.id = s.run_id
-           where w.last_checkin_at < now() - make_interval(secs => :leaseSeconds) and s.status = 'RUNNING' ${conditions.join(' ')}
-           ${order}
-         ), ready as (
-           select ${columns}, false as skipped ${claimable}
-           ${order}
-         ), skipped as (
-           select ${columns}, true as skipped ${claimable} limit 1
-         )`;
-        // Whether a step besides the one picked is claimable (no lock taken): a claim behind this
-        // one would find it.
-        const more = `exists (select 1 ${claimable} and s.id <> p.id)
-        or exists (select 1 from worker w join step s on s.project_id = w.project_id and s.worker_id = w.id
-                   join run r on r.id = s.run_id
-                   where w.last_checkin_at < now() - make_interval(secs => :leaseSeconds) and s.status = 'RUNNING'
-                     and s.id <> p.id ${conditions.join(' ')})`;
-        if (knownProject) {
-          // The common claim, a claimable step, is written by the same statement: one round trip
-          // between BEGIN and COMMIT (see claimStatement). A lost worker's step comes back
-          // unwritten and takes the path below.
-          const [folded] = await rawRows<FoldedClaim>(trx, claimStatement(trx, pick, more), filters);
-          const candidate = folded ? lockedOf(folded) : undefined;
-          if (candidate?.skipped) options.onSkipped?.();
-          if (!candidate || candidate.skipped) return { step: null };
-          if (folded!.id !== null) {
-            if (folded!.more === false) options.onLast?.();
-            eventsWritten(trx, ctx);
-            const outcome = claimed(stepOf(folded!));
-            const rows = options.onRows && rowsOf(folded!);
-            if (rows) options.onRows!(rows);
-            return outcome;
-          }
-          return writeClaim(trx, candidate);
-        }
         const [row] = await rawRows<LockedStep>(
           trx,
           `/* claimNextStep: lost or claimable step */ with ${pick}
          select * from lost union all select * from ready union all select * from skipped limit 1`,
           filters,
         );
-        // Otherwise the worker of the claimed step's project checks in now (workers belong to one
+        // The worker of the claimed step's project checks in now (workers belong to one
         // project); an admin key for every project naming none, with nothing to claim, has no
         // worker to check in.
         const candidate = row?.skipped ? undefined : row;
