@@ -12,6 +12,7 @@ import {
   type RunledgerWorker,
   type WorkerStep,
 } from '../../src/client';
+import { commitClock, EVENT_COMMIT_MS } from '../commitTimes';
 import { KEY, gql, log, metric, pct, sleep, type Scenario } from '../harness';
 
 /** Every pool's statements: the workers' claims and the bus's reads alike. */
@@ -40,26 +41,6 @@ class Starts {
 
 const ms = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} / p99 ${pct(xs, 99).toFixed(1)} ms`;
 
-/** performance.now() on this process's clock for a wall-clock time in ms (PostgreSQL's). */
-type FromWallClock = (wallMs: number) => number;
-
-/**
- * PostgreSQL's clock against this process's: the offset read by the round trip that took least
- * time (its midpoint is off by at most half of it, ~0.1 ms on one machine).
- */
-async function clockOf(db: Knex): Promise<{ from: FromWallClock; uncertaintyMs: number }> {
-  let best = { rtt: Infinity, offset: 0 };
-  for (let i = 0; i < 50; i++) {
-    const sent = performance.now();
-    const { rows } = (await db.raw(`select extract(epoch from clock_timestamp()) * 1000 as t`)) as {
-      rows: { t: string }[];
-    };
-    const back = performance.now();
-    if (back - sent < best.rtt) best = { rtt: back - sent, offset: Number(rows[0]!.t) - (sent + back) / 2 };
-  }
-  return { from: (wallMs) => wallMs - best.offset, uncertaintyMs: best.rtt / 2 };
-}
-
 /**
  * When the transaction that wrote the event committed (track_commit_timestamp), as wall-clock
  * ms: the event of the change that made a step claimable (GROUP_START, the previous step's
@@ -70,7 +51,7 @@ async function committedAt(
   where: { runGroupId: string; type: string; status: string; stepId?: string },
 ): Promise<number> {
   const { rows } = (await db.raw(
-    `select extract(epoch from pg_xact_commit_timestamp((tx_id::text::bigint % 4294967296)::text::xid)) * 1000 as t
+    `select ${EVENT_COMMIT_MS} as t
        from lifecycle_event where run_group_id = :runGroupId and type = :type and status = :status
        ${where.stepId ? 'and step_id = :stepId' : ''}
       order by id limit 1`,
@@ -149,10 +130,7 @@ export const workers: Scenario = {
     // From the commit that made the step claimable (the issue's definition), when PostgreSQL
     // keeps commit times (the bench's own cluster does); else from the response of the request
     // that committed it, which comes later (its sequencing, serialising and sending).
-    const commitTimes =
-      ((await db.raw(`show track_commit_timestamp`)) as { rows: { track_commit_timestamp: string }[] }).rows[0]!
-        .track_commit_timestamp === 'on';
-    const clock = commitTimes ? await clockOf(db) : null;
+    const clock = await commitClock(db);
     const latency = { start: [] as number[], completed: [] as number[], retry: [] as number[] };
     /** The same from the response of the request that committed (the retry's: from the throw). */
     const fromResponse = { start: [] as number[], completed: [] as number[], retry: [] as number[] };
