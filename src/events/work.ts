@@ -101,8 +101,16 @@ function claimableTypes(
     : l.nextTypeByStepId.load(event.stepId!);
 }
 
-/** Signals for idle workers: one per committed event that made matching steps claimable. */
-export function workStream(source: WorkSource, input: WorkFilter): PushQueue<WorkSignal> {
+/**
+ * Signals for idle workers: one per committed event that made matching steps claimable.
+ * `known`: true for an event's claimableKey the caller heard of already (claimedStep's hints):
+ * no signal, and no lookup of its types.
+ */
+export function workStream(
+  source: WorkSource,
+  input: WorkFilter,
+  known?: (key: string) => boolean,
+): PushQueue<WorkSignal> {
   const projectId = input.projectId == null ? null : assertUuid(input.projectId, 'filter.projectId');
   const runGroupId = input.runGroupId == null ? null : assertUuid(input.runGroupId, 'filter.runGroupId');
   const stepTypes = input.stepTypes?.length ? [...new Set(input.stepTypes)].sort() : null;
@@ -123,6 +131,8 @@ export function workStream(source: WorkSource, input: WorkFilter): PushQueue<Wor
       (runGroupId === null || e.runGroupId === runGroupId),
     (event, _position, batch) => {
       if (source.admitted && !source.admitted()) return;
+      const signalKey = claimableKey(event)!;
+      if (known?.(signalKey)) return;
       const reason = reasonOf(event)!;
       const types = claimableTypes(source.db, event, reason, batch);
       tail = tail
@@ -136,7 +146,7 @@ export function workStream(source: WorkSource, input: WorkFilter): PushQueue<Wor
               projectId: event.projectId,
               runGroupId: event.runGroupId!,
               stepTypes: matching,
-              key: claimableKey(event)!,
+              key: signalKey,
             });
           },
           (e: unknown) => queue.fail(e),

@@ -170,6 +170,10 @@ describe('claimedStep', () => {
     });
     // One claim per step: each log signal stood for a change the waiting claims had heard of.
     expect(counted.sql.filter((q) => q.includes('claimNextStep'))).toHaveLength(2);
+    // Nor were the types those changes made claimable looked up (the hints named them).
+    expect(counted.sql.filter((q) => q.includes('array_agg(distinct s.type)') || q.includes('join step n'))).toEqual(
+      [],
+    );
     ingest.unsubscribe();
     route.unsubscribe();
   });

@@ -4,7 +4,7 @@
 // stay in the room. A step another process then makes claimable is never claimed by them.
 import type { Client } from 'graphql-ws';
 import { startRunGroup as startRunGroupService } from '../../src/services/runGroups';
-import { createBatch, createProject, startRunGroup } from '../helpers/api';
+import { createBatch, createProject } from '../helpers/api';
 import { holdLocks } from '../helpers/locks';
 import { firstLookDone } from '../helpers/workerWire';
 import { startTestServer, writerContext, type TestServer } from '../helpers/server';
@@ -31,11 +31,12 @@ describe('claimedStep, when its signal stream fails', () => {
     await s.stop();
   });
 
-  const otherProcessStarts = (batchId: string) =>
+  /** A group started by another process: only the log tells this server (no hint). */
+  const otherProcessStarts = (batchId: string, type = 'ROUTE') =>
     startRunGroupService(writerContext(s.db), {
       batchId,
       workflowDefinitionId: 'wf',
-      steps: [{ name: 'route', type: 'ROUTE' }],
+      steps: [{ name: type.toLowerCase(), type }],
     } as never);
 
   it('control: a waiter claims a step another process made claimable (through the log)', async () => {
@@ -58,12 +59,13 @@ describe('claimedStep, when its signal stream fails', () => {
     await listened(1);
     await firstLookDone(s, 'deaf', project.id);
 
-    // A group of another type starts here while the log's sequencing is held; once it committed,
+    // A group of another type starts in another process while the log's sequencing is held
+    // (started here, its hint would tell the room its types: no lookup); once it committed,
     // `run` is locked, and the sequencing released: the room's GROUP_START type lookup waits
     // for `run` and times out.
     const seq = await holdLocks(s.db);
     await seq.lock(`select 1 from event_log_head`);
-    const written = startRunGroup(s, ingestBatch.id, [{ name: 'ingest', type: 'INGEST' }]);
+    const written = otherProcessStarts(ingestBatch.id, 'INGEST');
     while (!(await s.db('run_group').where({ batchId: ingestBatch.id }).first())) {
       /* the write committed */
     }
