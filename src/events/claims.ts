@@ -206,9 +206,8 @@ class Room {
     let last = false;
     let rows: StepRows | undefined;
     try {
-      // A subscriber that left (or whose key was revoked): its claim is not sent, or, in a
-      // transaction (a claim naming no project), rolls back instead of committing a step nobody
-      // will run; a one-statement claim that waited for locks commits, and is handed back below.
+      // A subscriber that left (or whose key was revoked) while the claim waited for locks:
+      // its claim rolls back instead of committing a step nobody will run.
       step = await claimNextStep(source, waiter.input, {
         wanted: () => {
           const ok = wanted();
@@ -238,10 +237,10 @@ class Room {
     }
     this.relookMs = RELOOK_FIRST_MS;
     if (!wanted()) {
-      // Left while the claim's statement ran (it waited for a lock, and one statement commits
-      // as it ends): hand the step back at once. Left RUNNING, a worker that keeps checking in
-      // for its other steps would hold it forever. Not an attempt (nothing ran): with
-      // maxRetries 0 it would otherwise be FAILED unrun.
+      // Left between the check before the commit and now: hand the step back at once. Left
+      // RUNNING, a worker that keeps checking in for its other steps would hold it forever.
+      // Not an attempt (nothing ran): with maxRetries 0 it would otherwise be FAILED unrun.
+      // Nothing is awaited between the commit and here, so no test can force this window.
       await releaseStep(source, {
         stepId: step.id,
         workerId: waiter.input.workerId,

@@ -48,10 +48,9 @@ interface LockedStep extends ChangedStep {
  */
 export interface ClaimOptions {
   /**
-   * Asked before the claim is sent and, for a claim in a transaction, just before it commits:
-   * false and the claim returns null, having written nothing (a claimedStep subscriber that
-   * left). The one-statement claim commits as it ends: one that waited for locks while its
-   * caller left commits, and the caller hands the step back (releaseStep).
+   * Asked before the claim is sent and just before it commits: false rolls it back and the
+   * claim returns null, having written nothing (a claimedStep subscriber that left while its
+   * claim waited for locks). A claim with `wanted` is always in a transaction.
    */
   wanted?(): boolean;
   /**
@@ -338,14 +337,37 @@ export async function claimNextStep(
                  and s.id <> p.id ${conditions.join(' ')})`;
 
   if (knownProject) {
-    // The common claim, a claimable step, is written by one statement sent on its own: it is
-    // its own transaction (everything it writes commits, or nothing does), so no BEGIN and
-    // COMMIT round trips surround it (see claimStatement). Not wanted any more: it is not sent
-    // (one that commits for a caller who left meanwhile is the caller's to hand back).
+    // The common claim, a claimable step, is written by one statement (see claimStatement).
+    // Asked for by a caller who may leave meanwhile (a claimedStep subscriber, `wanted`), it
+    // runs in a transaction so that a claim that waited for a lock while its caller left rolls
+    // back: committed, it would need a hand-back that can fail too and strand the step RUNNING
+    // under a worker that never got it. Otherwise it is sent on its own: it is its own
+    // transaction, without the BEGIN and COMMIT round trips.
     if (options.wanted && !options.wanted()) return null;
-    const [folded] = await singleStatement(() =>
-      rawRows<FoldedClaim>(ctx.db, claimStatement(ctx.db, pick, more), filters),
-    );
+    const send = (db: Knex) => rawRows<FoldedClaim>(db, claimStatement(db, pick, more), filters);
+    let folded: FoldedClaim | undefined;
+    if (options.wanted) {
+      const outcome = await transaction(
+        ctx.db,
+        async (trx) => {
+          const [row] = await send(trx);
+          if (row && row.id !== null) {
+            if (!options.wanted!()) throw NOT_WANTED;
+            eventsWritten(trx, ctx);
+          }
+          return row;
+        },
+        { detachHooks: options.beforeAnnounced },
+      ).catch((e: unknown) => {
+        if (e === NOT_WANTED) return NOT_WANTED;
+        throw e;
+      });
+      if (outcome === NOT_WANTED) return null;
+      folded = outcome as FoldedClaim | undefined;
+    } else {
+      [folded] = await singleStatement(() => send(ctx.db));
+      if (folded && folded.id !== null) await eventsCommitted(ctx, { wait: !options.beforeAnnounced });
+    }
     const candidate = folded ? lockedOf(folded) : undefined;
     if (candidate?.skipped) options.onSkipped?.();
     if (!candidate || candidate.skipped) return null;
@@ -353,7 +375,6 @@ export async function claimNextStep(
       if (folded!.more === false) options.onLast?.();
       const rows = options.onRows && rowsOf(folded!);
       if (rows) options.onRows!(rows);
-      await eventsCommitted(ctx, { wait: !options.beforeAnnounced });
       return stepOf(folded!);
     }
     // A lost worker's step (or a run to roll up) comes back picked, not written, and its lock

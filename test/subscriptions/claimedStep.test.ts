@@ -178,7 +178,7 @@ describe('claimedStep', () => {
     route.unsubscribe();
   });
 
-  it('a subscriber that leaves while its claim waits for a lock gets no step: the step is handed back at once, unrun', async () => {
+  it('a subscriber that leaves while its claim waits for a lock gets no step: the claim rolls back', async () => {
     const project = await createProject(s);
     const batch = await createBatch(s, project.id, 1);
     // The worker exists, so a second session can hold its row: the claim's check-in waits there,
@@ -199,8 +199,7 @@ describe('claimedStep', () => {
     } finally {
       await holder.release();
     }
-    // The claim's one statement committed when the lock went; the step was handed back (not an
-    // attempt): it is there to claim, by another worker, with its retry unchanged.
+    // The claim rolled back: the step is still there to claim, by another worker.
     let claimed: { id: string } | null = null;
     for (let i = 0; i < 100 && !claimed; i++) {
       claimed = (await must(s, CLAIM, { i: { workerId: 'stayer', projectId: project.id } })).claimNextStep;

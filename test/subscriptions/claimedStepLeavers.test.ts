@@ -36,7 +36,7 @@ describe('claimedStep, when a subscriber leaves', () => {
     await s.stop();
   });
 
-  it('a step handed back for a leaver does not strand it from a waiter of an overlapping filter', async () => {
+  it('a claim rolled back for a leaver does not strand the step from a waiter of an overlapping filter', async () => {
     const project = await createProject(s);
     const batch = await createBatch(s, project.id, 1);
     // 'leaver' exists, so its row can be held: its claim's check-in waits there, holding the step.
@@ -63,9 +63,8 @@ describe('claimedStep, when a subscriber leaves', () => {
     } finally {
       await holder.release();
     }
-    // A's claim commits once the row is free and A hands the step back (ERROR, not an attempt):
-    // B hears of it and claims it, without waiting for the room's timer (half the lease, 300 s
-    // by default and here).
+    // A's claim rolls back: the step is PENDING again, and B waits for it. The room's timer looks
+    // again only after half the lease (300 s by default and here).
     let got = false;
     for (let i = 0; i < 300 && !got; i++) {
       got = patient!.values.length > 0;
